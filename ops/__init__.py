@@ -1,0 +1,1 @@
+"""Operator commands for the geo-spatial web app (run as ``python -m ops.<command>``)."""
