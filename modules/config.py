@@ -1,0 +1,446 @@
+"""Environment files: the typed schema, and the one loader that validates them.
+
+An environment file (``envs/<name>.toml``) is data that the operations team fills
+in: it holds every deployment parameter of the seed's "Putting it all together"
+list, and never a secret value. This module is the edge where that data is
+checked, once, before any construct is built or any output is written.
+
+Every problem in every file is collected and reported together, one line each,
+as ``<file>: <field>: <reason>``; nothing here raises a traceback at the user.
+
+Run ``python -m modules.config [envs/]`` to check files without synthesizing.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+from collections import defaultdict
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+# --------------------------------------------------------------------------
+# Field types: each one names the shape it accepts, so errors read well.
+# --------------------------------------------------------------------------
+
+
+def _pattern(regex: str, what: str):
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"{value!r} is not {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+AccountId = Annotated[str, _pattern(r"\d{12}", "a 12-digit AWS account id")]
+Region = Annotated[str, _pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region such as eu-west-1")]
+VpcId = Annotated[str, _pattern(r"vpc-([0-9a-f]{8}|[0-9a-f]{17})", "a VPC id (vpc- and 8 or 17 hex digits)")]
+SubnetId = Annotated[
+    str, _pattern(r"subnet-([0-9a-f]{8}|[0-9a-f]{17})", "a subnet id (subnet- and 8 or 17 hex digits)")
+]
+BucketName = Annotated[
+    str,
+    _pattern(r"(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "a valid S3 bucket name"),
+]
+TableName = Annotated[str, _pattern(r"[A-Za-z0-9_.-]{3,255}", "a valid DynamoDB table name")]
+StateKey = Annotated[
+    str,
+    _pattern(r"[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*\.tfstate", "an S3 object key ending in .tfstate"),
+]
+Hostname = Annotated[
+    str,
+    _pattern(
+        r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}",
+        "a lower-case DNS name such as app.example.com",
+    ),
+]
+AcmCertificateArn = Annotated[
+    str,
+    _pattern(
+        r"arn:aws:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}",
+        "an ACM certificate ARN in us-east-1 (CloudFront only uses certificates from us-east-1)",
+    ),
+]
+EcrRepositoryName = Annotated[
+    str,
+    _pattern(
+        r"(?=.{2,256}$)([a-z0-9]+([._-][a-z0-9]+)*/)*[a-z0-9]+([._-][a-z0-9]+)*",
+        "an ECR repository name (lower case, digits, . _ - /)",
+    ),
+]
+ImageTag = Annotated[
+    str,
+    _pattern(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "an image tag (letters, digits, _ . -, at most 128)"),
+]
+HttpUrl = Annotated[str, _pattern(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?/?", "an http(s) URL such as http://127.0.0.1:4599")]
+SnapshotRef = Annotated[
+    str,
+    _pattern(
+        r"(arn:aws:rds:[a-z0-9-]+:\d{12}:cluster-snapshot:)?[A-Za-z][A-Za-z0-9-]{0,254}",
+        "a DB cluster snapshot identifier or ARN",
+    ),
+]
+Email = Annotated[str, _pattern(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", "an e-mail address")]
+DbIdentifier = Annotated[
+    str, _pattern(r"[A-Za-z][A-Za-z0-9_]{0,15}", "a MySQL user name (a letter, then letters, digits, _; at most 16)")
+]
+DbName = Annotated[str, _pattern(r"[A-Za-z][A-Za-z0-9_]{0,63}", "a database name (a letter, then letters, digits, _)")]
+S3Prefix = Annotated[
+    str,
+    _pattern(r"[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*", "an S3 key prefix without leading or trailing '/'"),
+]
+TagValue = Annotated[str, Field(min_length=1, max_length=256)]
+
+#: Retention periods CloudWatch Logs accepts.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+#: Fargate CPU units and the memory sizes (MiB) each allows.
+FARGATE_MEMORY = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4097, 1024)),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+}
+
+MANDATORY_TAGS = ("Environment", "Owner", "Application")
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors: a typo must not silently fall back to a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------
+# Sections of an environment file
+# --------------------------------------------------------------------------
+
+
+class AwsSettings(_Strict):
+    region: Region
+    """Region every resource of the environment lives in."""
+    account_id: AccountId
+    """The only account the provider may touch (``allowed_account_ids``)."""
+    endpoint: HttpUrl | None = None
+    """Emulator only: one URL that serves every AWS API (moto server). Default: real AWS."""
+
+
+class StateBackendSettings(_Strict):
+    bucket: BucketName
+    """S3 bucket that holds the Terraform state (created by the bootstrap stack)."""
+    key: StateKey
+    """Object key of this environment's state; unique across environments."""
+    region: Region
+    """Region of the state bucket and lock table."""
+    lock_table: TableName | None = None
+    """DynamoDB lock table. Default: none, which requires ``use_lockfile``."""
+    use_lockfile: bool = False
+    """S3-native locking (Terraform >= 1.10). Default: off; both may be on while migrating."""
+
+    @model_validator(mode="after")
+    def _some_locking(self):
+        if self.lock_table is None and not self.use_lockfile:
+            raise ValueError("state has no locking: set lock_table, use_lockfile = true, or both")
+        return self
+
+
+class Tags(BaseModel):
+    """Cost-allocation tags put on every resource. Extra tags are allowed."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    Environment: TagValue
+    Owner: TagValue
+    Application: TagValue
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: str(v) for k, v in self.model_dump().items()}
+
+
+class NetworkSettings(_Strict):
+    vpc_id: VpcId
+    """The existing VPC; nothing network-level is created."""
+    public_subnet_ids: list[SubnetId] = Field(min_length=1)
+    """Subnets of the internet-facing load balancer."""
+    private_subnet_ids: list[SubnetId] = Field(min_length=2)
+    """Subnets of the tasks and the DB (two or more AZs, as Aurora requires)."""
+
+    @model_validator(mode="after")
+    def _distinct(self):
+        for name in ("public_subnet_ids", "private_subnet_ids"):
+            ids = getattr(self, name)
+            if len(set(ids)) != len(ids):
+                raise ValueError(f"{name} lists a subnet twice")
+        return self
+
+
+class ImageSettings(_Strict):
+    repository: EcrRepositoryName
+    """ECR repository name; the stack creates it."""
+    tag: ImageTag
+    """Immutable tag to run (CI sets it to the git SHA)."""
+
+
+class ApiSettings(_Strict):
+    image: ImageSettings
+    cpu: Literal[256, 512, 1024, 2048, 4096] = 512
+    """Fargate CPU units per task. Default: 512."""
+    memory: int = 1024
+    """MiB per task; must be a size Fargate allows for ``cpu``. Default: 1024."""
+    container_port: int = Field(8000, ge=1024, le=65535)
+    """Port gunicorn listens on. Default: 8000."""
+    min_tasks: int = Field(ge=1)
+    max_tasks: int = Field(ge=1)
+    scale_up_cpu_percent: int = Field(ge=1, le=100)
+    """Add tasks while average CPU is at or above this. """
+    scale_down_cpu_percent: int = Field(ge=0, le=99)
+    """Remove tasks while average CPU is at or below this."""
+    health_check_path: str = Field("/api/health/ready", pattern=r"/api/[A-Za-z0-9/_-]*")
+    """HTTP path the load balancer probes. Default: the readiness path."""
+    health_check_grace_seconds: int = Field(60, ge=0, le=2_147_483_647)
+    log_retention_days: int = 30
+    """CloudWatch retention for API logs. Default: 30."""
+    public_reads: bool = True
+    """Feature reads need no token. Default: true; writes always need one."""
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        problems = []
+        if self.memory not in FARGATE_MEMORY[self.cpu]:
+            allowed = FARGATE_MEMORY[self.cpu]
+            problems.append(
+                f"memory {self.memory} is not a Fargate size for cpu {self.cpu} "
+                f"(allowed: {allowed[0]}..{allowed[-1]} in steps of {allowed[1] - allowed[0]})"
+            )
+        if self.min_tasks > self.max_tasks:
+            problems.append(f"min_tasks ({self.min_tasks}) is greater than max_tasks ({self.max_tasks})")
+        if self.scale_down_cpu_percent >= self.scale_up_cpu_percent:
+            problems.append(
+                f"scale_down_cpu_percent ({self.scale_down_cpu_percent}) must be lower than "
+                f"scale_up_cpu_percent ({self.scale_up_cpu_percent})"
+            )
+        if self.log_retention_days not in LOG_RETENTION_DAYS:
+            problems.append(f"log_retention_days {self.log_retention_days} is not one CloudWatch accepts")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class DatabaseSettings(_Strict):
+    username: DbIdentifier
+    """Master user name. The password is generated and kept by RDS in Secrets Manager."""
+    name: DbName = "geodata"
+    engine_version: str = Field("8.0.mysql_aurora.3.08.0", pattern=r"8\.0\.mysql_aurora\.3\.\d{2}\.\d+")
+    """Aurora MySQL 3.x version. Default: 8.0.mysql_aurora.3.08.0."""
+    min_capacity_acu: float = Field(0.5, ge=0, le=256)
+    max_capacity_acu: float = Field(4, ge=1, le=256)
+    instances: int = Field(1, ge=1, le=15)
+    """db.serverless instances (writer + readers). Default: 1."""
+    backup_retention_days: int = Field(7, ge=1, le=35)
+    restore_snapshot: SnapshotRef | None = None
+    """Disaster recovery: create the cluster from this snapshot. Default: an empty cluster."""
+
+    @model_validator(mode="after")
+    def _capacity(self):
+        if self.min_capacity_acu > self.max_capacity_acu:
+            raise ValueError(
+                f"min_capacity_acu ({self.min_capacity_acu}) is greater than max_capacity_acu ({self.max_capacity_acu})"
+            )
+        if (self.min_capacity_acu * 2) % 1 or (self.max_capacity_acu * 2) % 1:
+            raise ValueError("capacities are set in steps of 0.5 ACU")
+        return self
+
+
+class Auth0Settings(_Strict):
+    mode: Literal["managed", "external"]
+    """managed: the stack creates the Auth0 applications; external: set up by hand (see docs)."""
+    domain: Hostname
+    """Tenant domain, e.g. geoapp-staging.eu.auth0.com."""
+    audience: Annotated[str, Field(min_length=1, max_length=600)]
+    """API identifier that access tokens are issued for."""
+
+
+class SiteSettings(_Strict):
+    cname: Hostname | None = None
+    """Public host name. Default: the CloudFront domain."""
+    certificate_arn: AcmCertificateArn | None = None
+    """ACM certificate for ``cname`` (us-east-1)."""
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
+
+    @model_validator(mode="after")
+    def _pair(self):
+        if (self.cname is None) != (self.certificate_arn is None):
+            raise ValueError("cname and certificate_arn go together: set both or neither")
+        return self
+
+
+class FrontendSettings(_Strict):
+    assets_prefix: S3Prefix = "site/current"
+    """Key prefix in the assets bucket that CloudFront serves (``origin_path``)."""
+
+
+class CostSettings(_Strict):
+    monthly_budget_usd: float = Field(gt=0)
+    alert_emails: list[Email] = Field(min_length=1)
+
+
+class EnvironmentConfig(_Strict):
+    """One environment, as written in ``envs/<name>.toml``."""
+
+    name: str = Field(pattern=r"[a-z][a-z0-9-]{0,30}", exclude=True)
+    """Taken from the file name; the stack is ``env-<name>``."""
+    source: str = Field("", exclude=True)
+    """The file this was read from, for messages."""
+    tier: Literal["production", "staging", "development"]
+    """production turns on deletion protection and final snapshots."""
+    aws: AwsSettings
+    state: StateBackendSettings
+    tags: Tags
+    network: NetworkSettings
+    api: ApiSettings
+    database: DatabaseSettings
+    auth0: Auth0Settings
+    site: SiteSettings = SiteSettings()
+    frontend: FrontendSettings = FrontendSettings()
+    cost: CostSettings
+
+    @property
+    def stack_name(self) -> str:
+        return f"env-{self.name}"
+
+    @property
+    def is_production(self) -> bool:
+        return self.tier == "production"
+
+    @model_validator(mode="after")
+    def _production_rules(self):
+        if self.is_production:
+            if self.database.backup_retention_days < 7:
+                raise ValueError("production needs database.backup_retention_days >= 7")
+            if self.aws.endpoint is not None:
+                raise ValueError("production cannot target an emulator endpoint")
+        return self
+
+
+# --------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------
+
+
+class ConfigError(Exception):
+    """Every problem found in a set of environment files, one line each."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _field_path(loc: tuple) -> str:
+    parts = [str(p) for p in loc if not str(p).startswith("function-")]
+    return ".".join(parts) or "(file)"
+
+
+def _describe(error: dict) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling; see envs/README.md for the keys)"
+    if kind == "missing":
+        return "is required but missing"
+    message = error["msg"]
+    return message.removeprefix("Value error, ")
+
+
+def parse_environment(path: Path, text: str) -> EnvironmentConfig:
+    """Validate one file's text; raise ConfigError listing all its problems."""
+    label = str(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError([f"{label}: (file): not valid TOML: {err}"]) from None
+    data = {"name": path.stem, "source": label, **data}
+    try:
+        return EnvironmentConfig.model_validate(data)
+    except ValidationError as err:
+        problems = [f"{label}: {_field_path(e['loc'])}: {_describe(e)}" for e in err.errors()]
+        raise ConfigError(problems) from None
+
+
+def _cross_file_problems(envs: list[EnvironmentConfig]) -> list[str]:
+    problems = []
+    by_state = defaultdict(list)
+    by_bucket = defaultdict(list)
+    for env in envs:
+        by_state[(env.state.bucket, env.state.key)].append(env.source)
+        by_bucket[env.state.bucket].append(env)
+    for (bucket, key), sources in by_state.items():
+        if len(sources) > 1:
+            problems.append(
+                f"{', '.join(sources)}: state.key: these environments share the state s3://{bucket}/{key}; "
+                "each needs its own key"
+            )
+    for bucket, group in by_bucket.items():
+        shape = {(e.state.region, e.state.lock_table, e.aws.account_id, e.aws.endpoint) for e in group}
+        if len(shape) > 1:
+            problems.append(
+                f"{', '.join(e.source for e in group)}: state: environments sharing bucket {bucket} must agree "
+                "on state.region, state.lock_table, aws.account_id and aws.endpoint"
+            )
+    return problems
+
+
+def load_environments(paths: list[Path]) -> list[EnvironmentConfig]:
+    """Load and validate env files (or directories of ``*.toml``), all problems at once."""
+    files: list[Path] = []
+    problems: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.glob("*.toml")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(f"{path}: (file): does not exist")
+    if not files and not problems:
+        problems.append(f"{', '.join(map(str, paths))}: (file): no environment files (*.toml) found")
+    envs = []
+    for file in files:
+        try:
+            envs.append(parse_environment(file, file.read_text(encoding="utf-8")))
+        except ConfigError as err:
+            problems.extend(err.problems)
+        except OSError as err:
+            problems.append(f"{file}: (file): cannot be read: {err.strerror}")
+    problems.extend(_cross_file_problems(envs))
+    if problems:
+        raise ConfigError(problems)
+    return envs
+
+
+def main(argv: list[str]) -> int:
+    paths = [Path(a) for a in argv] or [Path("envs")]
+    try:
+        envs = load_environments(paths)
+    except ConfigError as err:
+        print(f"Invalid environment configuration ({len(err.problems)} problem(s)):", file=sys.stderr)
+        for line in err.problems:
+            print(f"  - {line}", file=sys.stderr)
+        return 1
+    for env in envs:
+        print(f"ok: {env.source} -> stack {env.stack_name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
