@@ -150,6 +150,10 @@ class StateBackendSettings(_Strict):
     """DynamoDB lock table. Default: none, which requires ``use_lockfile``."""
     use_lockfile: bool = False
     """S3-native locking (Terraform >= 1.10). Default: off; both may be on while migrating."""
+    bootstrap_state: Literal["local", "s3"] = "local"
+    """Where the bootstrap stack keeps its own state: local for the first apply, then s3. Default: local."""
+    allow_destroy: bool = False
+    """Let ``destroy`` remove the state bucket and table (throw-away emulator backends only). Default: false."""
 
     @model_validator(mode="after")
     def _some_locking(self):
@@ -332,6 +336,8 @@ class EnvironmentConfig(_Strict):
                 raise ValueError("production needs database.backup_retention_days >= 7")
             if self.aws.endpoint is not None:
                 raise ValueError("production cannot target an emulator endpoint")
+            if self.state.allow_destroy:
+                raise ValueError("production cannot set state.allow_destroy: its state bucket must survive")
         return self
 
 
@@ -392,11 +398,14 @@ def _cross_file_problems(envs: list[EnvironmentConfig]) -> list[str]:
                 "each needs its own key"
             )
     for bucket, group in by_bucket.items():
-        shape = {(e.state.region, e.state.lock_table, e.aws.account_id, e.aws.endpoint) for e in group}
+        shape = {
+            (e.state.region, e.state.lock_table, e.state.bootstrap_state, e.state.allow_destroy, e.aws.account_id, e.aws.endpoint)
+            for e in group
+        }
         if len(shape) > 1:
             problems.append(
                 f"{', '.join(e.source for e in group)}: state: environments sharing bucket {bucket} must agree "
-                "on state.region, state.lock_table, aws.account_id and aws.endpoint"
+                "on state.region, lock_table, bootstrap_state, allow_destroy, aws.account_id and aws.endpoint"
             )
     return problems
 

@@ -1,0 +1,43 @@
+"""The CDKTF app: one stack per environment file, plus one bootstrap stack per state bucket.
+
+Usage: ``cdktf synth`` / ``cdktf deploy env-staging`` (the CLI runs this file).
+Environment files are validated before any construct is built, so a bad file
+fails with a list of problems and nothing is written.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from modules.config import ConfigError, load_environments
+
+ENVS_DIR = Path(os.environ.get("GEOAPP_ENVS_DIR", "envs"))
+
+
+def main() -> int:
+    try:
+        envs = load_environments([ENVS_DIR])
+    except ConfigError as err:
+        print(f"Invalid environment configuration ({len(err.problems)} problem(s)); nothing was synthesized:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+
+    from cdktf import App  # jsii start-up is slow: only after the files are known to be good
+
+    from modules.bootstrap_stack import BootstrapStack, bootstrap_stack_name, group_by_backend
+    from modules.env_stack import EnvironmentStack
+
+    app = App()
+    for bucket, group in group_by_backend(envs).items():
+        BootstrapStack(app, bootstrap_stack_name(bucket), envs=group)
+    for env in envs:
+        EnvironmentStack(app, env.stack_name, config=env)
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Shared constructs and configuration for the geo-spatial data application's environments."""

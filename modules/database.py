@@ -1,0 +1,133 @@
+"""Aurora Serverless v2 (MySQL 8.0 compatible), with backups and a restore path."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
+from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster
+from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
+from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import RdsClusterParameterGroup
+from constructs import Construct
+
+from modules.config import DatabaseSettings
+
+#: Logs Aurora exports to CloudWatch; their groups are created here first so that
+#: they are encrypted, tagged and expire (RDS would create them bare).
+EXPORTED_LOGS = ("audit", "error", "slowquery")
+
+
+class AuroraDatabase(Construct):
+    """An Aurora MySQL 3 cluster of ``db.serverless`` instances in the private subnets.
+
+    The master password is generated, stored and rotated by RDS in Secrets
+    Manager (``manage_master_user_password``): it never passes through
+    Terraform, the env file or the state. ``master_secret_arn`` is the secret.
+
+    Args:
+        settings: the env file's ``[database]``.
+        name_prefix: the cluster identifier is ``<name_prefix>-db``.
+        subnet_ids: private subnets in two or more AZs.
+        security_group_id: the DB's security group (see ``Network``).
+        kms_key_arn: encrypts storage, the master secret and exported logs.
+        protect: production: deletion protection on and a final snapshot on
+            destroy. Default: True (safe); staging and local pass False so they
+            can be torn down.
+        log_retention_days: retention of the exported logs. Default: 30.
+
+    Restore: when ``settings.restore_snapshot`` is set, the cluster is created
+    from that snapshot. Changing it replaces the cluster (Terraform shows
+    "must be replaced"); keep it in the file after a restore. See
+    docs/runbooks/backup-and-restore.md.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        settings: DatabaseSettings,
+        name_prefix: str,
+        subnet_ids: list[str],
+        security_group_id: str,
+        kms_key_arn: str,
+        protect: bool = True,
+        log_retention_days: int = 30,
+    ):
+        super().__init__(scope, id_)
+        identifier = f"{name_prefix}-db"
+        subnets = DbSubnetGroup(self, "subnets", name=f"{name_prefix}-db", subnet_ids=subnet_ids, description=f"{name_prefix} Aurora, private subnets")
+        parameters = RdsClusterParameterGroup(
+            self,
+            "parameters",
+            name=f"{name_prefix}-aurora-mysql8",
+            family="aurora-mysql8.0",
+            description=f"{name_prefix}: TLS only, audit log on",
+            parameter=[
+                {"name": "require_secure_transport", "value": "ON"},
+                {"name": "server_audit_logging", "value": "1"},
+                {"name": "server_audit_events", "value": "CONNECT,QUERY_DCL,QUERY_DDL"},
+            ],
+        )
+        log_groups = [
+            CloudwatchLogGroup(
+                self,
+                f"log-{kind}",
+                name=f"/aws/rds/cluster/{identifier}/{kind}",
+                retention_in_days=log_retention_days,
+                kms_key_id=kms_key_arn,
+            )
+            for kind in EXPORTED_LOGS
+        ]
+        self.cluster = RdsCluster(
+            self,
+            "cluster",
+            cluster_identifier=identifier,
+            engine="aurora-mysql",
+            engine_mode="provisioned",
+            engine_version=settings.engine_version,
+            database_name=settings.name,
+            master_username=settings.username,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=kms_key_arn,
+            storage_encrypted=True,
+            kms_key_id=kms_key_arn,
+            db_subnet_group_name=subnets.name,
+            db_cluster_parameter_group_name=parameters.name,
+            vpc_security_group_ids=[security_group_id],
+            serverlessv2_scaling_configuration={
+                "min_capacity": settings.min_capacity_acu,
+                "max_capacity": settings.max_capacity_acu,
+            },
+            backup_retention_period=settings.backup_retention_days,
+            preferred_backup_window="02:00-03:00",
+            preferred_maintenance_window="sun:03:30-sun:04:30",
+            copy_tags_to_snapshot=True,
+            enabled_cloudwatch_logs_exports=list(EXPORTED_LOGS),
+            iam_database_authentication_enabled=True,
+            deletion_protection=protect,
+            skip_final_snapshot=not protect,
+            final_snapshot_identifier=f"{identifier}-final" if protect else None,
+            snapshot_identifier=settings.restore_snapshot,
+            depends_on=log_groups,
+        )
+        self.instances = [
+            RdsClusterInstance(
+                self,
+                f"instance-{n}",
+                identifier=f"{identifier}-{n}",
+                cluster_identifier=self.cluster.id,
+                instance_class="db.serverless",
+                engine=self.cluster.engine,
+                engine_version=self.cluster.engine_version,
+                db_subnet_group_name=subnets.name,
+                publicly_accessible=False,
+                auto_minor_version_upgrade=True,
+                copy_tags_to_snapshot=True,
+            )
+            for n in range(1, settings.instances + 1)
+        ]
+        self.identifier = identifier
+        self.endpoint = self.cluster.endpoint
+        self.port = 3306
+        self.database_name = settings.name
+        self.master_secret_arn = self.cluster.master_user_secret.get(0).secret_arn

@@ -1,0 +1,123 @@
+"""One environment of the application: the seed's architecture, configured by one env file."""
+
+from __future__ import annotations
+
+from cdktf import Aspects, TerraformOutput, TerraformStack
+from constructs import Construct
+
+from modules.api_service import ApiService
+from modules.auth0 import Auth0Application
+from modules.config import EnvironmentConfig
+from modules.cost import EnvironmentBudget
+from modules.database import AuroraDatabase
+from modules.frontend import StaticSite
+from modules.guardrails import GuardRails
+from modules.kms import EnvironmentKey
+from modules.network import Network
+from modules.providers import aws_provider, s3_state_backend
+from modules.secrets import ServiceSecrets
+
+
+def name_prefix(config: EnvironmentConfig) -> str:
+    """``<application>-<env>`` in the lower-case form AWS names accept."""
+    app = "".join(c if c.isalnum() else "-" for c in config.tags.Application.lower()).strip("-")
+    return f"{app}-{config.name}"
+
+
+class EnvironmentStack(TerraformStack):
+    """Everything one environment runs on, with its own locked remote state.
+
+    Composition only: each concern is a construct in ``modules/``; this class
+    wires their outputs together and publishes the stack outputs that the
+    operator commands in ``ops/`` read.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig):
+        super().__init__(scope, id_)
+        prefix = name_prefix(config)
+        protect = config.is_production
+        aws_provider(self, config.aws, tags=config.tags.as_dict())
+        s3_state_backend(self, config.state, endpoint=config.aws.endpoint)
+
+        key = EnvironmentKey(self, "key", name_prefix=prefix, region=config.aws.region, deletion_window_days=30 if protect else 7)
+        network = Network(self, "network", settings=config.network, name_prefix=prefix, container_port=config.api.container_port)
+        database = AuroraDatabase(
+            self,
+            "database",
+            settings=config.database,
+            name_prefix=prefix,
+            subnet_ids=network.private_subnet_ids,
+            security_group_id=network.database_sg.id,
+            kms_key_arn=key.arn,
+            protect=protect,
+            log_retention_days=config.api.log_retention_days,
+        )
+
+        secrets = ServiceSecrets(self, "secrets", name_prefix=prefix, kms_key_arn=key.arn, recovery_window_days=30 if protect else 0)
+        db_secret = secrets.reference(env_var="DB_SECRET_ARN", arn=database.master_secret_arn)
+
+        api = ApiService(
+            self,
+            "api",
+            settings=config.api,
+            name_prefix=prefix,
+            network=network,
+            secrets=secrets,
+            kms_key_arn=key.arn,
+            region=config.aws.region,
+            environment={"DB_HOST": database.endpoint, "DB_PORT": str(database.port), "DB_NAME": database.database_name},
+            protect=protect,
+        )
+        site = StaticSite(
+            self,
+            "site",
+            name_prefix=prefix,
+            assets_prefix=config.frontend.assets_prefix,
+            api_origin_domain=api.load_balancer.dns_name,
+            site=config.site,
+            kms_key_arn=key.arn,
+            force_destroy=not protect,
+        )
+
+        auth0_payload = None
+        if config.auth0.mode == "managed":
+            auth0 = Auth0Application(self, "auth0", settings=config.auth0, app_name=prefix, site_url=site.site_url)
+            auth0_payload = auth0.secret_payload
+        auth0_secret = secrets.declare(
+            "auth0",
+            env_var="AUTH0_SECRET_ARN",
+            description="Auth0 settings the API verifies tokens with (domain, audience, client id)",
+            value_json=auth0_payload,
+        )
+
+        EnvironmentBudget(
+            self,
+            "budget",
+            name=f"{prefix}-monthly",
+            environment_tag=config.tags.Environment,
+            monthly_limit_usd=config.cost.monthly_budget_usd,
+            alert_emails=list(config.cost.alert_emails),
+        )
+
+        outputs = {
+            "site_url": site.site_url,
+            "cloudfront_distribution_id": site.distribution.id,
+            "assets_bucket": site.bucket.bucket,
+            "assets_prefix": config.frontend.assets_prefix,
+            "ecr_repository_url": api.repository.repository_url,
+            "ecs_cluster_name": api.cluster.name,
+            "ecs_service_name": api.service.name,
+            "task_definition_family": api.task_definition.family,
+            "task_subnet_ids": network.private_subnet_ids,
+            "task_security_group_id": network.task_sg.id,
+            "api_origin": api.load_balancer.dns_name,
+            "db_endpoint": database.endpoint,
+            "db_secret_arn": db_secret.arn,
+            "auth0_secret_arn": auth0_secret.arn,
+            "kms_key_arn": key.arn,
+        }
+        for name, value in outputs.items():
+            TerraformOutput(self, name, value=value)
+
+        Aspects.of(self).add(GuardRails())
+        self.config = config

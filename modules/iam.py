@@ -1,0 +1,16 @@
+"""Small helpers for IAM policy documents written as data."""
+
+from __future__ import annotations
+
+from cdktf import Fn
+
+
+def policy_document(*statements: dict) -> str:
+    """An IAM policy JSON document; statements may hold Terraform references."""
+    return Fn.jsonencode({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def service_assume_role_policy(service: str) -> str:
+    return policy_document(
+        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"},
+    )

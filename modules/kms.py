@@ -1,0 +1,85 @@
+"""The environment's customer-managed KMS key: secrets, logs, state of the app's data."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from constructs import Construct
+
+from modules.iam import policy_document
+
+
+class EnvironmentKey(Construct):
+    """One customer-managed key per environment, with yearly rotation.
+
+    The key policy lets the account administer it through IAM, and lets
+    CloudWatch Logs use it for the environment's log groups only. Other
+    services (Secrets Manager, RDS, S3 for CloudFront) are granted through
+    IAM policies.
+
+    Args:
+        name_prefix: prefix of the alias (``alias/<name_prefix>``).
+        region: region of the log groups the key may encrypt.
+        deletion_window_days: waiting period before deletion. Default: 30.
+
+    CloudFront may decrypt with it for distributions of this account only (the
+    assets bucket's policy narrows reads to the environment's own distribution;
+    naming that ARN here would make a key -> bucket -> distribution -> key cycle).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name_prefix: str,
+        region: str,
+        deletion_window_days: int = 30,
+    ):
+        super().__init__(scope, id_)
+        account = DataAwsCallerIdentity(self, "account").account_id
+        partition = DataAwsPartition(self, "partition").partition
+        self.key = KmsKey(
+            self,
+            "key",
+            description=f"{name_prefix}: secrets, logs and data of this environment",
+            enable_key_rotation=True,
+            deletion_window_in_days=deletion_window_days,
+            policy=policy_document(
+                {
+                    "Sid": "AccountAdministersThroughIam",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchLogsForThisEnvironment",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                    "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account}:log-group:*{name_prefix}*"
+                        }
+                    },
+                },
+                {
+                    "Sid": "CloudFrontReadsAssetsOfThisAccount",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudfront.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    "Condition": {
+                        "StringLike": {"aws:SourceArn": f"arn:{partition}:cloudfront::{account}:distribution/*"}
+                    },
+                },
+            ),
+        )
+        KmsAlias(self, "alias", name=f"alias/{name_prefix}", target_key_id=self.key.key_id)
+        self.arn = self.key.arn
+        self.account_id = account
+        self.partition = partition

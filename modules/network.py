@@ -1,0 +1,83 @@
+"""The existing network, looked up by id, and the security groups between the tiers."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.data_aws_vpc import DataAwsVpc
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from modules.config import NetworkSettings
+
+MYSQL_PORT = 3306
+
+
+class Network(Construct):
+    """Security groups for load balancer -> tasks -> database, in an existing VPC.
+
+    Nothing network-level is created: the VPC and subnets come from the env
+    file (the seed reuses an existing VPC). Traffic rules:
+
+    * the internet reaches the load balancer on ``listener_port``;
+    * the load balancer reaches the tasks on ``container_port`` (traffic and health checks);
+    * the tasks reach the database on 3306 and AWS APIs on 443;
+    * nothing else reaches the database, and the database initiates nothing.
+
+    Args:
+        settings: the env file's ``[network]``.
+        name_prefix: prefix of the security group names.
+        container_port: the API's port in the task.
+        listener_port: the load balancer's public port. Default: 80.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        settings: NetworkSettings,
+        name_prefix: str,
+        container_port: int,
+        listener_port: int = 80,
+    ):
+        super().__init__(scope, id_)
+        self.vpc = DataAwsVpc(self, "vpc", id=settings.vpc_id)
+        self.vpc_id = settings.vpc_id
+        self.public_subnet_ids = list(settings.public_subnet_ids)
+        self.private_subnet_ids = list(settings.private_subnet_ids)
+
+        def group(name: str, description: str) -> SecurityGroup:
+            return SecurityGroup(
+                self,
+                name,
+                name=f"{name_prefix}-{name}",
+                description=description,
+                vpc_id=settings.vpc_id,
+                revoke_rules_on_delete=True,
+            )
+
+        self.load_balancer_sg = group("lb", "API load balancer: public listener")
+        self.task_sg = group("tasks", "API tasks: from the load balancer only")
+        self.database_sg = group("db", "Aurora: from the API tasks only")
+
+        def ingress(name, sg, port, description, *, source_sg=None, cidr=None):
+            VpcSecurityGroupIngressRule(
+                self, name, security_group_id=sg.id, ip_protocol="tcp", from_port=port, to_port=port,
+                referenced_security_group_id=source_sg.id if source_sg else None, cidr_ipv4=cidr,
+                description=description,
+            )
+
+        def egress(name, sg, port, description, *, target_sg=None, cidr=None):
+            VpcSecurityGroupEgressRule(
+                self, name, security_group_id=sg.id, ip_protocol="tcp", from_port=port, to_port=port,
+                referenced_security_group_id=target_sg.id if target_sg else None, cidr_ipv4=cidr,
+                description=description,
+            )
+
+        ingress("lb-in", self.load_balancer_sg, listener_port, "clients and CloudFront", cidr="0.0.0.0/0")
+        egress("lb-to-tasks", self.load_balancer_sg, container_port, "to API tasks", target_sg=self.task_sg)
+        ingress("tasks-from-lb", self.task_sg, container_port, "from the load balancer", source_sg=self.load_balancer_sg)
+        egress("tasks-to-db", self.task_sg, MYSQL_PORT, "to Aurora", target_sg=self.database_sg)
+        egress("tasks-to-aws", self.task_sg, 443, "AWS APIs (ECR, Secrets Manager, logs)", cidr="0.0.0.0/0")
+        ingress("db-from-tasks", self.database_sg, MYSQL_PORT, "from API tasks", source_sg=self.task_sg)
