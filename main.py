@@ -27,16 +27,21 @@ def main() -> int:
 
     from cdktf import App  # jsii start-up is slow: only after the files are known to be good
 
+    app = App()
+    compose(app, envs)
+    app.synth()
+    return 0
+
+
+def compose(app, envs) -> None:
+    """One bootstrap stack per state bucket, one stack per environment."""
     from modules.bootstrap_stack import BootstrapStack, bootstrap_stack_name, group_by_backend
     from modules.env_stack import EnvironmentStack
 
-    app = App()
     for bucket, group in group_by_backend(envs).items():
         BootstrapStack(app, bootstrap_stack_name(bucket), envs=group)
     for env in envs:
         EnvironmentStack(app, env.stack_name, config=env)
-    app.synth()
-    return 0
 
 
 if __name__ == "__main__":

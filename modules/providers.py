@@ -35,12 +35,13 @@ AWS_SERVICES = (
 )
 
 
-def _emulator_flags(endpoint: str | None) -> dict:
+def _emulator_flags(endpoint: str | None, *, metadata_flag_type=bool) -> dict:
     if endpoint is None:
         return {}
     return {
         "skip_credentials_validation": True,
-        "skip_metadata_api_check": True,
+        # the provider schema types this one as a string, the backend's as a bool
+        "skip_metadata_api_check": metadata_flag_type(True) if metadata_flag_type is bool else "true",
         "skip_region_validation": True,
     }
 
@@ -52,7 +53,7 @@ def aws_provider(scope: Construct, aws: AwsSettings, *, tags: dict[str, str], id
         endpoint_kwargs = {
             "endpoints": [AwsProviderEndpoints(**{service: aws.endpoint for service in AWS_SERVICES})],
             "s3_use_path_style": True,
-            **_emulator_flags(aws.endpoint),
+            **_emulator_flags(aws.endpoint, metadata_flag_type=str),
         }
     return AwsProvider(
         scope,

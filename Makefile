@@ -1,0 +1,87 @@
+# One entry point for developers and CI (the GitHub workflows call these targets too).
+#   make local   - the main job: a whole environment on the emulated AWS (moto)
+#   make test    - every test and gate
+# Both install what is missing first.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_VERBOSITY := -1
+export CHECKPOINT_DISABLE := 1
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_RUNTIME_PACKAGE_CACHE := enabled
+export PYTHONPATH := $(CURDIR)
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := .cache/stamps
+ENV ?= staging
+
+.PHONY: help install system-deps synth check-envs test lint local down api plan deploy diff bench
+
+help:
+	@echo "make local        deploy the whole app to the emulated AWS (moto) and print its outputs"
+	@echo "make down         destroy the local environment and stop the emulator"
+	@echo "make test         run every test, lint and gate (installs what is missing)"
+	@echo "make synth        validate envs/*.toml and write cdktf.out/stacks/*"
+	@echo "make plan ENV=x   terraform plan of env-x (needs AWS credentials for its account)"
+	@echo "make deploy ENV=x cdktf deploy env-x"
+	@echo "make api          run the backend API locally against DATABASE_URL"
+	@echo "make bench        print the synth and backend benchmark figures"
+
+install: $(STAMPS)/python $(STAMPS)/node system-deps
+
+$(STAMPS)/python: Pipfile.lock
+	@command -v pipenv >/dev/null || python3 -m pip install --quiet 'pipenv>=2024.0'
+	pipenv sync --dev
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/node: package-lock.json
+	npm ci --no-audit --no-fund
+	@mkdir -p $(STAMPS) && touch $@
+
+# MariaDB (backend tests) and shellcheck come from Debian; skipped when present or not root.
+system-deps:
+	@missing=""; \
+	command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing="$$missing mariadb-server"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "please install:$$missing (Debian packages)"; exit 1; fi; \
+	fi
+
+check-envs: $(STAMPS)/python
+	$(PY) -m modules.config envs/
+
+synth: install check-envs
+	npx cdktf synth
+
+test: install
+	$(PY) -m pytest
+
+local: install
+	$(PY) -m ops.local up
+
+down: $(STAMPS)/python
+	$(PY) -m ops.local down
+
+api: install
+	$(MAKE) -C backend api
+
+plan: synth
+	cd cdktf.out/stacks/env-$(ENV) && $(CURDIR)/$(PY) -m ops.tfcli -- terraform init -input=false && \
+	  $(CURDIR)/$(PY) -m ops.tfcli -- terraform plan -input=false -lock-timeout=120s -out=plan.tfplan
+
+deploy: install check-envs
+	npx cdktf deploy env-$(ENV)
+
+diff: install check-envs
+	npx cdktf diff env-$(ENV)
+
+bench: install
+	$(PY) bench/synth.py
+	$(PY) bench/backend_bbox.py
