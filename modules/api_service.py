@@ -5,19 +5,22 @@ from __future__ import annotations
 import json
 
 from cdktf import Fn, TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.appautoscaling_policy import AppautoscalingPolicy
+from cdktf_cdktf_provider_aws.appautoscaling_policy import (
+    AppautoscalingPolicy,
+    AppautoscalingPolicyStepScalingPolicyConfigurationStepAdjustment,
+)
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.ecr_lifecycle_policy import EcrLifecyclePolicy
-from cdktf_cdktf_provider_aws.ecr_repository import EcrRepository
-from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster
-from cdktf_cdktf_provider_aws.ecs_service import EcsService
-from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition
+from cdktf_cdktf_provider_aws.ecr_repository import EcrRepository, EcrRepositoryEncryptionConfiguration
+from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster, EcsClusterSetting
+from cdktf_cdktf_provider_aws.ecs_service import EcsService, EcsServiceLoadBalancer
+from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition, EcsTaskDefinitionVolume
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lb import Lb
-from cdktf_cdktf_provider_aws.lb_listener import LbListener
+from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
 from constructs import Construct
 
@@ -78,7 +81,7 @@ class ApiService(Construct):
             name=settings.image.repository,
             image_tag_mutability="IMMUTABLE",
             image_scanning_configuration={"scan_on_push": True},
-            encryption_configuration=[{"encryption_type": "KMS", "kms_key": kms_key_arn}],
+            encryption_configuration=[EcrRepositoryEncryptionConfiguration(encryption_type="KMS", kms_key=kms_key_arn)],
             force_delete=not protect,
         )
         EcrLifecyclePolicy(
@@ -114,7 +117,7 @@ class ApiService(Construct):
             retention_in_days=log_retention_days or settings.log_retention_days,
             kms_key_id=kms_key_arn,
         )
-        self.cluster = EcsCluster(self, "cluster", name=name_prefix, setting=[{"name": "containerInsights", "value": "enabled"}])
+        self.cluster = EcsCluster(self, "cluster", name=name_prefix, setting=[EcsClusterSetting(name="containerInsights", value="enabled")])
 
         # ---- IAM: what ECS needs to start the task, what the app may do ---
         self.execution_role = IamRole(
@@ -172,7 +175,7 @@ class ApiService(Construct):
             execution_role_arn=self.execution_role.arn,
             task_role_arn=self.task_role.arn,
             runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
-            volume=[{"name": "tmp"}],
+            volume=[EcsTaskDefinitionVolume(name="tmp")],
             container_definitions=Fn.jsonencode([container]),
         )
 
@@ -214,7 +217,7 @@ class ApiService(Construct):
             load_balancer_arn=self.load_balancer.arn,
             port=LISTENER_PORT,
             protocol="TCP",
-            default_action=[{"type": "forward", "target_group_arn": self.target_group.arn}],
+            default_action=[LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)],
         )
 
         # ---- service --------------------------------------------------------
@@ -233,7 +236,9 @@ class ApiService(Construct):
                 "assign_public_ip": False,
             },
             load_balancer=[
-                {"target_group_arn": self.target_group.arn, "container_name": CONTAINER_NAME, "container_port": settings.container_port}
+                EcsServiceLoadBalancer(
+                    target_group_arn=self.target_group.arn, container_name=CONTAINER_NAME, container_port=settings.container_port
+                )
             ],
             deployment_circuit_breaker={"enable": True, "rollback": True},
             deployment_minimum_healthy_percent=100,
@@ -276,7 +281,7 @@ class ApiService(Construct):
                     "adjustment_type": "ChangeInCapacity",
                     "metric_aggregation_type": "Average",
                     "cooldown": cooldown,
-                    "step_adjustment": [{"scaling_adjustment": adjustment, **bounds}],
+                    "step_adjustment": [AppautoscalingPolicyStepScalingPolicyConfigurationStepAdjustment(scaling_adjustment=adjustment, **bounds)],
                 },
             )
 

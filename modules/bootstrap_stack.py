@@ -11,16 +11,23 @@ from __future__ import annotations
 import re
 
 from cdktf import Aspects, LocalBackend, TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable
+from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable, DynamodbTableAttribute
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import S3BucketLifecycleConfiguration
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
 from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
     S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
 )
 from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
 from constructs import Construct
@@ -67,7 +74,12 @@ class StateBackendResources(Construct):
             self,
             "encryption",
             bucket=self.bucket.id,
-            rule=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": self.key.arn}, "bucket_key_enabled": True}],
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default={"sse_algorithm": "aws:kms", "kms_master_key_id": self.key.arn},
+                    bucket_key_enabled=True,
+                )
+            ],
         )
         S3BucketPublicAccessBlock(
             self, "public-access", bucket=self.bucket.id, block_public_acls=True, block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True
@@ -78,13 +90,13 @@ class StateBackendResources(Construct):
             "old-versions",
             bucket=self.bucket.id,
             rule=[
-                {
-                    "id": "expire-old-state-versions",
-                    "status": "Enabled",
-                    "filter": [{"prefix": ""}],
-                    "noncurrent_version_expiration": [{"noncurrent_days": 90}],
-                    "abort_incomplete_multipart_upload": [{"days_after_initiation": 7}],
-                }
+                S3BucketLifecycleConfigurationRule(
+                    id="expire-old-state-versions",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    noncurrent_version_expiration=[S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=90)],
+                    abort_incomplete_multipart_upload=[S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)],
+                )
             ],
         )
         S3BucketPolicy(
@@ -110,7 +122,7 @@ class StateBackendResources(Construct):
                 name=state.lock_table,
                 billing_mode="PAY_PER_REQUEST",
                 hash_key="LockID",
-                attribute=[{"name": "LockID", "type": "S"}],
+                attribute=[DynamodbTableAttribute(name="LockID", type="S")],
                 point_in_time_recovery={"enabled": True},
                 server_side_encryption={"enabled": True, "kms_key_arn": self.key.arn},
                 deletion_protection_enabled=not allow_destroy,

@@ -6,7 +6,7 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster
 from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
-from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import RdsClusterParameterGroup
+from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import RdsClusterParameterGroup, RdsClusterParameterGroupParameter
 from constructs import Construct
 
 from modules.config import DatabaseSettings
@@ -63,9 +63,9 @@ class AuroraDatabase(Construct):
             family="aurora-mysql8.0",
             description=f"{name_prefix}: TLS only, audit log on",
             parameter=[
-                {"name": "require_secure_transport", "value": "ON"},
-                {"name": "server_audit_logging", "value": "1"},
-                {"name": "server_audit_events", "value": "CONNECT,QUERY_DCL,QUERY_DDL"},
+                RdsClusterParameterGroupParameter(name="require_secure_transport", value="ON"),
+                RdsClusterParameterGroupParameter(name="server_audit_logging", value="1"),
+                RdsClusterParameterGroupParameter(name="server_audit_events", value="CONNECT,QUERY_DCL,QUERY_DDL"),
             ],
         )
         log_groups = [
