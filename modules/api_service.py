@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cdktf import Fn, TerraformResourceLifecycle
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicy,
     AppautoscalingPolicyStepScalingPolicyConfigurationStepAdjustment,
@@ -176,7 +176,8 @@ class ApiService(Construct):
             task_role_arn=self.task_role.arn,
             runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
             volume=[EcsTaskDefinitionVolume(name="tmp")],
-            container_definitions=Fn.jsonencode([container]),
+            # plain JSON (references become "${...}" inside strings), so reviewers and policy tests can read it
+            container_definitions=json.dumps([container]),
         )
 
         # ---- network load balancer ----------------------------------------

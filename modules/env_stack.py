@@ -55,6 +55,11 @@ class EnvironmentStack(TerraformStack):
 
         secrets = ServiceSecrets(self, "secrets", name_prefix=prefix, kms_key_arn=key.arn, recovery_window_days=30 if protect else 0)
         db_secret = secrets.reference(env_var="DB_SECRET_ARN", arn=database.master_secret_arn)
+        auth0_secret = secrets.declare(
+            "auth0",
+            env_var="AUTH0_SECRET_ARN",
+            description="Auth0 settings the API verifies tokens with (domain, audience, client id)",
+        )
 
         api = ApiService(
             self,
@@ -79,16 +84,9 @@ class EnvironmentStack(TerraformStack):
             force_destroy=not protect,
         )
 
-        auth0_payload = None
         if config.auth0.mode == "managed":
             auth0 = Auth0Application(self, "auth0", settings=config.auth0, app_name=prefix, site_url=site.site_url)
-            auth0_payload = auth0.secret_payload
-        auth0_secret = secrets.declare(
-            "auth0",
-            env_var="AUTH0_SECRET_ARN",
-            description="Auth0 settings the API verifies tokens with (domain, audience, client id)",
-            value_json=auth0_payload,
-        )
+            secrets.put_value("auth0", auth0.secret_payload)
 
         EnvironmentBudget(
             self,

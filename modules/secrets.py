@@ -41,15 +41,14 @@ class ServiceSecrets(Construct):
         self._name_prefix = name_prefix
         self._kms_key_arn = kms_key_arn
         self._recovery_window_days = recovery_window_days
+        self._secrets: dict[str, SecretsmanagerSecret] = {}
+        self._read = False
         self.refs: list[SecretRef] = []
 
-    def declare(self, name: str, *, env_var: str, description: str, value_json: str | None = None) -> SecretRef:
-        """Create a secret the service reads.
-
-        ``value_json`` is a Terraform expression for a value that is not
-        secret at plan time (e.g. Auth0 client ids). Default: no version, so an
-        operator puts the value (see docs/runbooks/auth0-external.md) and the
-        value never passes through Terraform.
+    def declare(self, name: str, *, env_var: str, description: str) -> SecretRef:
+        """Create a secret the service reads. It has no value until one is put:
+        by an operator (docs/runbooks/auth0-external.md), so the value never
+        passes through Terraform, or by ``put_value``.
         """
         secret = SecretsmanagerSecret(
             self,
@@ -59,12 +58,21 @@ class ServiceSecrets(Construct):
             kms_key_id=self._kms_key_arn,
             recovery_window_in_days=self._recovery_window_days,
         )
-        if value_json is not None:
-            SecretsmanagerSecretVersion(self, f"{name}-value", secret_id=secret.id, secret_string=value_json)
+        self._secrets[name] = secret
         return self.reference(env_var=env_var, arn=secret.arn)
+
+    def put_value(self, name: str, value_json: str) -> None:
+        """Give a declared secret a value computed by the stack.
+
+        For values that are not secret at plan time only (e.g. an Auth0 SPA's
+        public client id), because the value is kept in the Terraform state.
+        """
+        SecretsmanagerSecretVersion(self, f"{name}-value", secret_id=self._secrets[name].id, secret_string=value_json)
 
     def reference(self, *, env_var: str, arn: str) -> SecretRef:
         """Grant the service a secret created elsewhere (e.g. RDS's managed master secret)."""
+        if self._read:
+            raise RuntimeError(f"secret {env_var} declared after the service read its secrets: declare every secret first")
         if any(ref.env_var == env_var for ref in self.refs):
             raise ValueError(f"secret env var {env_var} is declared twice")
         ref = SecretRef(env_var=env_var, arn=arn)
@@ -78,10 +86,12 @@ class ServiceSecrets(Construct):
     @property
     def environment(self) -> list[dict[str, str]]:
         """Container environment entries: each secret's ARN, never its value."""
+        self._read = True
         return [{"name": ref.env_var, "value": ref.arn} for ref in self.refs]
 
     def read_statements(self) -> list[dict]:
         """IAM statements that read exactly these secrets and decrypt them through Secrets Manager."""
+        self._read = True
         return [
             {"Sid": "ReadOwnSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], "Resource": self.arns},
             {
