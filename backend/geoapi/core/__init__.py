@@ -1,0 +1,1 @@
+"""OGC API - Features core: request in, (status, headers, body) out. Knows nothing of Flask."""

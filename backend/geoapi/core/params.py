@@ -1,0 +1,122 @@
+"""Query-parameter parsing for OGC API - Features Part 1.
+
+Query parameters arrive as ``Mapping[str, list[str]]`` (every value of every
+name), so the core does not depend on a web framework's MultiDict.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from geoapi.core.errors import InvalidParameter
+
+QueryParams = Mapping[str, list[str]]
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 10_000
+MAX_OFFSET = 1_000_000_000
+
+_UNSIGNED = re.compile(r"[0-9]{1,12}")
+
+# RFC 3339 date or date-time; a datetime parameter is an instant or an interval
+# whose open ends are written "..".
+_DT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2}))?"
+DATETIME_PATTERN = rf"^(?:{_DT}|{_DT}/{_DT}|\.\./{_DT}|{_DT}/\.\.)$"
+_DATETIME = re.compile(DATETIME_PATTERN)
+
+
+@dataclass(frozen=True)
+class BBox:
+    """A lon/lat (CRS84) box; edges are inclusive."""
+
+    minx: float
+    miny: float
+    maxx: float
+    maxy: float
+
+    def as_query_value(self) -> str:
+        return ",".join(repr(v) for v in (self.minx, self.miny, self.maxx, self.maxy))
+
+
+def single(params: QueryParams, name: str) -> str | None:
+    """The one value of ``name``, None when absent; 400 when given twice."""
+    values = params.get(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise InvalidParameter(f"parameter {name!r} is given {len(values)} times; give it once")
+    return values[0]
+
+
+def reject_unknown(params: QueryParams, allowed: Iterable[str]) -> None:
+    """OGC /req/core/query-param-unknown: a parameter the API does not define is a 400."""
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise InvalidParameter(f"unknown query parameter(s): {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+
+
+def parse_format(params: QueryParams) -> None:
+    value = single(params, "f")
+    if value is not None and value != "json":
+        raise InvalidParameter(f"f={value!r} is not supported; this API serves f=json only")
+
+
+def parse_bbox(raw: str | None) -> BBox | None:
+    """``minLon,minLat,maxLon,maxLat`` (or the 6-number 3D form, whose heights are ignored)."""
+    if raw is None:
+        return None
+    parts = raw.split(",")
+    if len(parts) not in (4, 6):
+        raise InvalidParameter(f"bbox needs 4 (or 6) comma-separated numbers, got {len(parts)}")
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        raise InvalidParameter("bbox values must be numbers: minLon,minLat,maxLon,maxLat") from None
+    if not all(math.isfinite(n) for n in numbers):
+        raise InvalidParameter("bbox values must be finite numbers")
+    if len(numbers) == 6:
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    minx, miny, maxx, maxy = numbers
+    if not (-180.0 <= minx <= 180.0 and -180.0 <= maxx <= 180.0):
+        raise InvalidParameter("bbox longitudes must lie in [-180, 180]")
+    if not (-90.0 <= miny <= 90.0 and -90.0 <= maxy <= 90.0):
+        raise InvalidParameter("bbox latitudes must lie in [-90, 90]")
+    if miny > maxy:
+        raise InvalidParameter("bbox is inverted: its minimum latitude is greater than its maximum latitude")
+    if minx > maxx:
+        raise InvalidParameter(
+            "bbox minimum longitude is greater than its maximum: boxes crossing the antimeridian "
+            "are not supported; send two requests, one each side of 180°"
+        )
+    return BBox(minx, miny, maxx, maxy)
+
+
+def _bounded_int(raw: str | None, name: str, default: int, lo: int, hi: int) -> int:
+    if raw is None:
+        return default
+    if not _UNSIGNED.fullmatch(raw):
+        raise InvalidParameter(f"{name} must be an integer between {lo} and {hi}, got {raw[:40]!r}")
+    value = int(raw)
+    if not lo <= value <= hi:
+        raise InvalidParameter(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def parse_limit(raw: str | None) -> int:
+    return _bounded_int(raw, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+
+
+def parse_offset(raw: str | None) -> int:
+    return _bounded_int(raw, "offset", 0, 0, MAX_OFFSET)
+
+
+def parse_datetime(raw: str | None) -> str | None:
+    """Syntax-check ``datetime``. Collections here have no temporal property, so it selects every feature."""
+    if raw is None:
+        return None
+    if not _DATETIME.fullmatch(raw):
+        raise InvalidParameter("datetime must be an RFC 3339 date or date-time, or an interval 'start/end' with '..' for an open end")
+    return raw

@@ -1,0 +1,116 @@
+"""Every difference between MySQL 8 (Aurora MySQL 3) and MariaDB 10.11 lives here.
+
+The API stores geometries in SRID 4326 (WGS 84) and speaks GeoJSON / CRS84,
+whose axis order is always longitude, latitude.  The two servers disagree on
+what SRID 4326 means for axis order:
+
+* **MySQL 8** follows the EPSG definition of 4326, whose axis order is
+  *latitude, longitude*.  WKT/WKB import and export functions swap axes unless
+  told otherwise, so every call passes ``'axis-order=long-lat'``.  A geometry
+  column must carry an ``SRID 4326`` attribute or the optimizer never uses its
+  SPATIAL index.
+* **MariaDB** keeps the SRID as metadata only: X is whatever was written
+  first, i.e. longitude here.  Its WKT/WKB functions take no options argument
+  (passing one is a syntax error), and the column SRID is declared with
+  ``REF_SYSTEM_ID=4326``, which must come before ``NOT NULL``.
+
+* **Upserts**: MySQL 8.0.20+ deprecates ``VALUES(col)`` in ``ON DUPLICATE KEY
+  UPDATE`` in favour of a row alias (``INSERT ... AS new``), which MariaDB does
+  not parse.
+
+Everything else (SPATIAL index, ``ST_Intersects``, index hints, JSON columns)
+is common to both and is written in :mod:`geoapi.repository` and the migrations.
+
+Known behavioural difference left as is: on MySQL 8 the bbox polygon is a
+geographic polygon whose east-west edges are geodesics, so a feature lying just
+outside a large box near its north or south edge can match on MySQL 8 and not on
+MariaDB (whose computation is Cartesian in degrees).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+SRID = 4326
+GEOMETRY_INDEX = "sidx_features_geom"
+
+
+class _HasDialect(Protocol):
+    """An SQLAlchemy Connection or Engine (anything with ``.dialect``)."""
+
+    @property
+    def dialect(self): ...  # noqa: D102
+
+
+@dataclass(frozen=True)
+class SpatialDialect:
+    """SQL fragments that differ between the two servers."""
+
+    name: str
+    #: the column definition of ``features.geom`` (type, SRID, NOT NULL)
+    geometry_column: str
+    #: appended as a last argument to WKB/WKT import and export functions
+    axis_option: str
+    #: how an INSERT names the incoming row in ON DUPLICATE KEY UPDATE: MySQL
+    #: 8.0.20+ deprecates VALUES(col) for a row alias, which MariaDB lacks
+    upsert_row_alias: str
+
+    def geom_from_wkb(self, param: str) -> str:
+        """SQL expression building an SRID-4326 geometry from a lon/lat WKB bind parameter."""
+        return f"ST_GeomFromWKB(:{param}, {SRID}{self.axis_option})"
+
+    def geom_from_wkt(self, param: str) -> str:
+        """SQL expression building an SRID-4326 geometry from a lon/lat WKT bind parameter."""
+        return f"ST_GeomFromText(:{param}, {SRID}{self.axis_option})"
+
+    def geom_as_wkb(self, column: str) -> str:
+        """SQL expression returning a stored geometry as lon/lat WKB."""
+        return f"ST_AsBinary({column}{self.axis_option})"
+
+    def upsert(self, insert: str, columns: list[str]) -> str:
+        """``insert`` (an INSERT ... VALUES statement) made to update ``columns`` of an existing row."""
+        if self.upsert_row_alias:
+            alias = self.upsert_row_alias
+            updates = ", ".join(f"{c} = {alias}.{c}" for c in columns)
+            return f"{insert} AS {alias} ON DUPLICATE KEY UPDATE {updates}"
+        updates = ", ".join(f"{c} = VALUES({c})" for c in columns)
+        return f"{insert} ON DUPLICATE KEY UPDATE {updates}"
+
+
+MYSQL8 = SpatialDialect(
+    name="mysql8",
+    geometry_column=f"GEOMETRY NOT NULL SRID {SRID}",
+    axis_option=", 'axis-order=long-lat'",
+    upsert_row_alias="incoming",
+)
+
+MARIADB = SpatialDialect(
+    name="mariadb",
+    geometry_column=f"GEOMETRY REF_SYSTEM_ID={SRID} NOT NULL",
+    axis_option="",
+    upsert_row_alias="",
+)
+
+
+def for_server(is_mariadb: bool) -> SpatialDialect:
+    """Pick the dialect for a server."""
+    return MARIADB if is_mariadb else MYSQL8
+
+
+def for_connection(conn: _HasDialect) -> SpatialDialect:
+    """Pick the dialect for a *connected* SQLAlchemy connection.
+
+    SQLAlchemy's MySQL dialect sets ``is_mariadb`` from the server version when
+    the first connection is made, for both ``mysql+pymysql://`` and
+    ``mariadb+pymysql://`` URLs, so this is right whatever URL scheme is used.
+    """
+    return for_server(bool(getattr(conn.dialect, "is_mariadb", False)))
+
+
+def bbox_polygon_wkt(minx: float, miny: float, maxx: float, maxy: float) -> str:
+    """A closed lon/lat rectangle as WKT (counter-clockwise exterior ring)."""
+    return (
+        f"POLYGON(({minx!r} {miny!r}, {maxx!r} {miny!r}, {maxx!r} {maxy!r}, "
+        f"{minx!r} {maxy!r}, {minx!r} {miny!r}))"
+    )

@@ -1,0 +1,1 @@
+"""Alembic migration scripts (run with ``python -m geoapi migrate``)."""

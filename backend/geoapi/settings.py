@@ -1,0 +1,204 @@
+"""Configuration: validated once, at start, from the environment and Secrets Manager.
+
+On ECS the task definition passes ARNs (``DB_SECRET_ARN``, ``AUTH0_SECRET_ARN``)
+and plain settings; locally the same values come from plain variables
+(``DATABASE_URL``, ``AUTH0_DOMAIN``, ``AUTH0_AUDIENCE``).  See backend/README.md.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from sqlalchemy.engine import URL, make_url
+
+from geoapi.secrets import SecretError, SecretStore
+
+IndexHint = Literal["force", "auto", "ignore"]
+
+WRITE_SCOPE = "write:features"
+
+
+class ConfigError(RuntimeError):
+    """The configuration is incomplete or a secret cannot be read: the service must not start."""
+
+
+class DbCredentials(Protocol):
+    """Where the DB password comes from; ``refresh=True`` re-reads it after a rejection."""
+
+    def password(self, *, refresh: bool = False) -> str | None: ...
+
+    @property
+    def refreshable(self) -> bool: ...
+
+
+class StaticCredentials:
+    """The password inside DATABASE_URL (or none): nothing to refresh."""
+
+    refreshable = False
+
+    def __init__(self, password: str | None) -> None:
+        self._password = password
+
+    def password(self, *, refresh: bool = False) -> str | None:
+        return self._password
+
+
+class SecretCredentials:
+    """The password in a Secrets Manager secret, e.g. the one RDS manages and rotates."""
+
+    refreshable = True
+
+    def __init__(self, store: SecretStore, arn: str) -> None:
+        self.store = store
+        self.arn = arn
+
+    def password(self, *, refresh: bool = False) -> str | None:
+        return str(self.store.get(self.arn, refresh=refresh, required_keys=("username", "password"))["password"])
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """Auth0 access-token checks. Issuer defaults to ``https://<domain>/``, JWKS to its well-known path."""
+
+    audience: str
+    issuer: str
+    jwks_url: str
+    write_scope: str = WRITE_SCOPE
+    #: seconds a fetched JWKS is kept before PyJWKClient fetches it again
+    jwks_cache_seconds: int = 300
+    #: clock skew tolerated on exp/iat/nbf, in seconds
+    leeway_seconds: int = 30
+
+    @classmethod
+    def for_domain(cls, domain: str, audience: str, *, issuer: str | None = None,
+                   jwks_url: str | None = None, **kwargs) -> AuthSettings:
+        host = domain.removeprefix("https://").rstrip("/")
+        return cls(
+            audience=audience,
+            issuer=issuer or f"https://{host}/",
+            jwks_url=jwks_url or f"https://{host}/.well-known/jwks.json",
+            **kwargs,
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app needs. Build it with :func:`load_settings` or directly in tests."""
+
+    #: SQLAlchemy URL; its password (if any) is ignored when ``db_credentials`` is given
+    database_url: str
+    db_credentials: DbCredentials | None = None
+    #: None: no Auth0 configured, so every write is refused with 401
+    auth: AuthSettings | None = None
+    #: True: reads need no token; False: reads need a valid token (any scope)
+    public_reads: bool = True
+    #: base URL used in links (e.g. https://example.org/api); default: from each request
+    public_url: str | None = None
+    #: how bbox queries use the SPATIAL index: "force" (FORCE INDEX, default: the
+    #: optimizer otherwise prefers the collection index for ORDER BY id LIMIT n),
+    #: "auto" (no hint) or "ignore" (IGNORE INDEX; for benchmarks only)
+    bbox_index_hint: IndexHint = "force"
+    title: str = "Geo-spatial data API"
+    description: str = "OGC API - Features service over MySQL-compatible storage."
+    db_pool_size: int = 5
+    db_connect_timeout: int = 5
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if self.bbox_index_hint not in ("force", "auto", "ignore"):
+            raise ConfigError(f"BBOX_INDEX_HINT must be force, auto or ignore, not {self.bbox_index_hint!r}")
+        if not self.public_reads and self.auth is None:
+            raise ConfigError("PUBLIC_READS=false needs Auth0 settings (AUTH0_SECRET_ARN or AUTH0_DOMAIN + AUTH0_AUDIENCE)")
+
+
+def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
+
+
+def _database(environ: Mapping[str, str], store: SecretStore) -> tuple[str, DbCredentials]:
+    arn = environ.get("DB_SECRET_ARN")
+    if arn:
+        try:
+            secret = store.get(arn, required_keys=("username", "password"))
+        except SecretError as exc:
+            raise ConfigError(f"DB_SECRET_ARN: {exc}") from exc
+        host = environ.get("DB_HOST") or secret.get("host")
+        name = environ.get("DB_NAME") or secret.get("dbname")
+        port = _int(environ, "DB_PORT", int(secret.get("port") or 3306))
+        if not host or not name:
+            raise ConfigError("DB_SECRET_ARN is set but DB_HOST or DB_NAME is missing (and the secret has no host/dbname)")
+        url = URL.create("mysql+pymysql", username=str(secret["username"]), host=host, port=port, database=name,
+                         query={"charset": "utf8mb4"})
+        return url.render_as_string(hide_password=False), SecretCredentials(store, arn)
+    raw_url = environ.get("DATABASE_URL")
+    if not raw_url:
+        raise ConfigError("no database configured: set DB_SECRET_ARN (+ DB_HOST, DB_NAME) or DATABASE_URL")
+    try:
+        url = make_url(raw_url)
+    except Exception as exc:  # sqlalchemy.exc.ArgumentError and friends
+        raise ConfigError(f"DATABASE_URL is not a valid SQLAlchemy URL: {exc}") from None
+    if url.get_backend_name() not in ("mysql", "mariadb"):
+        raise ConfigError(f"DATABASE_URL must be a mysql+pymysql:// or mariadb+pymysql:// URL, not {url.drivername}://")
+    return raw_url, StaticCredentials(url.password)
+
+
+def _auth(environ: Mapping[str, str], store: SecretStore) -> AuthSettings | None:
+    kwargs = {"jwks_cache_seconds": _int(environ, "JWKS_CACHE_SECONDS", 300)}
+    issuer = environ.get("AUTH0_ISSUER") or None
+    jwks_url = environ.get("AUTH0_JWKS_URL") or None
+    arn = environ.get("AUTH0_SECRET_ARN")
+    if arn:
+        try:
+            secret = store.get(arn, required_keys=("domain", "audience"))
+        except SecretError as exc:
+            raise ConfigError(f"AUTH0_SECRET_ARN: {exc}") from exc
+        return AuthSettings.for_domain(str(secret["domain"]), str(secret["audience"]),
+                                       issuer=issuer, jwks_url=jwks_url, **kwargs)
+    domain, audience = environ.get("AUTH0_DOMAIN"), environ.get("AUTH0_AUDIENCE")
+    if domain and audience:
+        return AuthSettings.for_domain(domain, audience, issuer=issuer, jwks_url=jwks_url, **kwargs)
+    if domain or audience:
+        raise ConfigError("set both AUTH0_DOMAIN and AUTH0_AUDIENCE, or neither")
+    return None
+
+
+def load_settings(environ: Mapping[str, str] | None = None, store: SecretStore | None = None) -> Settings:
+    """Build :class:`Settings` from environment variables, reading secrets by ARN.
+
+    Raises :class:`ConfigError` with a one-line reason when anything is missing
+    or unreadable.
+    """
+    env = os.environ if environ is None else environ
+    store = store or SecretStore()
+    database_url, credentials = _database(env, store)
+    return Settings(
+        database_url=database_url,
+        db_credentials=credentials,
+        auth=_auth(env, store),
+        public_reads=_bool(env, "PUBLIC_READS", True),
+        public_url=(env.get("PUBLIC_URL") or None),
+        bbox_index_hint=env.get("BBOX_INDEX_HINT", "force"),  # type: ignore[arg-type]
+        db_pool_size=_int(env, "DB_POOL_SIZE", 5),
+        log_level=env.get("LOG_LEVEL", "INFO").upper(),
+    )
