@@ -121,7 +121,10 @@ class ApiService(Construct):
 
         # ---- IAM: what ECS needs to start the task, what the app may do ---
         self.execution_role = IamRole(
-            self, "execution-role", name=f"{name_prefix}-api-execution", assume_role_policy=service_assume_role_policy("ecs-tasks.amazonaws.com")
+            self,
+            "execution-role",
+            name=f"{name_prefix}-api-execution",
+            assume_role_policy=service_assume_role_policy("ecs-tasks.amazonaws.com"),
         )
         IamRolePolicy(
             self,
@@ -136,7 +139,12 @@ class ApiService(Construct):
                     "Resource": self.repository.arn,
                 },
                 {"Sid": "DecryptOwnImage", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": kms_key_arn},
-                {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": f"{self.log_group.arn}:*"},
+                {
+                    "Sid": "WriteOwnLogs",
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": f"{self.log_group.arn}:*",
+                },
             ),
         )
         self.task_role = IamRole(
@@ -155,7 +163,7 @@ class ApiService(Construct):
             "readonlyRootFilesystem": True,
             "portMappings": [{"containerPort": settings.container_port, "protocol": "tcp"}],
             "environment": [{"name": k, "value": v} for k, v in sorted(plain_env.items())] + secrets.environment,
-            "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],
+            "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],  # noqa: S108 - the task-scoped writable volume
             "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
             "healthCheck": {"command": CONTAINER_HEALTH_COMMAND, "interval": 30, "timeout": 5, "retries": 3, "startPeriod": 30},
             "stopTimeout": 30,
@@ -282,7 +290,9 @@ class ApiService(Construct):
                     "adjustment_type": "ChangeInCapacity",
                     "metric_aggregation_type": "Average",
                     "cooldown": cooldown,
-                    "step_adjustment": [AppautoscalingPolicyStepScalingPolicyConfigurationStepAdjustment(scaling_adjustment=adjustment, **bounds)],
+                    "step_adjustment": [
+                        AppautoscalingPolicyStepScalingPolicyConfigurationStepAdjustment(scaling_adjustment=adjustment, **bounds)
+                    ],
                 },
             )
 
@@ -307,6 +317,8 @@ class ApiService(Construct):
                 treat_missing_data="notBreaching" if "Greater" in comparison else "missing",
             )
 
-        self.scale_out_alarm = cpu_alarm("cpu-high", "GreaterThanOrEqualToThreshold", settings.scale_up_cpu_percent, 3, self.scale_out_policy)
+        self.scale_out_alarm = cpu_alarm(
+            "cpu-high", "GreaterThanOrEqualToThreshold", settings.scale_up_cpu_percent, 3, self.scale_out_policy
+        )
         self.scale_in_alarm = cpu_alarm("cpu-low", "LessThanOrEqualToThreshold", settings.scale_down_cpu_percent, 15, self.scale_in_policy)
         self.container_definition = container

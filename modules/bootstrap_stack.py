@@ -66,7 +66,9 @@ class StateBackendResources(Construct):
     def __init__(self, scope: Construct, id_: str, *, state: StateBackendSettings, allow_destroy: bool = False):
         super().__init__(scope, id_)
         lifecycle = None if allow_destroy else {"prevent_destroy": True}
-        self.key = KmsKey(self, "key", description=f"Terraform state in {state.bucket}", enable_key_rotation=True, deletion_window_in_days=30)
+        self.key = KmsKey(
+            self, "key", description=f"Terraform state in {state.bucket}", enable_key_rotation=True, deletion_window_in_days=30
+        )
         KmsAlias(self, "key-alias", name=f"alias/tfstate-{state.bucket}"[:250], target_key_id=self.key.key_id)
         self.bucket = S3Bucket(self, "bucket", bucket=state.bucket, force_destroy=allow_destroy, lifecycle=lifecycle)
         S3BucketVersioningA(self, "versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"})
@@ -82,7 +84,13 @@ class StateBackendResources(Construct):
             ],
         )
         S3BucketPublicAccessBlock(
-            self, "public-access", bucket=self.bucket.id, block_public_acls=True, block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True
+            self,
+            "public-access",
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
         )
         S3BucketOwnershipControls(self, "ownership", bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"})
         S3BucketLifecycleConfiguration(
@@ -95,7 +103,9 @@ class StateBackendResources(Construct):
                     status="Enabled",
                     filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
                     noncurrent_version_expiration=[S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=90)],
-                    abort_incomplete_multipart_upload=[S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
+                    ],
                 )
             ],
         )

@@ -48,9 +48,7 @@ def _pattern(regex: str, what: str):
 AccountId = Annotated[str, _pattern(r"\d{12}", "a 12-digit AWS account id")]
 Region = Annotated[str, _pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region such as eu-west-1")]
 VpcId = Annotated[str, _pattern(r"vpc-([0-9a-f]{8}|[0-9a-f]{17})", "a VPC id (vpc- and 8 or 17 hex digits)")]
-SubnetId = Annotated[
-    str, _pattern(r"subnet-([0-9a-f]{8}|[0-9a-f]{17})", "a subnet id (subnet- and 8 or 17 hex digits)")
-]
+SubnetId = Annotated[str, _pattern(r"subnet-([0-9a-f]{8}|[0-9a-f]{17})", "a subnet id (subnet- and 8 or 17 hex digits)")]
 BucketName = Annotated[
     str,
     _pattern(r"(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "a valid S3 bucket name"),
@@ -94,9 +92,7 @@ SnapshotRef = Annotated[
     ),
 ]
 Email = Annotated[str, _pattern(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", "an e-mail address")]
-DbIdentifier = Annotated[
-    str, _pattern(r"[A-Za-z][A-Za-z0-9_]{0,15}", "a MySQL user name (a letter, then letters, digits, _; at most 16)")
-]
+DbIdentifier = Annotated[str, _pattern(r"[A-Za-z][A-Za-z0-9_]{0,15}", "a MySQL user name (a letter, then letters, digits, _; at most 16)")]
 DbName = Annotated[str, _pattern(r"[A-Za-z][A-Za-z0-9_]{0,63}", "a database name (a letter, then letters, digits, _)")]
 S3Prefix = Annotated[
     str,
@@ -260,9 +256,7 @@ class DatabaseSettings(_Strict):
     @model_validator(mode="after")
     def _capacity(self):
         if self.min_capacity_acu > self.max_capacity_acu:
-            raise ValueError(
-                f"min_capacity_acu ({self.min_capacity_acu}) is greater than max_capacity_acu ({self.max_capacity_acu})"
-            )
+            raise ValueError(f"min_capacity_acu ({self.min_capacity_acu}) is greater than max_capacity_acu ({self.max_capacity_acu})")
         if (self.min_capacity_acu * 2) % 1 or (self.max_capacity_acu * 2) % 1:
             raise ValueError("capacities are set in steps of 0.5 ACU")
         return self
@@ -394,8 +388,7 @@ def _cross_file_problems(envs: list[EnvironmentConfig]) -> list[str]:
     for (bucket, key), sources in by_state.items():
         if len(sources) > 1:
             problems.append(
-                f"{', '.join(sources)}: state.key: these environments share the state s3://{bucket}/{key}; "
-                "each needs its own key"
+                f"{', '.join(sources)}: state.key: these environments share the state s3://{bucket}/{key}; each needs its own key"
             )
     for bucket, group in by_bucket.items():
         shape = {

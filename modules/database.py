@@ -55,7 +55,9 @@ class AuroraDatabase(Construct):
     ):
         super().__init__(scope, id_)
         identifier = f"{name_prefix}-db"
-        subnets = DbSubnetGroup(self, "subnets", name=f"{name_prefix}-db", subnet_ids=subnet_ids, description=f"{name_prefix} Aurora, private subnets")
+        subnets = DbSubnetGroup(
+            self, "subnets", name=f"{name_prefix}-db", subnet_ids=subnet_ids, description=f"{name_prefix} Aurora, private subnets"
+        )
         parameters = RdsClusterParameterGroup(
             self,
             "parameters",

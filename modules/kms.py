@@ -73,9 +73,7 @@ class EnvironmentKey(Construct):
                     "Principal": {"Service": "cloudfront.amazonaws.com"},
                     "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                     "Resource": "*",
-                    "Condition": {
-                        "StringLike": {"aws:SourceArn": f"arn:{partition}:cloudfront::{account}:distribution/*"}
-                    },
+                    "Condition": {"StringLike": {"aws:SourceArn": f"arn:{partition}:cloudfront::{account}:distribution/*"}},
                 },
             ),
         )

@@ -63,15 +63,27 @@ class Network(Construct):
 
         def ingress(name, sg, port, description, *, source_sg=None, cidr=None):
             VpcSecurityGroupIngressRule(
-                self, name, security_group_id=sg.id, ip_protocol="tcp", from_port=port, to_port=port,
-                referenced_security_group_id=source_sg.id if source_sg else None, cidr_ipv4=cidr,
+                self,
+                name,
+                security_group_id=sg.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                referenced_security_group_id=source_sg.id if source_sg else None,
+                cidr_ipv4=cidr,
                 description=description,
             )
 
         def egress(name, sg, port, description, *, target_sg=None, cidr=None):
             VpcSecurityGroupEgressRule(
-                self, name, security_group_id=sg.id, ip_protocol="tcp", from_port=port, to_port=port,
-                referenced_security_group_id=target_sg.id if target_sg else None, cidr_ipv4=cidr,
+                self,
+                name,
+                security_group_id=sg.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                referenced_security_group_id=target_sg.id if target_sg else None,
+                cidr_ipv4=cidr,
                 description=description,
             )
 

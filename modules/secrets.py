@@ -93,7 +93,12 @@ class ServiceSecrets(Construct):
         """IAM statements that read exactly these secrets and decrypt them through Secrets Manager."""
         self._read = True
         return [
-            {"Sid": "ReadOwnSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], "Resource": self.arns},
+            {
+                "Sid": "ReadOwnSecrets",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                "Resource": self.arns,
+            },
             {
                 "Sid": "DecryptOwnSecrets",
                 "Effect": "Allow",

@@ -33,7 +33,13 @@ def test_shipped_env_files_are_valid():
 
 BAD_FILES = [
     # (case, old, new, field, reason fragment)
-    ("scale-down >= scale-up", "scale_down_cpu_percent = 25", "scale_down_cpu_percent = 70", "api", "must be lower than scale_up_cpu_percent"),
+    (
+        "scale-down >= scale-up",
+        "scale_down_cpu_percent = 25",
+        "scale_down_cpu_percent = 70",
+        "api",
+        "must be lower than scale_up_cpu_percent",
+    ),
     ("min > max", "min_tasks = 1", "min_tasks = 5", "api", "min_tasks (5) is greater than max_tasks (4)"),
     ("negative count", "min_tasks = 1", "min_tasks = -1", "api.min_tasks", "greater than or equal to 1"),
     ("unknown key", "cpu = 512", "cpu = 512\ncpus = 2", "api.cpus", "unknown key"),
@@ -41,15 +47,33 @@ BAD_FILES = [
     ("malformed vpc id", 'vpc_id = "vpc-0a1b2c3d4e5f60718"', 'vpc_id = "vpc-xyz"', "network.vpc_id", "is not a VPC id"),
     ("malformed subnet id", '"subnet-0a1b2c3d4e5f60011"', '"subnet-1"', "network.private_subnet_ids.0", "is not a subnet id"),
     ("malformed account id", 'account_id = "210987654321"', 'account_id = "2109876"', "aws.account_id", "12-digit AWS account id"),
-    ("malformed ARN", "certificate_arn = \"arn:aws:acm:us-east-1:", "certificate_arn = \"arn:aws:acm:eu-west-1:", "site.certificate_arn", "ACM certificate ARN in us-east-1"),
+    (
+        "malformed ARN",
+        'certificate_arn = "arn:aws:acm:us-east-1:',
+        'certificate_arn = "arn:aws:acm:eu-west-1:',
+        "site.certificate_arn",
+        "ACM certificate ARN in us-east-1",
+    ),
     ("malformed image tag", 'tag = "2026.11.20-4f2a9c1"', 'tag = "latest:1"', "api.image.tag", "is not an image tag"),
-    ("malformed repository", 'repository = "geoapp/api-staging"', 'repository = "GeoApp API"', "api.image.repository", "ECR repository name"),
+    (
+        "malformed repository",
+        'repository = "geoapp/api-staging"',
+        'repository = "GeoApp API"',
+        "api.image.repository",
+        "ECR repository name",
+    ),
     ("malformed CNAME", 'cname = "staging.geoapp.example.com"', 'cname = "staging_geoapp"', "site.cname", "DNS name"),
     ("missing mandatory tag", 'Owner = "platform-team"\n', "", "tags.Owner", "is required but missing"),
     ("empty mandatory tag", 'Owner = "platform-team"', 'Owner = ""', "tags.Owner", "at least 1 character"),
     ("no locking", 'lock_table = "geoapp-tflock"', "", "state", "state has no locking"),
     ("bad memory for cpu", "memory = 1024", "memory = 512", "api", "memory 512 is not a Fargate size for cpu 512"),
-    ("cname without certificate", 'certificate_arn = "arn:aws:acm:us-east-1:210987654321:certificate/0f8e7d6c-5b4a-4392-8170-6e5d4c3b2a19"', "", "site", "cname and certificate_arn go together"),
+    (
+        "cname without certificate",
+        'certificate_arn = "arn:aws:acm:us-east-1:210987654321:certificate/0f8e7d6c-5b4a-4392-8170-6e5d4c3b2a19"',
+        "",
+        "site",
+        "cname and certificate_arn go together",
+    ),
     ("bad auth0 mode", 'mode = "external"', 'mode = "manual"', "auth0.mode", "'managed' or 'external'"),
     ("not TOML", "[api]", "[api", "(file)", "not valid TOML"),
 ]
@@ -91,7 +115,9 @@ def test_synth_of_a_bad_env_dir_fails_cleanly_and_writes_nothing(tmp_path):
     envs = tmp_path / "envs"
     envs.mkdir()
     (envs / "good.toml").write_text(STAGING)
-    (envs / "broken.toml").write_text(mutate(mutate(STAGING, "min_tasks = 1", "min_tasks = 9"), 'key = "geoapp/staging.tfstate"', 'key = "b.tfstate"'))
+    (envs / "broken.toml").write_text(
+        mutate(mutate(STAGING, "min_tasks = 1", "min_tasks = 9"), 'key = "geoapp/staging.tfstate"', 'key = "b.tfstate"')
+    )
     result = subprocess.run(
         [sys.executable, str(ROOT / "main.py")],
         cwd=tmp_path,
@@ -109,7 +135,12 @@ def test_synth_of_a_bad_env_dir_fails_cleanly_and_writes_nothing(tmp_path):
 
 def test_config_cli_reports_ok_files():
     result = subprocess.run(
-        [sys.executable, "-m", "modules.config", "envs"], cwd=ROOT, capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)}
+        [sys.executable, "-m", "modules.config", "envs"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert result.returncode == 0, result.stderr
     assert "ok: envs/staging.toml -> stack env-staging" in result.stdout

@@ -1,0 +1,35 @@
+"""Synthesizing env files in-process, for tests (one jsii start-up per pytest process)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+os.environ.setdefault("JSII_RUNTIME_PACKAGE_CACHE", "enabled")
+
+
+def synth_envs(outdir: Path, env_dir: Path) -> dict[str, dict]:
+    """Synthesize every env file of ``env_dir`` like ``cdktf synth``; return {stack: cdk.tf.json}."""
+    from cdktf import App
+
+    from main import compose
+    from modules.config import load_environments
+
+    app = App(outdir=str(outdir))
+    compose(app, load_environments([env_dir]))
+    app.synth()
+    return {p.name: json.loads((p / "cdk.tf.json").read_text()) for p in sorted((outdir / "stacks").iterdir())}
+
+
+def resources_of(stack: dict, rtype: str) -> dict[str, dict]:
+    """The resources of one type in a synthesized stack, by logical id."""
+    return stack.get("resource", {}).get(rtype, {})
+
+
+def only(stack: dict, rtype: str) -> dict:
+    found = list(resources_of(stack, rtype).values())
+    assert len(found) == 1, f"expected one {rtype}, found {len(found)}"
+    return found[0]
