@@ -1,0 +1,262 @@
+"""The application platform: network, API service, scaling, secrets and database, as synthesized.
+
+GIVEN the shipped env files WHEN they are synthesized THEN each construct's output
+carries the property named by the test. Values are read from the env files, so a
+test fails when the wiring stops following the configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from modules.config import load_environments
+from tests.synth import ROOT, only, resources_of
+
+ENVS = {env.name: env for env in load_environments([ROOT / "envs"])}
+REF = re.compile(r"^\$\{[^}]+\}$")
+
+
+def container(stack: dict) -> dict:
+    [definition] = json.loads(only(stack, "aws_ecs_task_definition")["container_definitions"])
+    return definition
+
+
+def by_name(stack: dict, rtype: str, field: str, suffix: str) -> dict:
+    [found] = [r for r in resources_of(stack, rtype).values() if str(r.get(field, "")).endswith(suffix)]
+    return found
+
+
+# ---- autoscaling ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(ENVS))
+def test_both_cpu_thresholds_drive_their_own_scaling_policy(stacks, name):
+    api = ENVS[name].api
+    stack = stacks[f"env-{name}"]
+    target = only(stack, "aws_appautoscaling_target")
+    assert (target["min_capacity"], target["max_capacity"]) == (api.min_tasks, api.max_tasks)
+    assert target["scalable_dimension"] == "ecs:service:DesiredCount"
+
+    high = by_name(stack, "aws_cloudwatch_metric_alarm", "alarm_name", "api-cpu-high")
+    low = by_name(stack, "aws_cloudwatch_metric_alarm", "alarm_name", "api-cpu-low")
+    assert (high["threshold"], high["comparison_operator"]) == (api.scale_up_cpu_percent, "GreaterThanOrEqualToThreshold")
+    assert (low["threshold"], low["comparison_operator"]) == (api.scale_down_cpu_percent, "LessThanOrEqualToThreshold")
+    for alarm in (high, low):
+        assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == ("AWS/ECS", "CPUUtilization", "Average")
+
+    policies = resources_of(stack, "aws_appautoscaling_policy")
+    out_id = next(k for k, p in policies.items() if p["name"].endswith("scale-out"))
+    in_id = next(k for k, p in policies.items() if p["name"].endswith("scale-in"))
+    assert high["alarm_actions"] == [f"${{aws_appautoscaling_policy.{out_id}.arn}}"]
+    assert low["alarm_actions"] == [f"${{aws_appautoscaling_policy.{in_id}.arn}}"]
+    out_step = policies[out_id]["step_scaling_policy_configuration"]["step_adjustment"][0]
+    in_step = policies[in_id]["step_scaling_policy_configuration"]["step_adjustment"][0]
+    assert out_step["scaling_adjustment"] > 0 and out_step["metric_interval_lower_bound"] == "0"
+    assert in_step["scaling_adjustment"] < 0 and in_step["metric_interval_upper_bound"] == "0"
+
+
+# ---- task definition and service -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(ENVS))
+def test_task_definition_sizes_and_hardening_follow_the_env_file(stacks, name):
+    api = ENVS[name].api
+    stack = stacks[f"env-{name}"]
+    task = only(stack, "aws_ecs_task_definition")
+    assert (task["cpu"], task["memory"]) == (str(api.cpu), str(api.memory))
+    assert task["requires_compatibilities"] == ["FARGATE"] and task["network_mode"] == "awsvpc"
+    c = container(stack)
+    assert c["image"].endswith(f".repository_url}}:{api.image.tag}")
+    assert c["readonlyRootFilesystem"] is True and c["privileged"] is False
+    assert c["user"] == "10001:10001"
+    assert c["logConfiguration"]["logDriver"] == "awslogs"
+    assert c["healthCheck"]["command"][:2] == ["CMD", "python"]
+    assert {m["containerPath"] for m in c["mountPoints"]} == {"/tmp"}
+
+
+@pytest.mark.parametrize("name", sorted(ENVS))
+def test_container_gets_secret_arns_and_never_secret_values(stacks, name):
+    stack = stacks[f"env-{name}"]
+    env = {e["name"]: e["value"] for e in container(stack)["environment"]}
+    assert "secrets" not in container(stack)  # values are pulled by the app, not injected
+    secret_vars = {k: v for k, v in env.items() if "SECRET" in k or "PASSWORD" in k or "TOKEN" in k}
+    assert set(secret_vars) == {"DB_SECRET_ARN", "AUTH0_SECRET_ARN"}
+    auth0_id = next(iter(resources_of(stack, "aws_secretsmanager_secret")))
+    assert secret_vars["AUTH0_SECRET_ARN"] == f"${{aws_secretsmanager_secret.{auth0_id}.arn}}"
+    assert re.fullmatch(r"\$\{aws_rds_cluster\.[^.]+\.master_user_secret\[0\]\.secret_arn\}", secret_vars["DB_SECRET_ARN"])
+
+
+@pytest.mark.parametrize("name", sorted(ENVS))
+def test_task_role_reads_exactly_its_own_secrets(stacks, name):
+    stack = stacks[f"env-{name}"]
+    c = container(stack)
+    arns = sorted(e["value"] for e in c["environment"] if e["name"].endswith("_SECRET_ARN"))
+    task_role_id = next(k for k, r in resources_of(stack, "aws_iam_role").items() if r["name"].endswith("api-task"))
+    [policy] = [p for p in resources_of(stack, "aws_iam_role_policy").values() if p["role"] == f"${{aws_iam_role.{task_role_id}.id}}"]
+    text = policy["policy"]
+    assert "secretsmanager:GetSecretValue" in text
+    for arn in arns:
+        assert arn.strip("${}") in text
+    # no wildcard resources and nothing beyond reading secrets and decrypting them
+    assert '"*"' not in text and "secretsmanager:*" not in text
+    assert set(re.findall(r'"((?:[a-z0-9-]+):[A-Za-z*]+)"', text)) <= {
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:DescribeSecret",
+        "kms:Decrypt",
+        "kms:ViaService",
+    }
+
+
+@pytest.mark.parametrize("name", sorted(ENVS))
+def test_service_runs_privately_behind_the_nlb_with_rollback(stacks, name):
+    env = ENVS[name]
+    stack = stacks[f"env-{name}"]
+    service = only(stack, "aws_ecs_service")
+    assert service["network_configuration"]["assign_public_ip"] is False
+    assert service["network_configuration"]["subnets"] == env.network.private_subnet_ids
+    assert service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+    assert service["health_check_grace_period_seconds"] == env.api.health_check_grace_seconds
+    assert env.api.min_tasks <= service["desired_count"] <= env.api.max_tasks
+    tg_id = next(iter(resources_of(stack, "aws_lb_target_group")))
+    assert service["load_balancer"][0]["target_group_arn"] == f"${{aws_lb_target_group.{tg_id}.arn}}"
+    assert service["load_balancer"][0]["container_port"] == env.api.container_port
+
+    lb = only(stack, "aws_lb")
+    assert lb["load_balancer_type"] == "network" and lb["internal"] is False
+    assert lb["subnets"] == env.network.public_subnet_ids
+    assert lb["enable_cross_zone_load_balancing"] is True
+    tg = only(stack, "aws_lb_target_group")
+    assert (tg["protocol"], tg["target_type"]) == ("TCP", "ip")
+    assert tg["health_check"]["protocol"] == "HTTP" and tg["health_check"]["path"] == env.api.health_check_path
+    listener = only(stack, "aws_lb_listener")
+    assert listener["protocol"] == "TCP"
+
+
+def test_ecr_repository_scans_and_keeps_tags_immutable(stacks):
+    repo = only(stacks["env-staging"], "aws_ecr_repository")
+    assert repo["name"] == ENVS["staging"].api.image.repository
+    assert repo["image_tag_mutability"] == "IMMUTABLE"
+    assert repo["image_scanning_configuration"] == {"scan_on_push": True}
+    rules = json.loads(only(stacks["env-staging"], "aws_ecr_lifecycle_policy")["policy"])["rules"]
+    assert {r["selection"]["tagStatus"] for r in rules} == {"untagged", "any"}
+    cluster = only(stacks["env-staging"], "aws_ecs_cluster")
+    assert {"name": "containerInsights", "value": "enabled"} in cluster["setting"]
+
+
+# ---- network ---------------------------------------------------------------------------------
+
+
+def test_only_the_tasks_reach_the_database_and_only_the_lb_reaches_the_tasks(stacks):
+    stack = stacks["env-staging"]
+    groups = {r["name"].rsplit("-", 1)[1]: k for k, r in resources_of(stack, "aws_security_group").items()}
+    assert set(groups) == {"lb", "tasks", "db"}
+    assert all(r["vpc_id"] == ENVS["staging"].network.vpc_id for r in resources_of(stack, "aws_security_group").values())
+    ingress = list(resources_of(stack, "aws_vpc_security_group_ingress_rule").values())
+
+    def ingress_to(group):
+        return [r for r in ingress if r["security_group_id"] == f"${{aws_security_group.{groups[group]}.id}}"]
+
+    [db_rule] = ingress_to("db")
+    assert (db_rule["from_port"], db_rule["to_port"]) == (3306, 3306)
+    assert db_rule["referenced_security_group_id"] == f"${{aws_security_group.{groups['tasks']}.id}}"
+    assert "cidr_ipv4" not in db_rule
+    [task_rule] = ingress_to("tasks")
+    assert task_rule["from_port"] == ENVS["staging"].api.container_port
+    assert task_rule["referenced_security_group_id"] == f"${{aws_security_group.{groups['lb']}.id}}"
+    assert not resources_of(stack, "aws_vpc") and not resources_of(stack, "aws_subnet")  # nothing network-level is created
+
+
+# ---- database --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(ENVS))
+def test_aurora_serverless_v2_follows_the_env_file(stacks, name):
+    db = ENVS[name].database
+    stack = stacks[f"env-{name}"]
+    cluster = only(stack, "aws_rds_cluster")
+    assert (cluster["engine"], cluster["engine_mode"], cluster["engine_version"]) == ("aurora-mysql", "provisioned", db.engine_version)
+    assert cluster["serverlessv2_scaling_configuration"] == {"min_capacity": db.min_capacity_acu, "max_capacity": db.max_capacity_acu}
+    assert cluster["manage_master_user_password"] is True and "master_password" not in cluster
+    assert cluster["storage_encrypted"] is True and REF.match(cluster["kms_key_id"])
+    assert cluster["backup_retention_period"] == db.backup_retention_days
+    assert cluster["copy_tags_to_snapshot"] is True
+    assert set(cluster["enabled_cloudwatch_logs_exports"]) == {"audit", "error", "slowquery"}
+    instances = list(resources_of(stack, "aws_rds_cluster_instance").values())
+    assert len(instances) == db.instances
+    assert all(i["instance_class"] == "db.serverless" and i["publicly_accessible"] is False for i in instances)
+    subnets = only(stack, "aws_db_subnet_group")
+    assert subnets["subnet_ids"] == ENVS[name].network.private_subnet_ids
+
+
+def test_production_is_protected_where_staging_may_be_torn_down(stacks):
+    prod, staging = stacks["env-production"], stacks["env-staging"]
+    p_db, s_db = only(prod, "aws_rds_cluster"), only(staging, "aws_rds_cluster")
+    assert p_db["deletion_protection"] is True and p_db["skip_final_snapshot"] is False and p_db["final_snapshot_identifier"]
+    assert p_db["backup_retention_period"] >= 7
+    assert s_db["deletion_protection"] is False and s_db["skip_final_snapshot"] is True
+    assert only(prod, "aws_lb")["enable_deletion_protection"] is True
+    assert only(staging, "aws_lb")["enable_deletion_protection"] is False
+    assert only(prod, "aws_ecr_repository")["force_delete"] is False
+    assert only(staging, "aws_ecr_repository")["force_delete"] is True
+    p_secret = next(iter(resources_of(prod, "aws_secretsmanager_secret").values()))
+    s_secret = next(iter(resources_of(staging, "aws_secretsmanager_secret").values()))
+    assert p_secret["recovery_window_in_days"] == 30 and s_secret["recovery_window_in_days"] == 0
+
+
+def test_a_snapshot_named_in_the_env_file_restores_the_cluster(tmp_path):
+    from tests.synth import synth_envs
+
+    env_dir = tmp_path / "envs"
+    env_dir.mkdir()
+    text = (ROOT / "envs" / "staging.toml").read_text()
+    text = text.replace("backup_retention_days = 7", 'backup_retention_days = 7\nrestore_snapshot = "geoapp-staging-before-upgrade"')
+    (env_dir / "staging.toml").write_text(text)
+    cluster = only(synth_envs(tmp_path / "out", env_dir)["env-staging"], "aws_rds_cluster")
+    assert cluster["snapshot_identifier"] == "geoapp-staging-before-upgrade"
+
+
+def test_without_a_snapshot_the_cluster_starts_empty(stacks):
+    assert "snapshot_identifier" not in only(stacks["env-staging"], "aws_rds_cluster")
+
+
+# ---- KMS -------------------------------------------------------------------------------------
+
+
+def test_one_rotating_key_encrypts_secrets_logs_and_the_database(stacks):
+    stack = stacks["env-staging"]
+    key_id = next(iter(resources_of(stack, "aws_kms_key")))
+    key = resources_of(stack, "aws_kms_key")[key_id]
+    assert key["enable_key_rotation"] is True
+    ref = f"${{aws_kms_key.{key_id}.arn}}"
+    assert all(s["kms_key_id"] == ref for s in resources_of(stack, "aws_secretsmanager_secret").values())
+    assert all(g["kms_key_id"] == ref for g in resources_of(stack, "aws_cloudwatch_log_group").values())
+    assert only(stack, "aws_rds_cluster")["master_user_secret_kms_key_id"] == ref
+    assert all(g["retention_in_days"] > 0 for g in resources_of(stack, "aws_cloudwatch_log_group").values())
+
+
+@pytest.mark.parametrize("name", sorted(ENVS))
+def test_outputs_expose_what_operators_need_and_no_secret_values(stacks, name):
+    outputs = stacks[f"env-{name}"]["output"]
+    expected = {
+        "site_url",
+        "cloudfront_distribution_id",
+        "assets_bucket",
+        "assets_prefix",
+        "ecr_repository_url",
+        "ecs_cluster_name",
+        "ecs_service_name",
+        "task_definition_family",
+        "task_subnet_ids",
+        "task_security_group_id",
+        "api_origin",
+        "db_endpoint",
+        "db_secret_arn",
+        "auth0_secret_arn",
+        "kms_key_arn",
+    }
+    assert expected <= set(outputs)
+    for key in ("db_secret_arn", "auth0_secret_arn"):
+        assert REF.match(outputs[key]["value"]) and outputs[key]["value"].endswith("arn}")
