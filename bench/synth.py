@@ -1,0 +1,98 @@
+"""Benchmark: synthesizing every env stack vs. the floor of loading the AWS bindings.
+
+Prints wall time and peak memory (the Python process plus its jsii Node.js child,
+sampled as one process tree) for:
+
+* floor: a Python process that only imports ``cdktf`` and the provider submodules
+  the app uses (found by reading the imports of ``modules/`` and ``main.py``);
+* synth: ``python main.py`` writing every stack of ``envs/``, as ``cdktf synth`` runs it.
+
+Runs alternate (floor, synth, floor, synth, ...) so both see the same cache state;
+the median of each is reported. Target: synth <= 1.3 x floor.
+
+Usage: ``python bench/synth.py [--runs 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def provider_submodules() -> list[str]:
+    """Every ``cdktf_cdktf_provider_aws.<x>`` module imported by the app's code."""
+    found = set()
+    for path in [ROOT / "main.py", *sorted((ROOT / "modules").rglob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("cdktf_cdktf_provider_aws."):
+                found.add(node.module)
+    return sorted(found)
+
+
+def measure(cmd: list[str], cwd: Path, env: dict) -> tuple[float, int]:
+    """Wall seconds and peak RSS (bytes) of the whole process tree."""
+    start = time.perf_counter()
+    proc = psutil.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            tree = [proc, *proc.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr.read().decode()[-2000:]}")
+    return wall, peak
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    modules = provider_submodules()
+    floor_code = "import cdktf, constructs\n" + "".join(f"import {m}\n" for m in modules)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "GEOAPP_ENVS_DIR": str(ROOT / "envs"),
+        "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+        "JSII_RUNTIME_PACKAGE_CACHE": os.environ.get("JSII_RUNTIME_PACKAGE_CACHE", "enabled"),
+    }
+    floors, synths = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(args.runs):
+            floors.append(measure([sys.executable, "-c", floor_code], Path(tmp), env))
+            synths.append(measure([sys.executable, str(ROOT / "main.py")], Path(tmp), env))
+        stacks = sorted(p.name for p in (Path(tmp) / "cdktf.out" / "stacks").iterdir())
+
+    def report(label, runs):
+        wall = statistics.median(w for w, _ in runs)
+        mem = statistics.median(m for _, m in runs) / 2**20
+        print(f"{label:<7} wall {wall:6.2f} s   peak RSS {mem:7.0f} MiB   (runs: {', '.join(f'{w:.2f}' for w, _ in runs)})")
+        return wall, mem
+
+    print(f"provider submodules imported by the app: {len(modules)}; stacks synthesized: {len(stacks)} ({', '.join(stacks)})")
+    print(f"JSII_RUNTIME_PACKAGE_CACHE={env['JSII_RUNTIME_PACKAGE_CACHE']}, {args.runs} alternating runs, medians:")
+    f_wall, f_mem = report("floor", floors)
+    s_wall, s_mem = report("synth", synths)
+    ratio = s_wall / f_wall
+    print(f"synth / floor: wall {ratio:.2f}x, memory {s_mem / f_mem:.2f}x   (target wall <= 1.30x: {'met' if ratio <= 1.3 else 'NOT met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
