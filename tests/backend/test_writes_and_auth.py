@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from geoapi.app import create_app
 
 POINT = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [10.75, 59.91]},
