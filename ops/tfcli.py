@@ -69,9 +69,7 @@ MIRRORED_NAMESPACE = "registry.terraform.io/hashicorp/*"
 def terraform_platform() -> str:
     """Terraform's ``<os>_<arch>`` name for this machine (e.g. ``linux_amd64``)."""
     machine = platform.machine().lower()
-    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
-        machine, machine
-    )
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
     return f"{sys.platform.rstrip('0123456789')}_{arch}"
 
 
@@ -181,9 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m ops.tfcli",
         description="Run a command (terraform, npx cdktf, ...) with the offline provider mirror.",
     )
-    parser.add_argument(
-        "--print", action="store_true", help="print the variables this sets (shell syntax)"
-    )
+    parser.add_argument("--print", action="store_true", help="print the variables this sets (shell syntax)")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="command after --")
     args = parser.parse_args(argv)
     command = list(args.command)

@@ -34,9 +34,7 @@ def test_find_mirror_picks_first_directory_with_the_aws_provider(tmp_path):
     good = make_mirror(tmp_path / "good")
     later = make_mirror(tmp_path / "later")
 
-    found = tfcli.find_provider_mirror(
-        [tmp_path / "missing", empty, wrong_platform, good, later], env={}
-    )
+    found = tfcli.find_provider_mirror([tmp_path / "missing", empty, wrong_platform, good, later], env={})
 
     assert found == good.resolve()
 
@@ -108,20 +106,17 @@ def test_cli_runs_the_command_after_double_dash_in_that_env():
 @pytest.mark.skipif(tfcli.find_provider_mirror() is None, reason="no local provider mirror")
 def test_terraform_init_works_offline_through_the_mirror(tmp_path):
     (tmp_path / "main.tf.json").write_text(
-        json.dumps(
-            {
-                "terraform": {
-                    "required_providers": {
-                        "aws": {"source": "hashicorp/aws", "version": "5.100.0"}
-                    }
-                }
-            }
-        )
+        json.dumps({"terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": "5.100.0"}}}})
     )
     env = tfcli.terraform_env(cache_dir=tmp_path / "cache")
     result = subprocess.run(
         ["terraform", "init", "-input=false", "-no-color", "-backend=false"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Installed hashicorp/aws v5.100.0" in result.stdout

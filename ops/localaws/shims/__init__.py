@@ -1,0 +1,39 @@
+"""Shims that close moto's gaps for the Terraform AWS provider.
+
+Each shim is one small module with:
+
+* ``GAP``: what moto does wrong, which moto version it was seen in, and what it breaks;
+* ``install()``: patch moto in this process (idempotent); call before the server answers.
+
+They patch moto's *classes*, so they act on every moto backend in the process, in server
+mode and under ``mock_aws`` alike. Shims only add behaviour AWS has; they never change what
+moto already gets right. ``docs/emulator.md`` lists every gap and its workaround.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from . import (
+    appautoscaling_tags,
+    cloudfront_distribution,
+    ecs_service,
+    rds_restore,
+    rds_scaling_info,
+)
+
+SHIMS: tuple[ModuleType, ...] = (
+    appautoscaling_tags,
+    cloudfront_distribution,
+    ecs_service,
+    rds_restore,
+    rds_scaling_info,
+)
+"""Every shim, in install order."""
+
+
+def install_all() -> list[str]:
+    """Install every shim (idempotent); return their names."""
+    for shim in SHIMS:
+        shim.install()
+    return [shim.__name__.rsplit(".", 1)[-1] for shim in SHIMS]

@@ -1,0 +1,30 @@
+"""Aurora clusters return ScalingConfigurationInfo only when they have one (Serverless v1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.rds import models as rds_models
+
+GAP = (
+    "moto 5.2.5: DescribeDBClusters returns a ScalingConfigurationInfo block for every "
+    "cluster, also provisioned / Serverless v2 ones (AWS returns it only for engine_mode "
+    "serverless). The AWS provider reads it into scaling_configuration, so an Aurora "
+    "Serverless v2 cluster shows an in-place change on every plan."
+)
+
+
+def install() -> None:
+    """Replace the ``DBCluster.scaling_configuration_info`` property: None without a config."""
+    cls = rds_models.DBCluster
+    if getattr(cls, "_localaws_scaling_installed", False):
+        return
+    original = cls.scaling_configuration_info
+
+    def scaling_configuration_info(self: Any) -> dict[str, Any] | None:
+        if not self.scaling_configuration:
+            return None
+        return original.fget(self)  # type: ignore[union-attr]
+
+    cls.scaling_configuration_info = property(scaling_configuration_info)  # type: ignore[assignment]
+    cls._localaws_scaling_installed = True  # type: ignore[attr-defined]
