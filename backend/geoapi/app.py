@@ -204,6 +204,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # the AWS SDK narrates credential and endpoint discovery at INFO: keep start-up logs to what matters
+    for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def wsgi_app() -> Flask:
