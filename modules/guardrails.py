@@ -1,20 +1,44 @@
 """Guard-rails: rules every resource in a stack must obey, run as one Aspect.
 
-Each rule is a small object with an ``id``, a one-line ``why`` and a
-``check(node)`` that returns ``None`` (pass) or the reason it fails. The
-``GuardRails`` aspect visits every node of a stack and turns each failure into an
-error annotation, which makes ``cdktf synth`` fail with the rule id, the
-construct path and the reason. New rules are added to ``DEFAULT_RULES``; no
-construct repeats these checks itself.
+Each rule is a small object with an ``id``, a one-line ``why`` and a ``check``
+that returns ``None`` (pass) or the reason it fails. The ``GuardRails`` aspect
+visits every node of a stack and turns each failure into an error annotation,
+which makes ``cdktf synth`` fail with the rule id, the construct path and the
+reason. New rules are added to ``DEFAULT_RULES`` (every stack) or
+``PRODUCTION_RULES`` (production tier only); no construct repeats these checks
+itself.
+
+Two kinds of rule:
+
+* node rules (``check(node)``) look at the construct itself (``RequiredTags``
+  follows the provider a resource is created with);
+* resource rules (``resource_types`` + ``check(resource)``) look at a resource as
+  it will be written to ``cdk.tf.json``: attributes resolved, references as
+  ``"${type.name.attr}"`` strings, escape-hatch overrides included. The same
+  rules run over a synthesized ``cdk.tf.json`` with :func:`evaluate_synthesized`
+  (the gates in ``tests/gates`` do), so what synth refuses and what the gates
+  refuse cannot drift apart.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import jsii
-from cdktf import Annotations, IAspect, TerraformResource, TerraformStack
+from cdktf import (
+    Annotations,
+    DefaultTokenResolver,
+    IAspect,
+    StringConcat,
+    TerraformProvider,
+    TerraformResource,
+    TerraformStack,
+    Tokenization,
+)
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import IConstruct
 
@@ -59,7 +83,328 @@ class RequiredTags:
         return None
 
 
-DEFAULT_RULES = (RequiredTags(),)
+# ---- the resource view shared by synth-time rules and the gates over cdk.tf.json ----------
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource (or provider block, type ``provider.<name>``) as written to ``cdk.tf.json``."""
+
+    type: str
+    name: str
+    attrs: Mapping[str, Any]
+    stack: StackResources = field(repr=False, compare=False)
+
+
+class StackResources:
+    """Every resource of one stack by type and logical id (the ``resource`` section of ``cdk.tf.json``)."""
+
+    def __init__(self, resources: Mapping[str, Mapping[str, Mapping[str, Any]]]):
+        self._resources = resources
+
+    def of_type(self, rtype: str) -> Mapping[str, Mapping[str, Any]]:
+        return self._resources.get(rtype, {})
+
+    def pointing_at(self, rtype: str, attr: str, target: Resource, *, name_attr: str | None = None) -> list[Mapping[str, Any]]:
+        """Resources of ``rtype`` whose ``attr`` refers to ``target``, or holds its literal ``name_attr`` value."""
+        literal = target.attrs.get(name_attr) if name_attr else None
+        ref = re.compile(rf"\$\{{{re.escape(target.type)}\.{re.escape(target.name)}\.[a-z_]+\}}")
+        return [r for r in self.of_type(rtype).values() if ref.fullmatch(str(r.get(attr, ""))) or (literal and r.get(attr) == literal)]
+
+
+#: A Terraform reference (``${aws_x.y.arn}``): a value Terraform computes, not a literal.
+REFERENCE = re.compile(r"\$\{[^{}]+\}")
+
+#: Key shapes that are credentials whatever their context (checked in container environments).
+SECRET_SHAPES: Mapping[str, re.Pattern[str]] = {
+    "AWS access key id": re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),
+    "PEM private key": re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"),
+    "JSON Web Token": re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
+    "Slack token": re.compile(r"\bxox[abposr]-[0-9A-Za-z-]{10,}"),
+    "GitHub token": re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{20,})"),
+    "password in a URL": re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"),
+}
+
+#: Environment variable names that announce a secret.
+SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY", re.IGNORECASE)
+SECRET_ARN = re.compile(r"arn:aws[a-z-]*:(?:secretsmanager|ssm):[a-z0-9-]+:\d{12}:\S+")
+
+
+def secret_shapes_in(text: str) -> list[str]:
+    """Names of the credential shapes found in ``text``."""
+    return [name for name, pattern in SECRET_SHAPES.items() if pattern.search(text)]
+
+
+def _is_reference_or_secret_arn(value: Any) -> bool:
+    return isinstance(value, str) and bool(REFERENCE.fullmatch(value) or SECRET_ARN.fullmatch(value))
+
+
+def _block(attrs: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """A nested block, written by cdktf either as a dict or as a one-element list."""
+    value = attrs.get(key)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value if isinstance(value, Mapping) else {}
+
+
+def container_definitions(resource: Resource) -> list[dict] | str:
+    """The task definition's containers, or the reason they cannot be read."""
+    raw = resource.attrs.get("container_definitions")
+    try:
+        containers = json.loads(raw) if isinstance(raw, str) else None
+    except json.JSONDecodeError:
+        containers = None
+    if not isinstance(containers, list):
+        return "container_definitions is not a literal JSON list (use json.dumps, not jsonencode), so it cannot be checked"
+    return containers
+
+
+# ---- resource rules -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProviderPinnedToAccount:
+    id: str = "ACC-001"
+    why: str = "an unpinned provider applies one environment's plan to whatever account the credentials reach"
+    resource_types: tuple[str, ...] = ("provider.aws",)
+
+    def check(self, resource: Resource) -> str | None:
+        ids = resource.attrs.get("allowed_account_ids") or []
+        if len(ids) != 1 or not re.fullmatch(r"\d{12}", str(ids[0])):
+            return f"AWS provider allows accounts {ids or 'any'}: pin allowed_account_ids to exactly one 12-digit account"
+        return None
+
+
+#: Per resource type, the attribute test that means "encrypted at rest" and how to say it failed.
+_ENCRYPTION: Mapping[str, tuple[Any, str]] = {
+    "aws_rds_cluster": (lambda a: a.get("storage_encrypted") is True, "storage_encrypted is not true"),
+    "aws_db_instance": (lambda a: a.get("storage_encrypted") is True, "storage_encrypted is not true"),
+    "aws_cloudwatch_log_group": (lambda a: bool(a.get("kms_key_id")), "no kms_key_id (customer-managed key)"),
+    "aws_secretsmanager_secret": (lambda a: bool(a.get("kms_key_id")), "no kms_key_id (customer-managed key)"),
+    "aws_ecr_repository": (
+        lambda a: _block(a, "encryption_configuration").get("encryption_type") == "KMS",
+        "encryption_configuration is not KMS",
+    ),
+    "aws_dynamodb_table": (lambda a: _block(a, "server_side_encryption").get("enabled") is True, "server_side_encryption is off"),
+    "aws_efs_file_system": (lambda a: a.get("encrypted") is True, "encrypted is not true"),
+    "aws_ebs_volume": (lambda a: a.get("encrypted") is True, "encrypted is not true"),
+    "aws_sns_topic": (lambda a: bool(a.get("kms_master_key_id")), "no kms_master_key_id"),
+    "aws_sqs_queue": (lambda a: bool(a.get("kms_master_key_id")) or a.get("sqs_managed_sse_enabled") is True, "no server-side encryption"),
+}
+
+
+@dataclass(frozen=True)
+class EncryptedAtRest:
+    id: str = "ENC-001"
+    why: str = "data at rest (database, logs, secrets, images, state locks) must be unreadable without the key"
+    resource_types: tuple[str, ...] = tuple(_ENCRYPTION)
+
+    def check(self, resource: Resource) -> str | None:
+        test, failure = _ENCRYPTION[resource.type]
+        return None if test(resource.attrs) else f"{resource.type} is not encrypted at rest: {failure}"
+
+
+@dataclass(frozen=True)
+class KeyRotation:
+    id: str = "KMS-001"
+    why: str = "a customer-managed key that never rotates keeps every ciphertext exposed to one leaked key version"
+    resource_types: tuple[str, ...] = ("aws_kms_key",)
+
+    def check(self, resource: Resource) -> str | None:
+        return None if resource.attrs.get("enable_key_rotation") is True else "aws_kms_key has enable_key_rotation off"
+
+
+_PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
+_BLOCK_FLAGS = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+
+
+@dataclass(frozen=True)
+class BucketNotPublic:
+    id: str = "S3-001"
+    why: str = "a bucket without a full public access block is one ACL or policy away from serving its objects to anyone"
+    resource_types: tuple[str, ...] = ("aws_s3_bucket",)
+
+    def check(self, resource: Resource) -> str | None:
+        if resource.attrs.get("acl") in _PUBLIC_ACLS:
+            return f"aws_s3_bucket has the public ACL {resource.attrs['acl']!r}"
+        for acl in resource.stack.pointing_at("aws_s3_bucket_acl", "bucket", resource, name_attr="bucket"):
+            if acl.get("acl") in _PUBLIC_ACLS:
+                return f"aws_s3_bucket_acl grants the public ACL {acl['acl']!r}"
+        blocks = resource.stack.pointing_at("aws_s3_bucket_public_access_block", "bucket", resource, name_attr="bucket")
+        if not blocks:
+            return "aws_s3_bucket has no aws_s3_bucket_public_access_block"
+        off = [flag for flag in _BLOCK_FLAGS if not any(block.get(flag) is True for block in blocks)]
+        if off:
+            return f"aws_s3_bucket public access block leaves {', '.join(off)} off"
+        return None
+
+
+@dataclass(frozen=True)
+class BucketEncrypted:
+    id: str = "S3-002"
+    why: str = "objects must be encrypted with a key whose use is logged and can be revoked"
+    resource_types: tuple[str, ...] = ("aws_s3_bucket",)
+
+    def check(self, resource: Resource) -> str | None:
+        configs = resource.stack.pointing_at("aws_s3_bucket_server_side_encryption_configuration", "bucket", resource, name_attr="bucket")
+        for config in configs:
+            rules = config.get("rule") or []
+            for rule in rules if isinstance(rules, list) else [rules]:
+                if _block(rule, "apply_server_side_encryption_by_default").get("sse_algorithm") in ("aws:kms", "aws:kms:dsse"):
+                    return None
+        return "aws_s3_bucket has no SSE-KMS server_side_encryption_configuration"
+
+
+@dataclass(frozen=True)
+class ContainersHardened:
+    id: str = "ECS-001"
+    why: str = "a writable, privileged or root container turns one app bug into control of the task; no awslogs means no trail"
+    resource_types: tuple[str, ...] = ("aws_ecs_task_definition",)
+
+    def check(self, resource: Resource) -> str | None:
+        containers = container_definitions(resource)
+        if isinstance(containers, str):
+            return containers
+        problems = []
+        for c in containers:
+            name = c.get("name", "?")
+            if c.get("readonlyRootFilesystem") is not True:
+                problems.append(f"{name}: root file system is writable (readonlyRootFilesystem)")
+            if c.get("privileged") is True:
+                problems.append(f"{name}: privileged")
+            user = str(c.get("user") or "")
+            if user.split(":")[0] in ("", "0", "root"):
+                problems.append(f"{name}: runs as root (user {user or 'unset'})")
+            logs = c.get("logConfiguration") or {}
+            options = logs.get("options") or {}
+            if logs.get("logDriver") != "awslogs" or not options.get("awslogs-group") or not options.get("awslogs-region"):
+                problems.append(f"{name}: logs do not go to CloudWatch (awslogs with group and region)")
+        return "; ".join(problems) or None
+
+
+@dataclass(frozen=True)
+class ContainerSecretsByArn:
+    id: str = "ECS-002"
+    why: str = "a secret in the task definition is readable by anyone who can describe it, and lands in the Terraform state"
+    resource_types: tuple[str, ...] = ("aws_ecs_task_definition",)
+
+    def check(self, resource: Resource) -> str | None:
+        containers = container_definitions(resource)
+        if isinstance(containers, str):
+            return containers
+        problems = []
+        for c in containers:
+            name = c.get("name", "?")
+            for entry in c.get("environment") or []:
+                var, value = str(entry.get("name", "")), entry.get("value")
+                shapes = secret_shapes_in(str(value))
+                if shapes:
+                    problems.append(f"{name}: environment {var} holds a {shapes[0]}")
+                elif SECRET_NAME.search(var) and not (var.endswith("_ARN") and _is_reference_or_secret_arn(value)):
+                    problems.append(
+                        f"{name}: environment {var} looks like a secret value; pass <NAME>_SECRET_ARN = a reference to the secret"
+                    )
+            for entry in c.get("secrets") or []:
+                if not _is_reference_or_secret_arn(entry.get("valueFrom")):
+                    problems.append(f"{name}: secret {entry.get('name')} valueFrom is not a Secrets Manager/SSM ARN or reference")
+        return "; ".join(problems) or None
+
+
+@dataclass(frozen=True)
+class ServiceDeploysSafely:
+    id: str = "ECS-003"
+    why: str = "a failed deploy must roll back by itself, and tasks must only be reachable through the load balancer"
+    resource_types: tuple[str, ...] = ("aws_ecs_service",)
+
+    def check(self, resource: Resource) -> str | None:
+        problems = []
+        breaker = _block(resource.attrs, "deployment_circuit_breaker")
+        if breaker.get("enable") is not True or breaker.get("rollback") is not True:
+            problems.append("deployment circuit breaker with rollback is off")
+        if _block(resource.attrs, "network_configuration").get("assign_public_ip") is True:
+            problems.append("tasks get public IP addresses")
+        return "; ".join(problems) or None
+
+
+@dataclass(frozen=True)
+class DatabaseNotPublic:
+    id: str = "RDS-001"
+    why: str = "a database with a public address can be attacked from the internet, whatever its security group says today"
+    resource_types: tuple[str, ...] = ("aws_rds_cluster_instance", "aws_db_instance")
+
+    def check(self, resource: Resource) -> str | None:
+        return f"{resource.type} is publicly_accessible" if resource.attrs.get("publicly_accessible") is True else None
+
+
+@dataclass(frozen=True)
+class ProductionDatabaseProtected:
+    min_backup_retention_days: int = 7
+    id: str = "RDS-002"
+    why: str = "production data survives a mistaken destroy (deletion protection, final snapshot) and a week of bad writes (backups)"
+    resource_types: tuple[str, ...] = ("aws_rds_cluster", "aws_db_instance")
+
+    def check(self, resource: Resource) -> str | None:
+        a = resource.attrs
+        problems = []
+        if a.get("deletion_protection") is not True:
+            problems.append("deletion_protection is off")
+        if a.get("skip_final_snapshot") is True or not a.get("final_snapshot_identifier"):
+            problems.append("no final snapshot on destroy")
+        retention = a.get("backup_retention_period")
+        if not isinstance(retention, int) or retention < self.min_backup_retention_days:
+            problems.append(f"backup_retention_period {retention} < {self.min_backup_retention_days} days")
+        return f"production {resource.type}: " + "; ".join(problems) if problems else None
+
+
+DEFAULT_RULES = (
+    RequiredTags(),
+    ProviderPinnedToAccount(),
+    EncryptedAtRest(),
+    KeyRotation(),
+    BucketNotPublic(),
+    BucketEncrypted(),
+    ContainersHardened(),
+    ContainerSecretsByArn(),
+    ServiceDeploysSafely(),
+    DatabaseNotPublic(),
+)
+PRODUCTION_RULES = (ProductionDatabaseProtected(),)
+
+
+def _is_resource_rule(rule) -> bool:
+    return hasattr(rule, "resource_types")
+
+
+# ---- running the rules ----------------------------------------------------------------------
+
+
+def _resolve(node: IConstruct) -> dict:
+    return Tokenization.resolve(node.to_terraform(), scope=node, resolver=DefaultTokenResolver(StringConcat()))
+
+
+def _sections(synthesized: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+    """(type, logical id, attributes) of every resource and provider block of a stack's JSON."""
+    for rtype, by_name in (synthesized.get("resource") or {}).items():
+        for name, attrs in by_name.items():
+            yield rtype, name, attrs
+    for pname, blocks in (synthesized.get("provider") or {}).items():
+        for block in blocks:
+            yield f"provider.{pname}", block.get("alias", "default"), block
+
+
+def evaluate_synthesized(synthesized: Mapping[str, Any], rules: Iterable = DEFAULT_RULES) -> list[str]:
+    """Run the resource rules over one synthesized ``cdk.tf.json``; return ``[RULE-ID] type.name: reason`` lines."""
+    stack = StackResources(synthesized.get("resource") or {})
+    resource_rules = [r for r in rules if _is_resource_rule(r)]
+    failures = []
+    for rtype, name, attrs in _sections(synthesized):
+        resource = Resource(rtype, name, attrs, stack)
+        for rule in resource_rules:
+            if rtype in rule.resource_types:
+                reason = rule.check(resource)
+                if reason:
+                    failures.append(f"[{rule.id}] {rtype}.{name}: {reason}")
+    return failures
 
 
 @jsii.implements(IAspect)
@@ -68,9 +413,41 @@ class GuardRails:
 
     def __init__(self, rules: Iterable = DEFAULT_RULES):
         self.rules = tuple(rules)
+        self._stacks: dict[str, StackResources] = {}
+
+    def _stack_resources(self, node: IConstruct) -> StackResources:
+        stack = TerraformStack.of(node)
+        key = stack.node.path
+        if key not in self._stacks:
+            merged: dict[str, dict[str, Any]] = {}
+            for child in stack.node.find_all():
+                if isinstance(child, TerraformResource):
+                    for rtype, by_name in (_resolve(child).get("resource") or {}).items():
+                        merged.setdefault(rtype, {}).update(by_name)
+            self._stacks[key] = StackResources(merged)
+        return self._stacks[key]
+
+    def _resource(self, node: IConstruct) -> Resource | None:
+        if isinstance(node, TerraformResource):
+            rtype, name = node.terraform_resource_type, node.friendly_unique_id
+            stack = self._stack_resources(node)
+            return Resource(rtype, name, stack.of_type(rtype).get(name, {}), stack)
+        if isinstance(node, TerraformProvider):
+            [(pname, [block])] = (_resolve(node).get("provider") or {}).items()
+            return Resource(f"provider.{pname}", block.get("alias", "default"), block, self._stack_resources(node))
+        return None
 
     def visit(self, node: IConstruct) -> None:
+        resource: Resource | None = None
+        looked_up = False
         for rule in self.rules:
-            reason = rule.check(node)
+            if _is_resource_rule(rule):
+                if not looked_up:
+                    resource, looked_up = self._resource(node), True
+                if resource is None or resource.type not in rule.resource_types:
+                    continue
+                reason = rule.check(resource)
+            else:
+                reason = rule.check(node)
             if reason:
                 Annotations.of(node).add_error(f"[{rule.id}] {reason} ({rule.why})")
