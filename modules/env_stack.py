@@ -11,7 +11,7 @@ from modules.config import EnvironmentConfig
 from modules.cost import EnvironmentBudget
 from modules.database import AuroraDatabase
 from modules.frontend import StaticSite
-from modules.guardrails import GuardRails
+from modules.guardrails import DEFAULT_RULES, PRODUCTION_RULES, GuardRails
 from modules.kms import EnvironmentKey
 from modules.network import Network
 from modules.providers import aws_provider, s3_state_backend
@@ -117,5 +117,5 @@ class EnvironmentStack(TerraformStack):
         for name, value in outputs.items():
             TerraformOutput(self, name, value=value)
 
-        Aspects.of(self).add(GuardRails())
+        Aspects.of(self).add(GuardRails(DEFAULT_RULES + PRODUCTION_RULES if config.is_production else DEFAULT_RULES))
         self.config = config
