@@ -15,13 +15,11 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
-
+import requests
 from devtools.mariadb_sandbox import free_port
 
 from .conftest import AUDIENCE, BACKEND
@@ -89,12 +87,8 @@ def _container_env(tmp_path: Path, port: int, extra: dict[str, str]) -> dict[str
 
 
 def _get(url: str, headers: dict[str, str] | None = None, timeout: float = 5):
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers, exc.read()
+    response = requests.get(url, headers=headers or {}, timeout=timeout)
+    return response.status_code, response.headers, response.content
 
 
 def _files(root: Path) -> set[str]:
@@ -129,7 +123,7 @@ def test_entrypoint_serves_the_api_with_secrets_from_arns(tmp_path, aws_env, tas
             try:
                 if _get(f"{base}/health/live", timeout=2)[0] == 200:
                     break
-            except OSError:
+            except requests.ConnectionError:
                 pass
             assert time.monotonic() < deadline, "gunicorn did not answer within 60 s"
             time.sleep(0.3)
@@ -144,16 +138,13 @@ def test_entrypoint_serves_the_api_with_secrets_from_arns(tmp_path, aws_env, tas
 
         # a write over HTTP, through gunicorn, with a token
         point = json.dumps({"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2]},
-                            "properties": {}}).encode()
-        request = urllib.request.Request(f"{base}/collections/places/items", data=point, method="POST",
-                                         headers={"Content-Type": "application/geo+json", **jwks.bearer()})
-        with urllib.request.urlopen(request, timeout=5) as response:
-            assert response.status == 201
-            location = response.headers["Location"]
+                            "properties": {}})
+        response = requests.post(f"{base}/collections/places/items", data=point, timeout=5,
+                                 headers={"Content-Type": "application/geo+json", **jwks.bearer()})
+        assert response.status_code == 201
+        location = response.headers["Location"]
         assert location.startswith(f"{base}/collections/places/items/")
-        delete = urllib.request.Request(location, method="DELETE", headers=jwks.bearer())
-        with urllib.request.urlopen(delete, timeout=5) as response:
-            assert response.status == 204
+        assert requests.delete(location, headers=jwks.bearer(), timeout=5).status_code == 204
 
         # the container's health check command
         check = subprocess.run(_exec_form("HEALTHCHECK"), cwd=BACKEND, env=env, capture_output=True, timeout=30,

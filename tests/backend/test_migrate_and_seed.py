@@ -10,11 +10,10 @@ import subprocess
 import sys
 
 import pytest
-from sqlalchemy import inspect
-
 from geoapi import migrate
 from geoapi.db import make_engine
 from geoapi.seed import SeedError, seed
+from sqlalchemy import inspect
 
 from .conftest import BACKEND, SAMPLE, sample_features
 

@@ -6,7 +6,6 @@ import json
 import uuid
 
 import pytest
-
 from geoapi.app import create_app
 from geoapi.secrets import SecretStore
 from geoapi.settings import ConfigError, load_settings

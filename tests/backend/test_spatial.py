@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
-
 from geoapi import dialect
 from geoapi.core.params import BBox
 from geoapi.db import make_engine
 from geoapi.repository import FeatureRepository
+from sqlalchemy import text
 
 BOX = BBox(-10.0, 35.0, 20.0, 60.0)
 
