@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 
 from cdktf import Aspects, LocalBackend, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable, DynamodbTableAttribute
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
@@ -53,7 +55,8 @@ def group_by_backend(envs: list[EnvironmentConfig]) -> dict[str, list[Environmen
 class StateBackendResources(Construct):
     """A hardened state bucket and lock table.
 
-    Bucket: versioned (old states kept 90 days), SSE-KMS with a rotating key,
+    Bucket: versioned (old states kept 90 days), SSE-KMS with a rotating key
+    (its key policy leaves key use to the account's IAM policies),
     public access blocked, owner-enforced, TLS-only. Lock table: on-demand,
     point-in-time recovery, encrypted with the same key. Both are protected
     from ``terraform destroy`` unless ``allow_destroy``.
@@ -66,8 +69,25 @@ class StateBackendResources(Construct):
     def __init__(self, scope: Construct, id_: str, *, state: StateBackendSettings, allow_destroy: bool = False):
         super().__init__(scope, id_)
         lifecycle = None if allow_destroy else {"prevent_destroy": True}
+        account = DataAwsCallerIdentity(self, "account").account_id
+        partition = DataAwsPartition(self, "partition").partition
         self.key = KmsKey(
-            self, "key", description=f"Terraform state in {state.bucket}", enable_key_rotation=True, deletion_window_in_days=30
+            self,
+            "key",
+            description=f"Terraform state in {state.bucket}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            # Written out rather than left to AWS's default, so a review sees who may use the key:
+            # the account's IAM policies decide (the deploy roles), nobody outside the account.
+            policy=policy_document(
+                {
+                    "Sid": "AccountAdministersThroughIam",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                }
+            ),
         )
         KmsAlias(self, "key-alias", name=f"alias/tfstate-{state.bucket}"[:250], target_key_id=self.key.key_id)
         self.bucket = S3Bucket(self, "bucket", bucket=state.bucket, force_destroy=allow_destroy, lifecycle=lifecycle)
