@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cdktf_cdktf_provider_aws.data_aws_ec2_managed_prefix_list import DataAwsEc2ManagedPrefixList
 from cdktf_cdktf_provider_aws.data_aws_vpc import DataAwsVpc
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
@@ -11,6 +12,8 @@ from constructs import Construct
 from modules.config import NetworkSettings
 
 MYSQL_PORT = 3306
+#: AWS-managed prefix list of the addresses CloudFront connects to origins from.
+CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
 
 
 class Network(Construct):
@@ -19,7 +22,9 @@ class Network(Construct):
     Nothing network-level is created: the VPC and subnets come from the env
     file (the seed reuses an existing VPC). Traffic rules:
 
-    * the internet reaches the load balancer on ``listener_port``;
+    * CloudFront (its origin-facing addresses, an AWS-managed prefix list)
+      reaches the load balancer on ``listener_port``; nobody else does, so
+      the API cannot be called around the distribution;
     * the load balancer reaches the tasks on ``container_port`` (traffic and health checks);
     * the tasks reach the database on 3306 and AWS APIs on 443;
     * nothing else reaches the database, and the database initiates nothing.
@@ -57,11 +62,11 @@ class Network(Construct):
                 revoke_rules_on_delete=True,
             )
 
-        self.load_balancer_sg = group("lb", "API load balancer: public listener")
+        self.load_balancer_sg = group("lb", "API load balancer: from CloudFront only")
         self.task_sg = group("tasks", "API tasks: from the load balancer only")
         self.database_sg = group("db", "Aurora: from the API tasks only")
 
-        def ingress(name, sg, port, description, *, source_sg=None, cidr=None):
+        def ingress(name, sg, port, description, *, source_sg=None, cidr=None, prefix_list=None):
             VpcSecurityGroupIngressRule(
                 self,
                 name,
@@ -71,6 +76,7 @@ class Network(Construct):
                 to_port=port,
                 referenced_security_group_id=source_sg.id if source_sg else None,
                 cidr_ipv4=cidr,
+                prefix_list_id=prefix_list,
                 description=description,
             )
 
@@ -87,7 +93,8 @@ class Network(Construct):
                 description=description,
             )
 
-        ingress("lb-in", self.load_balancer_sg, listener_port, "clients and CloudFront", cidr="0.0.0.0/0")
+        self.cloudfront_prefix_list = DataAwsEc2ManagedPrefixList(self, "cloudfront", name=CLOUDFRONT_ORIGIN_FACING)
+        ingress("lb-in", self.load_balancer_sg, listener_port, "from CloudFront only", prefix_list=self.cloudfront_prefix_list.id)
         egress("lb-to-tasks", self.load_balancer_sg, container_port, "to API tasks", target_sg=self.task_sg)
         ingress("tasks-from-lb", self.task_sg, container_port, "from the load balancer", source_sg=self.load_balancer_sg)
         egress("tasks-to-db", self.task_sg, MYSQL_PORT, "to Aurora", target_sg=self.database_sg)
