@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster
 from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
 from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import RdsClusterParameterGroup, RdsClusterParameterGroupParameter
 from constructs import Construct
 
 from modules.config import DatabaseSettings
+from modules.iam import service_assume_role_policy
 
 #: Logs Aurora exports to CloudWatch; their groups are created here first so that
 #: they are encrypted, tagged and expire (RDS would create them bare).
@@ -33,6 +37,11 @@ class AuroraDatabase(Construct):
             destroy. Default: True (safe); staging and local pass False so they
             can be torn down.
         log_retention_days: retention of the exported logs. Default: 30.
+        monitoring: Performance Insights (7 days, encrypted with ``kms_key_arn``)
+            and enhanced OS metrics every ``monitoring_interval_seconds`` on
+            every instance. Default: True; the emulator passes False (moto
+            models neither, so each plan would show drift).
+        monitoring_interval_seconds: enhanced monitoring period. Default: 60.
 
     Restore: when ``settings.restore_snapshot`` is set, the cluster is created
     from that snapshot. Changing it replaces the cluster (Terraform shows
@@ -52,6 +61,8 @@ class AuroraDatabase(Construct):
         kms_key_arn: str,
         protect: bool = True,
         log_retention_days: int = 30,
+        monitoring: bool = True,
+        monitoring_interval_seconds: int = 60,
     ):
         super().__init__(scope, id_)
         identifier = f"{name_prefix}-db"
@@ -112,6 +123,29 @@ class AuroraDatabase(Construct):
             snapshot_identifier=settings.restore_snapshot,
             depends_on=log_groups,
         )
+        self.monitoring_role = None
+        instance_monitoring = {}
+        if monitoring:
+            partition = DataAwsPartition(self, "partition").partition
+            self.monitoring_role = IamRole(
+                self,
+                "monitoring-role",
+                name=f"{name_prefix}-rds-monitoring",
+                assume_role_policy=service_assume_role_policy("monitoring.rds.amazonaws.com"),
+            )
+            IamRolePolicyAttachment(
+                self,
+                "monitoring-policy",
+                role=self.monitoring_role.name,
+                policy_arn=f"arn:{partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+            )
+            instance_monitoring = {
+                "performance_insights_enabled": True,
+                "performance_insights_kms_key_id": kms_key_arn,
+                "performance_insights_retention_period": 7,
+                "monitoring_interval": monitoring_interval_seconds,
+                "monitoring_role_arn": self.monitoring_role.arn,
+            }
         self.instances = [
             RdsClusterInstance(
                 self,
@@ -125,6 +159,7 @@ class AuroraDatabase(Construct):
                 publicly_accessible=False,
                 auto_minor_version_upgrade=True,
                 copy_tags_to_snapshot=True,
+                **instance_monitoring,
             )
             for n in range(1, settings.instances + 1)
         ]

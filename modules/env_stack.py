@@ -51,6 +51,7 @@ class EnvironmentStack(TerraformStack):
             kms_key_arn=key.arn,
             protect=protect,
             log_retention_days=config.api.log_retention_days,
+            monitoring=config.aws.endpoint is None,
         )
 
         secrets = ServiceSecrets(self, "secrets", name_prefix=prefix, kms_key_arn=key.arn, recovery_window_days=30 if protect else 0)
