@@ -72,8 +72,23 @@ def _positions(geometry: dict[str, Any]) -> Iterator[list[float]]:
     yield from walk(geometry["coordinates"])
 
 
+def _has_empty_part(geometry: dict[str, Any]) -> bool:
+    if geometry["type"] == "GeometryCollection":
+        members = geometry["geometries"]
+        return not members or any(_has_empty_part(m) for m in members)
+
+    def empty(node: Any) -> bool:
+        if not node:
+            return True
+        return not isinstance(node[0], (int, float)) and any(empty(child) for child in node)
+
+    return empty(geometry["coordinates"])
+
+
 def validate_geometry(geometry: dict[str, Any]) -> None:
-    """CRS84 ranges and 2D positions; raises :class:`InvalidBody`."""
+    """Non-empty, CRS84 ranges and 2D positions; raises :class:`InvalidBody`."""
+    if _has_empty_part(geometry):
+        raise InvalidBody("empty geometries (or empty parts) cannot be stored: WKB cannot represent them")
     for position in _positions(geometry):
         if len(position) != 2:
             raise InvalidBody("positions must have exactly 2 coordinates (longitude, latitude); heights are not stored")

@@ -113,17 +113,17 @@ def _schemas() -> dict[str, Any]:
             "properties": {"links": links, "collections": {"type": "array", "items": _ref("Collection")}},
         },
         "Point": geometry("Point", position),
-        "MultiPoint": geometry("MultiPoint", {"type": "array", "items": position}),
+        "MultiPoint": geometry("MultiPoint", {"type": "array", "minItems": 1, "items": position}),
         "LineString": geometry("LineString", line),
-        "MultiLineString": geometry("MultiLineString", {"type": "array", "items": line}),
+        "MultiLineString": geometry("MultiLineString", {"type": "array", "minItems": 1, "items": line}),
         "Polygon": geometry("Polygon", polygon),
-        "MultiPolygon": geometry("MultiPolygon", {"type": "array", "items": polygon}),
+        "MultiPolygon": geometry("MultiPolygon", {"type": "array", "minItems": 1, "items": polygon}),
         "GeometryCollection": {
             "type": "object",
             "required": ["type", "geometries"],
             "properties": {
                 "type": {"type": "string", "enum": ["GeometryCollection"]},
-                "geometries": {"type": "array", "items": _ref("Geometry")},
+                "geometries": {"type": "array", "minItems": 1, "items": _ref("Geometry")},
             },
         },
         "Geometry": {
