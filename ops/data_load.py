@@ -1,0 +1,238 @@
+"""Load an environment's database: ``migrate`` then ``seed``, each as a one-off ECS Fargate task.
+
+Usage::
+
+    python -m ops.data_load ENV                                   # migrations only
+    python -m ops.data_load ENV --seed s3://bucket/dump.sql.gz    # migrations, then seed (repeatable)
+    make data-load ENV=staging SEED=s3://bucket/dump.sql.gz
+
+Each step runs the service's own image and settings: ``run_task`` on the ``ecs_cluster_name``
+cluster with the latest active revision of ``task_definition_family`` (what the service runs
+after a deploy), in ``task_subnet_ids`` with ``task_security_group_id`` and no public IP, and a
+container override replacing the command with ``python -m geoapi migrate`` or
+``python -m geoapi seed SOURCE...``. The command then waits until the task has stopped, prints
+the end of its CloudWatch log, and reports the container's exit code. Any non-zero exit code,
+or a task that stopped without one (image pull, out of memory), fails the command; a failed
+migration skips the seed.
+
+Defaults: the container overridden is the task definition's first essential container; the
+wait polls every 6 s for at most 30 min (``--timeout``). A task still running at the timeout is
+left running (stopping a migration half-way is worse) and the command fails, naming the task.
+Seed sources are ``s3://bucket/key`` URLs (the task role must be allowed to read them) or
+absolute paths inside the image.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ops.stack_outputs import AwsTarget, OpsError, add_env_arguments, aws_target, read_outputs, run_cli
+
+STARTED_BY = "ops.data_load"
+"""``startedBy`` on every task this runs (find them with ``aws ecs list-tasks --started-by``)."""
+POLL_SECONDS = 6.0
+TIMEOUT_SECONDS = 1800.0
+LOG_TAIL_LINES = 30
+
+_SOURCE = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S+|/\S+")
+
+
+@dataclass(frozen=True)
+class TaskPlacement:
+    """Where and what to run: from the stack outputs."""
+
+    cluster: str
+    task_definition_family: str
+    subnet_ids: list[str]
+    security_group_id: str
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    step: str
+    task_arn: str
+    exit_code: int | None
+    stopped_reason: str
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+def commands(seed_sources: Sequence[str], *, migrate: bool = True) -> list[tuple[str, list[str]]]:
+    """The one-off commands to run, in order, as ``(step, argv)``."""
+    for source in seed_sources:
+        if not _SOURCE.fullmatch(source):
+            raise OpsError(f"seed source {source!r} is neither an s3://bucket/key URL nor an absolute path in the image")
+    steps = [("migrate", ["python", "-m", "geoapi", "migrate"])] if migrate else []
+    if seed_sources:
+        steps.append(("seed", ["python", "-m", "geoapi", "seed", *seed_sources]))
+    if not steps:
+        raise OpsError("nothing to do: --skip-migrate without --seed")
+    return steps
+
+
+def _task_definition(ecs, family: str) -> dict:
+    try:
+        return ecs.describe_task_definition(taskDefinition=family)["taskDefinition"]
+    except ecs.exceptions.ClientException as err:
+        raise OpsError(f"task definition family {family!r}: {err.response['Error']['Message']}") from None
+
+
+def _container(task_definition: dict) -> dict:
+    containers = task_definition["containerDefinitions"]
+    return next((c for c in containers if c.get("essential", True)), containers[0])
+
+
+def run_one_off(
+    target: AwsTarget,
+    placement: TaskPlacement,
+    step: str,
+    command: list[str],
+    *,
+    poll_seconds: float = POLL_SECONDS,
+    timeout_seconds: float = TIMEOUT_SECONDS,
+    log: Callable[[str], None] = print,
+) -> TaskResult:
+    """Run ``command`` as a one-off Fargate task of the service's task definition; wait; report."""
+    ecs = target.client("ecs")
+    task_definition = _task_definition(ecs, placement.task_definition_family)
+    container = _container(task_definition)
+    response = ecs.run_task(
+        cluster=placement.cluster,
+        taskDefinition=task_definition["taskDefinitionArn"],
+        launchType="FARGATE",
+        count=1,
+        startedBy=STARTED_BY,
+        networkConfiguration={
+            "awsvpcConfiguration": {
+                "subnets": placement.subnet_ids,
+                "securityGroups": [placement.security_group_id],
+                "assignPublicIp": "DISABLED",
+            }
+        },
+        overrides={"containerOverrides": [{"name": container["name"], "command": command}]},
+        propagateTags="TASK_DEFINITION",
+    )
+    if response.get("failures") or not response.get("tasks"):
+        failure = (response.get("failures") or [{"reason": "no task started"}])[0]
+        raise OpsError(f"{step}: run_task failed: {failure.get('reason')} {failure.get('detail', '')}".strip())
+    task_arn = response["tasks"][0]["taskArn"]
+    log(f"{step}: started task {task_arn} ({' '.join(command)})")
+
+    deadline = time.monotonic() + timeout_seconds
+    last = None
+    while True:
+        task = ecs.describe_tasks(cluster=placement.cluster, tasks=[task_arn])["tasks"][0]
+        if task["lastStatus"] != last:
+            last = task["lastStatus"]
+            log(f"{step}: {last}")
+        if last == "STOPPED":
+            break
+        if time.monotonic() > deadline:
+            raise OpsError(
+                f"{step}: task {task_arn} is still {last} after {timeout_seconds:.0f} s; it was left running "
+                f"(aws ecs describe-tasks --cluster {placement.cluster} --tasks {task_arn})"
+            )
+        time.sleep(poll_seconds)
+
+    _print_log_tail(target, container, task_arn, log)
+    state = next((c for c in task.get("containers", []) if c.get("name") == container["name"]), {})
+    reason = "; ".join(r for r in (task.get("stoppedReason", ""), state.get("reason", "")) if r)
+    result = TaskResult(step=step, task_arn=task_arn, exit_code=state.get("exitCode"), stopped_reason=reason)
+    if result.exit_code is None:
+        log(f"{step}: FAILED: the task stopped without an exit code ({reason or 'no reason given'})")
+    else:
+        log(f"{step}: exit code {result.exit_code}" + ("" if result.ok else f" FAILED ({reason})" if reason else " FAILED"))
+    return result
+
+
+def _print_log_tail(target: AwsTarget, container: dict, task_arn: str, log: Callable[[str], None]) -> None:
+    """The last lines of the container's awslogs stream (``<prefix>/<container>/<task id>``)."""
+    config = container.get("logConfiguration") or {}
+    options = config.get("options") or {}
+    if config.get("logDriver") != "awslogs" or "awslogs-group" not in options:
+        return
+    stream = f"{options.get('awslogs-stream-prefix', '')}/{container['name']}/{task_arn.rsplit('/', 1)[-1]}".lstrip("/")
+    logs = target.client("logs")
+    try:
+        events = logs.get_log_events(
+            logGroupName=options["awslogs-group"], logStreamName=stream, limit=LOG_TAIL_LINES, startFromHead=False
+        )["events"]
+    except logs.exceptions.ResourceNotFoundException:
+        log(f"  (no log stream {options['awslogs-group']}:{stream})")
+        return
+    for event in events:
+        log(f"  | {event['message'].rstrip()}")
+
+
+def load_data(
+    target: AwsTarget,
+    placement: TaskPlacement,
+    seed_sources: Sequence[str] = (),
+    *,
+    migrate: bool = True,
+    poll_seconds: float = POLL_SECONDS,
+    timeout_seconds: float = TIMEOUT_SECONDS,
+    log: Callable[[str], None] = print,
+) -> list[TaskResult]:
+    """Run the steps in order; stop at the first failure. Returns the results of the steps run."""
+    results = []
+    for step, command in commands(seed_sources, migrate=migrate):
+        result = run_one_off(
+            target, placement, step, command, poll_seconds=poll_seconds, timeout_seconds=timeout_seconds, log=log
+        )
+        results.append(result)
+        if not result.ok:
+            break
+    return results
+
+
+def _main(args: argparse.Namespace) -> int:
+    commands(args.seed or [], migrate=not args.skip_migrate)  # validate before touching AWS
+    outputs = read_outputs(args.env, outputs_file=args.outputs_file)
+    placement = TaskPlacement(
+        cluster=outputs.string("ecs_cluster_name"),
+        task_definition_family=outputs.string("task_definition_family"),
+        subnet_ids=outputs.strings("task_subnet_ids"),
+        security_group_id=outputs.string("task_security_group_id"),
+    )
+    results = load_data(
+        aws_target(args.env, args.envs_dir),
+        placement,
+        args.seed or [],
+        migrate=not args.skip_migrate,
+        timeout_seconds=args.timeout,
+    )
+    failed = [r for r in results if not r.ok]
+    if failed:
+        first = failed[0]
+        code = "no exit code" if first.exit_code is None else f"exit code {first.exit_code}"
+        raise OpsError(f"data load failed at {first.step} ({code}); task {first.task_arn}")
+    print(f"data load done: {', '.join(r.step for r in results)} exited 0")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m ops.data_load",
+        description="Run the backend's migrate and seed as one-off ECS tasks in an environment.",
+    )
+    add_env_arguments(parser)
+    parser.add_argument(
+        "--seed", action="append", metavar="SOURCE", help="s3://bucket/key (or a path in the image) to seed; repeatable"
+    )
+    parser.add_argument("--skip-migrate", action="store_true", help="only seed")
+    parser.add_argument(
+        "--timeout", type=float, default=TIMEOUT_SECONDS, help=f"seconds to wait per task (default {TIMEOUT_SECONDS:.0f})"
+    )
+    return run_cli(_main, argv, parser)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
