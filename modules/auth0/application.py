@@ -1,0 +1,178 @@
+"""Auth0 in managed mode: the SPA's application and the API (audience + ``write:features``).
+
+The API only verifies access tokens (issuer, audience, signature from the tenant's JWKS,
+``write:features`` in ``scope`` for writes), so it needs no Auth0 client of its own and no
+client secret: the SPA is a public client (authorization code + PKCE, no secret).
+
+What the API needs to verify tokens is ``{"domain", "audience", "client_id"}``;
+:attr:`Auth0Application.secret_payload` is that JSON as a Terraform expression, to be
+written into the API's Auth0 secret (``aws_secretsmanager_secret_version``).
+
+In external mode (``[auth0] mode = "external"``) nothing here is built: the stack creates
+the secret only, and the keys are put into it by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cdktf import Fn
+from constructs import Construct
+
+from modules.auth0.binding import (
+    Auth0Client,
+    Auth0ClientCredentials,
+    Auth0Provider,
+    Auth0ResourceServer,
+    Auth0ResourceServerScopes,
+    Auth0Role,
+    Auth0RolePermissions,
+)
+from modules.config import Auth0Settings
+
+WRITE_SCOPE = "write:features"
+"""The scope the API requires for writes (project contract)."""
+
+
+class Auth0Application(Construct):
+    """Creates, in the tenant ``settings.domain``, the SPA application and the API.
+
+    Declares the ``auth0`` provider itself (pinned to ``settings.domain``; credentials from
+    the environment of ``terraform``: ``AUTH0_CLIENT_ID`` + ``AUTH0_CLIENT_SECRET``, or
+    ``AUTH0_API_TOKEN``), so a stack containing this construct cannot be ``terraform init``-ed
+    without access to the registry (or a mirror holding ``auth0/auth0``).
+
+    Attributes:
+        provider: the ``Auth0Provider``.
+        client: the SPA's ``auth0_client``; ``client_credentials``: its ``none`` auth method.
+        resource_server: the API (``identifier`` = audience); ``scopes``: its scopes.
+        editor_role / editor_role_permissions: the role that carries ``write:features``
+            (None when ``enforce_rbac`` is False).
+        client_id: the SPA's client id (token).
+        domain: the tenant domain (plain string, from the env file).
+        audience: the API identifier (token referring to the resource server).
+        secret_payload: ``jsonencode({domain, audience, client_id})`` (a Terraform expression).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        settings: Auth0Settings,
+        app_name: str,
+        site_url: str,
+        extra_origins: Sequence[str] = (),
+        enforce_rbac: bool = True,
+        access_token_lifetime_seconds: int = 3600,
+    ) -> None:
+        """Build the provider and the Auth0 resources.
+
+        Args:
+            settings: the env file's ``[auth0]`` section; ``mode`` must be ``managed``.
+            app_name: names the application (``<app_name>``), the API (``<app_name> API``)
+                and the role (``<app_name> editor``), e.g. ``geoapp-staging``.
+            site_url: the site's public URL, ``https://host`` without a trailing slash (a
+                token is fine). It is the callback, logout and web-origin URL of the SPA.
+            extra_origins: more URLs allowed as callback/logout/web origin, e.g. a developer's
+                ``http://localhost:5173``. Default: none.
+            enforce_rbac: True: the API enforces RBAC, so ``write:features`` reaches a token
+                only for users holding the ``<app_name> editor`` role (assigned in Auth0);
+                False: any signed-in user who asks for the scope gets it. Default: True.
+            access_token_lifetime_seconds: lifetime of access tokens for the API.
+                Default: 3600 (1 hour).
+        """
+        super().__init__(scope, id_)
+        if settings.mode != "managed":
+            raise ValueError(
+                f"Auth0Application: settings.mode is {settings.mode!r}; build this construct only "
+                'for mode = "managed" (external mode creates no Auth0 resources)'
+            )
+        if not app_name.strip() or "<" in app_name or ">" in app_name:
+            raise ValueError(f"Auth0Application: app_name {app_name!r} must be non-empty, without '<' or '>'")
+        if not 60 <= access_token_lifetime_seconds <= 2_592_000:
+            raise ValueError(
+                "Auth0Application: access_token_lifetime_seconds must be between 60 and 2592000 (30 days), "
+                f"not {access_token_lifetime_seconds}"
+            )
+        if isinstance(site_url, str) and not site_url.startswith("${") and (not site_url.startswith("https://") or site_url.endswith("/")):
+            raise ValueError(f"Auth0Application: site_url {site_url!r} must be https://host without a trailing '/'")
+
+        urls = [site_url, *extra_origins]
+        self.provider = Auth0Provider(self, "provider", domain=settings.domain)
+        self.resource_server = Auth0ResourceServer(
+            self,
+            "api",
+            provider=self.provider,
+            identifier=settings.audience,
+            name=f"{app_name} API",
+            signing_alg="RS256",
+            allow_offline_access=True,
+            token_lifetime=access_token_lifetime_seconds,
+            skip_consent_for_verifiable_first_party_clients=True,
+            enforce_policies=enforce_rbac,
+            token_dialect="access_token",  # noqa: S106 - an Auth0 token format, not a password
+        )
+        self.scopes = Auth0ResourceServerScopes(
+            self,
+            "api-scopes",
+            provider=self.provider,
+            resource_server_identifier=self.resource_server.identifier,
+            scopes={WRITE_SCOPE: "Create, change and delete features"},
+        )
+        self.client = Auth0Client(
+            self,
+            "spa",
+            provider=self.provider,
+            name=app_name,
+            description=f"Single-page application of {app_name}",
+            app_type="spa",
+            is_first_party=True,
+            oidc_conformant=True,
+            callbacks=urls,
+            allowed_logout_urls=urls,
+            web_origins=urls,
+            allowed_origins=urls,
+            grant_types=["authorization_code", "refresh_token"],
+            jwt_alg="RS256",
+            refresh_token={
+                "rotation_type": "rotating",
+                "expiration_type": "expiring",
+                "leeway": 0,
+                "token_lifetime": 2_592_000,  # 30 days absolute
+                "idle_token_lifetime": 1_296_000,  # 15 days idle
+                "infinite_token_lifetime": False,
+                "infinite_idle_token_lifetime": False,
+            },
+        )
+        # A browser cannot keep a secret: the SPA authenticates with PKCE only.
+        self.client_credentials = Auth0ClientCredentials(
+            self,
+            "spa-credentials",
+            provider=self.provider,
+            client_id=self.client.client_id,
+            authentication_method="none",
+        )
+        self.editor_role: Auth0Role | None = None
+        self.editor_role_permissions: Auth0RolePermissions | None = None
+        if enforce_rbac:
+            self.editor_role = Auth0Role(
+                self,
+                "editor-role",
+                provider=self.provider,
+                name=f"{app_name} editor",
+                description=f"May create, change and delete features in {app_name}",
+            )
+            self.editor_role_permissions = Auth0RolePermissions(
+                self,
+                "editor-role-permissions",
+                provider=self.provider,
+                role_id=self.editor_role.id,
+                permissions=[(self.resource_server.identifier, WRITE_SCOPE)],
+                depends_on=[self.scopes],
+            )
+
+        self.client_id: str = self.client.client_id
+        self.domain: str = settings.domain
+        self.audience: str = self.resource_server.identifier
+        self.secret_payload: str = Fn.jsonencode({"domain": self.domain, "audience": self.audience, "client_id": self.client_id})
