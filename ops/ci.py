@@ -1,0 +1,94 @@
+"""What a CI job needs to know about the environments, read from ``envs/*.toml``.
+
+The workflows never hard-code accounts, regions or role ARNs: they ask this module, which
+reads the same validated env files the stacks are built from.
+
+    python -m ops.ci matrix [--tier production|nonproduction]   # JSON list of env names
+    python -m ops.ci env ENV >> "$GITHUB_OUTPUT"                 # region, account, role ARNs
+
+``matrix`` lists the environments that live in real AWS (those without an emulator
+``[aws] endpoint``), sorted. ``env`` prints ``key=value`` lines: ``region``, ``account_id``,
+``plan_role_arn``, ``deploy_role_arn``, ``ecr_registry``, ``stack``. The role names follow
+:func:`modules.ci_oidc.ci_role_name` (``geoapp-ci-<env>-plan|deploy`` by default; a test
+checks the two agree), in the ``aws`` partition.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ops.stack_outputs import ENVS_DIR, OpsError, load_env_config, run_cli
+
+ROLE_NAME_PREFIX = "geoapp-ci"
+"""Must equal ``modules.ci_oidc.DEFAULT_ROLE_NAME_PREFIX`` (checked by tests/ops/test_ci.py)."""
+
+
+def role_arn(account_id: str, env: str, kind: str, prefix: str = ROLE_NAME_PREFIX) -> str:
+    if kind not in ("plan", "deploy"):
+        raise OpsError(f"role kind must be plan or deploy, not {kind!r}")
+    return f"arn:aws:iam::{account_id}:role/{prefix}-{env}-{kind}"
+
+
+def cloud_environments(envs_dir: Path = ENVS_DIR, tier: str | None = None) -> list[str]:
+    """Names of the env files that target real AWS, optionally only production or only the others."""
+    from modules.config import ConfigError, load_environments
+
+    try:
+        envs = load_environments([envs_dir])
+    except ConfigError as err:
+        raise OpsError("invalid environment files:\n  " + "\n  ".join(err.problems)) from None
+    chosen = []
+    for env in envs:
+        if env.aws.endpoint is not None:
+            continue
+        if tier == "production" and not env.is_production:
+            continue
+        if tier == "nonproduction" and env.is_production:
+            continue
+        chosen.append(env.name)
+    return sorted(chosen)
+
+
+def env_facts(env: str, envs_dir: Path = ENVS_DIR) -> dict[str, str]:
+    config = load_env_config(env, envs_dir)
+    account, region = config.aws.account_id, config.aws.region
+    return {
+        "stack": config.stack_name,
+        "region": region,
+        "account_id": account,
+        "tier": config.tier,
+        "plan_role_arn": role_arn(account, env, "plan"),
+        "deploy_role_arn": role_arn(account, env, "deploy"),
+        "ecr_registry": f"{account}.dkr.ecr.{region}.amazonaws.com",
+    }
+
+
+def _main(args: argparse.Namespace) -> int:
+    if args.command == "matrix":
+        names = cloud_environments(args.envs_dir, args.tier)
+        if not names:
+            raise OpsError(f"no {args.tier or 'cloud'} environments in {args.envs_dir}")
+        print(json.dumps(names))
+    else:
+        for key, value in env_facts(args.env, args.envs_dir).items():
+            print(f"{key}={value}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.ci", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--envs-dir", type=Path, default=ENVS_DIR, help="folder of environment files (default: envs/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    matrix = sub.add_parser("matrix", help="JSON list of cloud environments")
+    matrix.add_argument("--tier", choices=("production", "nonproduction"), help="only these (default: all)")
+    facts = sub.add_parser("env", help="key=value facts of one environment (for $GITHUB_OUTPUT)")
+    facts.add_argument("env", metavar="ENV")
+    return run_cli(_main, argv, parser)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
