@@ -7,6 +7,7 @@ the server-specific fragments come from :mod:`geoapi.dialect`.
 from __future__ import annotations
 
 import json
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,8 +53,16 @@ def geometry_to_wkb(geometry: dict[str, Any]) -> bytes:
     return wkb.dumps(geometry, big_endian=False)
 
 
+_POINT_LE = struct.Struct("<BIdd")
+
+
 def wkb_to_geometry(data: bytes) -> dict[str, Any]:
-    geometry = wkb.loads(bytes(data))
+    """GeoJSON geometry from 2D WKB. Points (the bulk of most data sets) skip geomet's generic parser."""
+    data = bytes(data)
+    if len(data) == 21 and data[:5] == b"\x01\x01\x00\x00\x00":
+        _, _, x, y = _POINT_LE.unpack(data)
+        return {"type": "Point", "coordinates": [x, y]}
+    geometry = wkb.loads(data)
     geometry.pop("meta", None)
     return geometry
 

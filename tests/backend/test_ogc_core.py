@@ -119,6 +119,9 @@ def test_bbox_matches_lines_and_polygons_that_cross_the_box(client):
     # a small box on the straight London-Paris line, far from both ends
     body = client.get("/api/collections/routes/items?bbox=1.0,49.5,1.5,50.5").get_json()
     assert [f["properties"]["from"] for f in body["features"]] == ["london"]
+    # inside the London-Paris line's bounding rectangle but away from the line: an exact test, not an MBR one
+    body = client.get("/api/collections/routes/items?bbox=2.0,51.0,2.3,51.4").get_json()
+    assert body["features"] == []
 
 
 def test_bbox_paging_keeps_the_filter_in_next_links(client):

@@ -142,7 +142,8 @@ def _schemas() -> dict[str, Any]:
         },
         "Feature": {
             "type": "object",
-            "required": ["type", "id", "geometry", "properties", "links"],
+            "required": ["type", "id", "geometry", "properties"],
+            "description": "A GeoJSON Feature. Single-feature responses include self and collection links.",
             "properties": {
                 "type": {"type": "string", "enum": ["Feature"]},
                 "id": {"type": "integer", "minimum": 1},
