@@ -252,6 +252,8 @@ class DatabaseSettings(_Strict):
     backup_retention_days: int = Field(7, ge=1, le=35)
     restore_snapshot: SnapshotRef | None = None
     """Disaster recovery: create the cluster from this snapshot. Default: an empty cluster."""
+    monitoring: bool = True
+    """Performance Insights and enhanced monitoring on every instance. Default: true."""
 
     @model_validator(mode="after")
     def _capacity(self):
@@ -288,6 +290,10 @@ class SiteSettings(_Strict):
 class FrontendSettings(_Strict):
     assets_prefix: S3Prefix = "site/current"
     """Key prefix in the assets bucket that CloudFront serves (``origin_path``)."""
+    spa_fallback: Literal["function", "error_responses"] = "function"
+    """How client-side routes get ``/index.html``: a CloudFront Function on the SPA behaviour
+    only (API errors stay as they are), or distribution-wide 403/404 error responses.
+    Default: function."""
 
 
 class CostSettings(_Strict):

@@ -51,7 +51,7 @@ class EnvironmentStack(TerraformStack):
             kms_key_arn=key.arn,
             protect=protect,
             log_retention_days=config.api.log_retention_days,
-            monitoring=config.aws.endpoint is None,
+            monitoring=config.database.monitoring,
         )
 
         secrets = ServiceSecrets(self, "secrets", name_prefix=prefix, kms_key_arn=key.arn, recovery_window_days=30 if protect else 0)
@@ -83,6 +83,7 @@ class EnvironmentStack(TerraformStack):
             site=config.site,
             kms_key_arn=key.arn,
             force_destroy=not protect,
+            spa_fallback=config.frontend.spa_fallback,
         )
 
         if config.auth0.mode == "managed":

@@ -71,7 +71,7 @@ class EnvironmentKey(Construct):
                     "Sid": "CloudFrontReadsAssetsOfThisAccount",
                     "Effect": "Allow",
                     "Principal": {"Service": "cloudfront.amazonaws.com"},
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Action": "kms:Decrypt",
                     "Resource": "*",
                     "Condition": {"StringLike": {"aws:SourceArn": f"arn:{partition}:cloudfront::{account}:distribution/*"}},
                 },
