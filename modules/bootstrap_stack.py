@@ -178,7 +178,9 @@ class BootstrapStack(TerraformStack):
             bootstrap_state = state.model_copy(update={"key": "bootstrap/terraform.tfstate"})
             s3_state_backend(self, bootstrap_state, endpoint=first.aws.endpoint)
         else:
-            LocalBackend(self)
+            # relative to the stack's working dir (cdktf.out/stacks/<id>): the project root, the
+            # same place cdktf's default uses, without writing this machine's absolute path
+            LocalBackend(self, path=f"../../../terraform.{id_}.tfstate")
         resources = StateBackendResources(self, "state", state=state, allow_destroy=state.allow_destroy)
         TerraformOutput(self, "state_bucket", value=resources.bucket.bucket)
         TerraformOutput(self, "state_key_arn", value=resources.key.arn)
