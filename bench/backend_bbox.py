@@ -43,7 +43,6 @@ from geoapi.db import make_engine  # noqa: E402
 from geoapi.settings import Settings  # noqa: E402
 
 REGION = (-10.0, 35.0, 30.0, 60.0)
-BOX = 1.0  # degrees
 
 
 def load_points(db: MariaDBSandbox, name: str, points: int, seed: int) -> float:
@@ -51,7 +50,7 @@ def load_points(db: MariaDBSandbox, name: str, points: int, seed: int) -> float:
     minx, miny, maxx, maxy = REGION
     with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as tsv:
         for i in range(1, points + 1):
-            tsv.write(f"{i}\tbench\t{rng.uniform(minx, maxx):.6f}\t{rng.uniform(miny, maxy):.6f}\t{{\"n\": {i}}}\n")
+            tsv.write(f'{i}\tbench\t{rng.uniform(minx, maxx):.6f}\t{rng.uniform(miny, maxy):.6f}\t{{"n": {i}}}\n')
         path = tsv.name
     conn = db.root(name, local_infile=True)
     started = time.perf_counter()
@@ -59,8 +58,7 @@ def load_points(db: MariaDBSandbox, name: str, points: int, seed: int) -> float:
         with conn.cursor() as cur:
             cur.execute("SELECT VERSION()")
             d = dialect.for_server("MariaDB" in cur.fetchone()[0])
-            cur.execute("INSERT INTO collections (id, title, bbox) VALUES ('bench', 'Benchmark points', %s)",
-                        (json.dumps(list(REGION)),))
+            cur.execute("INSERT INTO collections (id, title, bbox) VALUES ('bench', 'Benchmark points', %s)", (json.dumps(list(REGION)),))
             cur.execute(
                 f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE features "
                 "FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' (id, collection_id, @lon, @lat, properties) "
@@ -74,29 +72,41 @@ def load_points(db: MariaDBSandbox, name: str, points: int, seed: int) -> float:
     return time.perf_counter() - started
 
 
-def boxes(count: int, seed: int) -> list[str]:
+def boxes(count: int, seed: int, size: float) -> list[str]:
     rng = random.Random(seed)
     minx, miny, maxx, maxy = REGION
     out = []
     for _ in range(count):
-        x, y = rng.uniform(minx, maxx - BOX), rng.uniform(miny, maxy - BOX)
-        out.append(f"{x:.4f},{y:.4f},{x + BOX:.4f},{y + BOX:.4f}")
+        x, y = rng.uniform(minx, maxx - size), rng.uniform(miny, maxy - size)
+        out.append(f"{x:.4f},{y:.4f},{x + size:.4f},{y + size:.4f}")
     return out
+
+
+def loadavg() -> str:
+    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 class Server:
     """The container's CMD (from backend/Dockerfile), run as a subprocess."""
 
     def __init__(self, database_url: str, hint: str, workers: int, threads: int) -> None:
-        cmd = json.loads([line for line in (BACKEND / "Dockerfile").read_text().splitlines()
-                          if line.startswith("CMD ")][-1][4:])
+        cmd = json.loads([line for line in (BACKEND / "Dockerfile").read_text().splitlines() if line.startswith("CMD ")][-1][4:])
         self.port = free_port()
-        env = {**os.environ, "PYTHONPATH": str(BACKEND), "DATABASE_URL": database_url, "PORT": str(self.port),
-               "BBOX_INDEX_HINT": hint, "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads),
-               "DB_POOL_SIZE": str(threads), "LOG_LEVEL": "WARNING",
-               "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
-        self.process = subprocess.Popen(cmd, cwd=BACKEND, env=env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, start_new_session=True)
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(BACKEND),
+            "DATABASE_URL": database_url,
+            "PORT": str(self.port),
+            "BBOX_INDEX_HINT": hint,
+            "WEB_CONCURRENCY": str(workers),
+            "GUNICORN_THREADS": str(threads),
+            "DB_POOL_SIZE": str(threads),
+            "LOG_LEVEL": "WARNING",
+            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        }
+        self.process = subprocess.Popen(
+            cmd, cwd=BACKEND, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -168,15 +178,24 @@ def load(port: int, queries: list[str], clients: int, duration: float, max_reque
     def pct(p: float) -> float:
         return ms[min(len(ms) - 1, int(round(p / 100 * (len(ms) - 1))))] if ms else float("nan")
 
-    return {"requests": len(ms), "errors": len(errors), "seconds": wall, "rps": len(ms) / wall if wall else 0.0,
-            "p50": pct(50), "p95": pct(95), "p99": pct(99), "mean": statistics.fmean(ms) if ms else float("nan"),
-            "returned": statistics.fmean(returned) if returned else 0}
+    return {
+        "requests": len(ms),
+        "errors": len(errors),
+        "seconds": wall,
+        "rps": len(ms) / wall if wall else 0.0,
+        "p50": pct(50),
+        "p95": pct(95),
+        "p99": pct(99),
+        "mean": statistics.fmean(ms) if ms else float("nan"),
+        "returned": statistics.fmean(returned) if returned else 0,
+    }
 
 
 def sql_timing(url: str, hint: str, queries: list[str], repeat: int) -> tuple[str, float]:
+    from sqlalchemy import text
+
     from geoapi.core.params import parse_bbox
     from geoapi.repository import FeatureRepository
-    from sqlalchemy import text
 
     engine = make_engine(Settings(database_url=url), pool_size=1, max_overflow=0)
     repo = FeatureRepository(engine, bbox_index_hint=hint)  # type: ignore[arg-type]
@@ -184,10 +203,10 @@ def sql_timing(url: str, hint: str, queries: list[str], repeat: int) -> tuple[st
         with engine.connect() as conn:
             bbox = parse_bbox(queries[0])
             sql = repo.items_sql(conn, bbox)
-            plan = dict(conn.execute(text("EXPLAIN " + sql), repo.items_params("bench", bbox, 101, 0)).first()._mapping)
+            plan = dict(conn.execute(text("EXPLAIN " + sql), repo.items_params(conn, "bench", bbox, 101, 0)).first()._mapping)
             started = time.perf_counter()
             for q in queries[:repeat]:
-                conn.execute(text(sql), repo.items_params("bench", parse_bbox(q), 101, 0)).fetchall()
+                conn.execute(text(sql), repo.items_params(conn, "bench", parse_bbox(q), 101, 0)).fetchall()
             per_query = (time.perf_counter() - started) / repeat * 1000
         return f"type={plan['type']} key={plan['key']} rows~{plan['rows']} extra={plan['Extra']}", per_query
     finally:
@@ -195,9 +214,11 @@ def sql_timing(url: str, hint: str, queries: list[str], repeat: int) -> tuple[st
 
 
 def report(label: str, r: dict) -> None:
-    print(f"{label:<28} {r['requests']:>6} req in {r['seconds']:5.1f} s  {r['rps']:7.1f} req/s  "
-          f"p50 {r['p50']:8.1f} ms  p95 {r['p95']:8.1f} ms  p99 {r['p99']:8.1f} ms  errors {r['errors']}  "
-          f"features/response {r['returned']:.0f}")
+    print(
+        f"{label:<28} {r['requests']:>6} req in {r['seconds']:5.1f} s  {r['rps']:7.1f} req/s  "
+        f"p50 {r['p50']:8.1f} ms  p95 {r['p95']:8.1f} ms  p99 {r['p99']:8.1f} ms  errors {r['errors']}  "
+        f"features/response {r['returned']:.0f}"
+    )
 
 
 def main() -> int:
@@ -209,12 +230,20 @@ def main() -> int:
     parser.add_argument("--max-requests", type=int, default=50_000)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument("--box", type=float, default=1.0, help="bbox side in degrees (1.0: ~1,000 candidates)")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
 
-    queries = boxes(5000, args.seed + 1)
-    print(f"machine: {os.cpu_count()} CPUs; clients {args.clients}; gunicorn {args.workers} workers x "
-          f"{args.threads} threads; {BOX}°x{BOX}° boxes over lon {REGION[0]}..{REGION[2]}, lat {REGION[1]}..{REGION[3]}")
+    queries = boxes(5000, args.seed + 1, args.box)
+    density = args.points / ((REGION[2] - REGION[0]) * (REGION[3] - REGION[1]))
+    print(
+        f"machine: {os.cpu_count()} CPUs, {loadavg()} (the cores are shared with other work); "
+        f"clients {args.clients}; gunicorn {args.workers} workers x {args.threads} threads"
+    )
+    print(
+        f"queries: {args.box}°x{args.box}° boxes over lon {REGION[0]}..{REGION[2]}, lat {REGION[1]}..{REGION[3]} "
+        f"(~{density * args.box * args.box:.0f} matching points each), limit=100"
+    )
     with MariaDBSandbox(buffer_pool="1G") as db:
         db.create_user("bench", "bench-pass", grant_on="`geoapi_bench`.*")
         db.execute("CREATE DATABASE geoapi_bench CHARACTER SET utf8mb4")
@@ -223,16 +252,17 @@ def main() -> int:
         migrate.upgrade(engine)
         engine.dispose()
         seconds = load_points(db, "geoapi_bench", args.points, args.seed)
-        print(f"loaded {args.points:,} points with LOAD DATA LOCAL INFILE in {seconds:.1f} s "
-              f"(SPATIAL index built as rows arrive)")
+        print(f"loaded {args.points:,} points with LOAD DATA LOCAL INFILE in {seconds:.1f} s (SPATIAL index built as rows arrive)")
 
         for hint in ("force", "auto", "ignore"):
             plan, ms = sql_timing(url, hint, queries, repeat={"force": 200, "auto": 20, "ignore": 5}[hint])
             print(f"SQL only, BBOX_INDEX_HINT={hint:<6}: {ms:8.2f} ms/query  plan: {plan}")
 
         results = {}
-        for hint, duration, label in (("force", args.duration, "with SPATIAL index"),
-                                      ("ignore", args.ignored_duration, "IGNORE INDEX (spatial)")):
+        for hint, duration, label in (
+            ("force", args.duration, "with SPATIAL index"),
+            ("ignore", args.ignored_duration, "IGNORE INDEX (spatial)"),
+        ):
             server = Server(url, hint, args.workers, args.threads)
             try:
                 load(server.port, queries[-100:], args.clients, 3.0, 2_000)  # warm-up (own boxes)
@@ -240,6 +270,7 @@ def main() -> int:
             finally:
                 server.stop()
             report(label, results[hint])
+            print(f"  ({loadavg()})")
 
     p95 = results["force"]["p95"]
     verdict = "meets" if p95 <= 50 else "MISSES"

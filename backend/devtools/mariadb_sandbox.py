@@ -55,22 +55,38 @@ class MariaDBSandbox:
         datadir = self.basedir / "data"
         user = ["--user=root"] if os.geteuid() == 0 else []
         install = subprocess.run(
-            [install_db, "--no-defaults", f"--datadir={datadir}", "--auth-root-authentication-method=normal",
-             "--skip-test-db", *user],
-            capture_output=True, text=True, check=False,
+            [install_db, "--no-defaults", f"--datadir={datadir}", "--auth-root-authentication-method=normal", "--skip-test-db", *user],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if install.returncode != 0:
             raise RuntimeError(f"mariadb-install-db failed: {install.stderr[-2000:]}")
         self.port = free_port()
         self._log = self.basedir / "error.log"
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv
-            [mariadbd, "--no-defaults", f"--datadir={datadir}", f"--socket={self.socket_path}",
-             f"--port={self.port}", "--bind-address=127.0.0.1", f"--pid-file={self.basedir / 'mariadb.pid'}",
-             f"--log-error={self._log}", f"--tmpdir={self.basedir}", "--skip-name-resolve",
-             f"--innodb-buffer-pool-size={self.buffer_pool}", "--innodb-log-file-size=256M",
-             "--innodb-flush-log-at-trx-commit=2", "--local-infile=1", "--max-connections=300",
-             "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci", *user],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                mariadbd,
+                "--no-defaults",
+                f"--datadir={datadir}",
+                f"--socket={self.socket_path}",
+                f"--port={self.port}",
+                "--bind-address=127.0.0.1",
+                f"--pid-file={self.basedir / 'mariadb.pid'}",
+                f"--log-error={self._log}",
+                f"--tmpdir={self.basedir}",
+                "--skip-name-resolve",
+                f"--innodb-buffer-pool-size={self.buffer_pool}",
+                "--innodb-log-file-size=256M",
+                "--innodb-flush-log-at-trx-commit=2",
+                "--local-infile=1",
+                "--max-connections=300",
+                "--character-set-server=utf8mb4",
+                "--collation-server=utf8mb4_unicode_ci",
+                *user,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
         while True:
@@ -113,8 +129,7 @@ class MariaDBSandbox:
     # -- helpers -----------------------------------------------------------------
     def root(self, database: str | None = None, **kwargs) -> pymysql.connections.Connection:
         """A root connection over the private socket (autocommit)."""
-        return pymysql.connect(unix_socket=self.socket_path, user="root", database=database, autocommit=True,
-                               charset="utf8mb4", **kwargs)
+        return pymysql.connect(unix_socket=self.socket_path, user="root", database=database, autocommit=True, charset="utf8mb4", **kwargs)
 
     def execute(self, *statements: str, database: str | None = None) -> None:
         conn = self.root(database)

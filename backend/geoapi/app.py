@@ -85,8 +85,10 @@ def _authorize_read() -> None:
 def _authorize_write() -> None:
     verifier = services().verifier
     if verifier is None:
-        raise Unauthorized("writes need an Auth0 access token, and this service has no Auth0 configured",
-                           headers={"WWW-Authenticate": 'Bearer realm="geoapi"'})
+        raise Unauthorized(
+            "writes need an Auth0 access token, and this service has no Auth0 configured",
+            headers={"WWW-Authenticate": 'Bearer realm="geoapi"'},
+        )
     claims = verifier.verify(request.headers.get("Authorization"))
     verifier.require_scope(claims)
 
@@ -136,8 +138,7 @@ def _build_blueprint() -> Blueprint:
     @bp.put("/collections/<collection_id>/items/<feature_id>")
     def replace(collection_id: str, feature_id: str) -> Response:
         _authorize_write()
-        return _render(services().api.replace(_base_url(), collection_id, feature_id, request.get_data(),
-                                              request.content_type))
+        return _render(services().api.replace(_base_url(), collection_id, feature_id, request.get_data(), request.content_type))
 
     @bp.delete("/collections/<collection_id>/items/<feature_id>")
     def delete(collection_id: str, feature_id: str) -> Response:
@@ -189,8 +190,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     settings = settings if settings is not None else load_settings()
     engine = engine if engine is not None else make_engine(settings)
     repo = FeatureRepository(engine, bbox_index_hint=settings.bbox_index_hint)
-    api = FeaturesAPI(repo, title=settings.title, description=settings.description,
-                      public_reads=settings.public_reads)
+    api = FeaturesAPI(repo, title=settings.title, description=settings.description, public_reads=settings.public_reads)
     verifier = TokenVerifier(settings.auth) if settings.auth else None
 
     app = Flask("geoapi")

@@ -106,5 +106,6 @@ class TokenVerifier:
     def require_scope(self, claims: dict[str, Any], scope: str | None = None) -> None:
         needed = scope or self.settings.write_scope
         if needed not in scopes_of(claims):
-            raise Forbidden(f"this operation needs the {needed!r} scope",
-                            headers=_challenge("insufficient_scope", f"needs {needed}", needed))
+            raise Forbidden(
+                f"this operation needs the {needed!r} scope", headers=_challenge("insufficient_scope", f"needs {needed}", needed)
+            )

@@ -21,10 +21,17 @@ what SRID 4326 means for axis order:
 Everything else (SPATIAL index, ``ST_Intersects``, index hints, JSON columns)
 is common to both and is written in :mod:`geoapi.repository` and the migrations.
 
-Known behavioural difference left as is: on MySQL 8 the bbox polygon is a
-geographic polygon whose east-west edges are geodesics, so a feature lying just
-outside a large box near its north or south edge can match on MySQL 8 and not on
-MariaDB (whose computation is Cartesian in degrees).
+* **Geometry of a bbox**: on MySQL 8 a 4326 polygon is geographic, its edges
+  are geodesics, and it degenerates at the poles and along the antimeridian.
+  :func:`bbox_polygon_wkt` therefore densifies the box edges (1° spacing) and
+  keeps it 1e-7° inside those limits there; MariaDB computes in degrees and
+  takes the four corners.  Residual difference: between two densified
+  vertices a geodesic still bulges poleward by a little (well under 0.01° at
+  mid latitudes), so a feature within that sliver of a box's north or south
+  edge can match on MySQL 8 and not on MariaDB.
+
+None of the MySQL 8 fragments can be run here (no MySQL 8 server): they follow
+the MySQL 8.0 reference manual and are checked as SQL text by the tests.
 """
 
 from __future__ import annotations
@@ -52,6 +59,8 @@ class SpatialDialect:
     geometry_column: str
     #: appended as a last argument to WKB/WKT import and export functions
     axis_option: str
+    #: True when SRID 4326 is computed on the ellipsoid (MySQL 8), False when Cartesian in degrees
+    geographic: bool
     #: how an INSERT names the incoming row in ON DUPLICATE KEY UPDATE: MySQL
     #: 8.0.20+ deprecates VALUES(col) for a row alias, which MariaDB lacks
     upsert_row_alias: str
@@ -82,6 +91,7 @@ MYSQL8 = SpatialDialect(
     name="mysql8",
     geometry_column=f"GEOMETRY NOT NULL SRID {SRID}",
     axis_option=", 'axis-order=long-lat'",
+    geographic=True,
     upsert_row_alias="incoming",
 )
 
@@ -89,6 +99,7 @@ MARIADB = SpatialDialect(
     name="mariadb",
     geometry_column=f"GEOMETRY REF_SYSTEM_ID={SRID} NOT NULL",
     axis_option="",
+    geographic=False,
     upsert_row_alias="",
 )
 
@@ -108,9 +119,41 @@ def for_connection(conn: _HasDialect) -> SpatialDialect:
     return for_server(bool(getattr(conn.dialect, "is_mariadb", False)))
 
 
-def bbox_polygon_wkt(minx: float, miny: float, maxx: float, maxy: float) -> str:
-    """A closed lon/lat rectangle as WKT (counter-clockwise exterior ring)."""
-    return (
-        f"POLYGON(({minx!r} {miny!r}, {maxx!r} {miny!r}, {maxx!r} {maxy!r}, "
-        f"{minx!r} {maxy!r}, {minx!r} {miny!r}))"
-    )
+#: a zero-width box is widened by this much (degrees, ~0.1 mm) so that it is a valid polygon
+DEGENERATE_PAD = 1e-9
+#: MySQL 8 (geographic 4326): box edges are densified to this spacing (degrees) so that its geodesic
+#: edges follow the parallels closely, and kept this far inside the poles and the antimeridian,
+#: where a geographic polygon would degenerate
+GEOGRAPHIC_STEP = 1.0
+GEOGRAPHIC_MARGIN = 1e-7
+
+
+def _ring(points: list[tuple[float, float]]) -> str:
+    return "POLYGON((" + ", ".join(f"{x!r} {y!r}" for x, y in [*points, points[0]]) + "))"
+
+
+def _steps(a: float, b: float, step: float) -> list[float]:
+    count = max(1, int(abs(b - a) / step + 0.999999))
+    return [a + (b - a) * i / count for i in range(count)]
+
+
+def bbox_polygon_wkt(minx: float, miny: float, maxx: float, maxy: float, *, geographic: bool = False) -> str:
+    """A closed lon/lat rectangle as WKT (counter-clockwise), in the form the server needs.
+
+    ``geographic=True`` (MySQL 8) clamps the box off the poles and the antimeridian and
+    densifies its edges; otherwise (MariaDB, Cartesian in degrees) four corners suffice.
+    """
+    if maxx - minx < DEGENERATE_PAD:
+        minx, maxx = minx - DEGENERATE_PAD / 2, maxx + DEGENERATE_PAD / 2
+    if maxy - miny < DEGENERATE_PAD:
+        miny, maxy = miny - DEGENERATE_PAD / 2, maxy + DEGENERATE_PAD / 2
+    if not geographic:
+        return _ring([(minx, miny), (maxx, miny), (maxx, maxy), (minx, maxy)])
+    m = GEOGRAPHIC_MARGIN
+    minx, maxx = max(minx, -180.0 + m), min(maxx, 180.0 - m)
+    miny, maxy = max(miny, -90.0 + m), min(maxy, 90.0 - m)
+    south = [(x, miny) for x in _steps(minx, maxx, GEOGRAPHIC_STEP)]
+    east = [(maxx, y) for y in _steps(miny, maxy, GEOGRAPHIC_STEP)]
+    north = [(x, maxy) for x in _steps(maxx, minx, GEOGRAPHIC_STEP)]
+    west = [(minx, y) for y in _steps(maxy, miny, GEOGRAPHIC_STEP)]
+    return _ring(south + east + north + west)

@@ -99,9 +99,7 @@ class FeatureRepository:
 
     def get_collection(self, collection_id: str) -> Collection | None:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                text("SELECT id, title, description, bbox FROM collections WHERE id = :id"), {"id": collection_id}
-            ).first()
+            row = conn.execute(text("SELECT id, title, description, bbox FROM collections WHERE id = :id"), {"id": collection_id}).first()
             return self._collection(row) if row else None
 
     # -- features -----------------------------------------------------------
@@ -127,29 +125,24 @@ class FeatureRepository:
         )
 
     @staticmethod
-    def items_params(collection_id: str, bbox: BBox | None, limit: int, offset: int) -> dict[str, Any]:
+    def items_params(conn: Connection, collection_id: str, bbox: BBox | None, limit: int, offset: int) -> dict[str, Any]:
         params: dict[str, Any] = {"cid": collection_id, "limit": limit, "offset": offset}
         if bbox is not None:
-            params["box"] = spatial.bbox_polygon_wkt(bbox.minx, bbox.miny, bbox.maxx, bbox.maxy)
+            params["box"] = spatial.bbox_polygon_wkt(
+                bbox.minx, bbox.miny, bbox.maxx, bbox.maxy, geographic=spatial.for_connection(conn).geographic
+            )
         return params
 
     def list_features(self, collection_id: str, *, bbox: BBox | None, limit: int, offset: int) -> list[Feature]:
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                text(self.items_sql(conn, bbox)), self.items_params(collection_id, bbox, limit, offset)
-            )
-            return [
-                Feature(r.id, collection_id, wkb_to_geometry(r.wkb), _properties(r.properties)) for r in rows
-            ]
+            rows = conn.execute(text(self.items_sql(conn, bbox)), self.items_params(conn, collection_id, bbox, limit, offset))
+            return [Feature(r.id, collection_id, wkb_to_geometry(r.wkb), _properties(r.properties)) for r in rows]
 
     def get_feature(self, collection_id: str, feature_id: int) -> Feature | None:
         with self.engine.connect() as conn:
             d = spatial.for_connection(conn)
             row = conn.execute(
-                text(
-                    f"SELECT id, {d.geom_as_wkb('geom')} AS wkb, properties FROM features "
-                    "WHERE collection_id = :cid AND id = :id"
-                ),
+                text(f"SELECT id, {d.geom_as_wkb('geom')} AS wkb, properties FROM features WHERE collection_id = :cid AND id = :id"),
                 {"cid": collection_id, "id": feature_id},
             ).first()
             if row is None:
@@ -160,16 +153,12 @@ class FeatureRepository:
         with self._writing() as conn:
             d = spatial.for_connection(conn)
             result = conn.execute(
-                text(
-                    "INSERT INTO features (collection_id, geom, properties) "
-                    f"VALUES (:cid, {d.geom_from_wkb('wkb')}, :props)"
-                ),
+                text(f"INSERT INTO features (collection_id, geom, properties) VALUES (:cid, {d.geom_from_wkb('wkb')}, :props)"),
                 {"cid": collection_id, "wkb": geometry_to_wkb(geometry), "props": json.dumps(properties)},
             )
             return int(result.lastrowid)
 
-    def replace_feature(self, collection_id: str, feature_id: int, geometry: dict[str, Any],
-                        properties: dict[str, Any]) -> bool:
+    def replace_feature(self, collection_id: str, feature_id: int, geometry: dict[str, Any], properties: dict[str, Any]) -> bool:
         with self._writing() as conn:
             d = spatial.for_connection(conn)
             exists = conn.execute(
@@ -179,12 +168,8 @@ class FeatureRepository:
             if exists is None:
                 return False
             conn.execute(
-                text(
-                    f"UPDATE features SET geom = {d.geom_from_wkb('wkb')}, properties = :props "
-                    "WHERE collection_id = :cid AND id = :id"
-                ),
-                {"cid": collection_id, "id": feature_id, "wkb": geometry_to_wkb(geometry),
-                 "props": json.dumps(properties)},
+                text(f"UPDATE features SET geom = {d.geom_from_wkb('wkb')}, properties = :props WHERE collection_id = :cid AND id = :id"),
+                {"cid": collection_id, "id": feature_id, "wkb": geometry_to_wkb(geometry), "props": json.dumps(properties)},
             )
             return True
 

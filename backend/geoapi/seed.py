@@ -118,10 +118,12 @@ def _require_schema(engine: Engine) -> None:
 
 def _record(conn: Connection, checksum: str, source: str, kind: str, items: int) -> None:
     conn.execute(
-        text(spatial.for_connection(conn).upsert(
-            "INSERT INTO seed_log (checksum, source, kind, items) VALUES (:c, :s, :k, :n)",
-            ["source", "items"],
-        )),
+        text(
+            spatial.for_connection(conn).upsert(
+                "INSERT INTO seed_log (checksum, source, kind, items) VALUES (:c, :s, :k, :n)",
+                ["source", "items"],
+            )
+        ),
         {"c": checksum, "s": source[:1024], "k": kind, "n": items},
     )
 
@@ -197,27 +199,26 @@ def seed_geojson(engine: Engine, data: bytes, *, source: str, collection_id: str
     checksum = hashlib.sha256(data).hexdigest()
     with engine.begin() as conn:
         d = spatial.for_connection(conn)
-        existing = conn.execute(text("SELECT bbox FROM collections WHERE id = :id FOR UPDATE"),
-                                {"id": collection_id}).first()
+        existing = conn.execute(text("SELECT bbox FROM collections WHERE id = :id FOR UPDATE"), {"id": collection_id}).first()
         old_bounds = None
         if existing is not None and existing.bbox:
             old_bounds = json.loads(existing.bbox) if isinstance(existing.bbox, (str, bytes)) else existing.bbox
         conn.execute(
-            text(d.upsert("INSERT INTO collections (id, title, description, bbox) VALUES (:id, :title, :descr, :bbox)",
-                          ["title", "bbox"])),
-            {"id": collection_id, "title": (title or name or collection_id)[:255],
-             "descr": f"Loaded from {Path(source).name}", "bbox": json.dumps(_union(old_bounds, bounds))},
+            text(d.upsert("INSERT INTO collections (id, title, description, bbox) VALUES (:id, :title, :descr, :bbox)", ["title", "bbox"])),
+            {
+                "id": collection_id,
+                "title": (title or name or collection_id)[:255],
+                "descr": f"Loaded from {Path(source).name}",
+                "bbox": json.dumps(_union(old_bounds, bounds)),
+            },
         )
         insert = d.upsert(
-            "INSERT INTO features (collection_id, source_key, geom, properties) "
-            f"VALUES (:cid, :key, {d.geom_from_wkb('wkb')}, :props)",
+            f"INSERT INTO features (collection_id, source_key, geom, properties) VALUES (:cid, :key, {d.geom_from_wkb('wkb')}, :props)",
             ["geom", "properties"],
         )
         for start in range(0, len(rows), BATCH):
-            batch = rows[start:start + BATCH]
-            conn.execute(text(insert), [
-                {"cid": collection_id, "key": r.source_key, "wkb": r.wkb, "props": r.properties} for r in batch
-            ])
+            batch = rows[start : start + BATCH]
+            conn.execute(text(insert), [{"cid": collection_id, "key": r.source_key, "wkb": r.wkb, "props": r.properties} for r in batch])
         _record(conn, checksum, source, "geojson", len(rows))
     return len(rows)
 
@@ -226,8 +227,10 @@ def seed_geojson(engine: Engine, data: bytes, *, source: str, collection_id: str
 def _statements(sql: str) -> Iterator[str]:
     for line in sql.splitlines():
         if line.strip().upper().startswith("DELIMITER"):
-            raise SeedError("the dump uses DELIMITER (stored routines/triggers), which only the mysql client "
-                            "understands; dump data only (--skip-triggers, no --routines)")
+            raise SeedError(
+                "the dump uses DELIMITER (stored routines/triggers), which only the mysql client "
+                "understands; dump data only (--skip-triggers, no --routines)"
+            )
     for statement in sqlparse.split(sql):
         stripped = sqlparse.format(statement, strip_comments=True).strip().rstrip(";").strip()
         if stripped:
@@ -257,8 +260,14 @@ def seed_sql(engine: Engine, data: bytes, *, source: str) -> tuple[int, bool]:
 
 
 # -- entry point ---------------------------------------------------------------
-def seed(engine: Engine, source: str, *, collection_id: str | None = None, title: str | None = None,
-         s3_client_factory: Callable[[], Any] | None = None) -> SeedResult:
+def seed(
+    engine: Engine,
+    source: str,
+    *,
+    collection_id: str | None = None,
+    title: str | None = None,
+    s3_client_factory: Callable[[], Any] | None = None,
+) -> SeedResult:
     """Load one source; see the module docstring."""
     name = Path(urlparse(source).path if source.startswith("s3://") else source).name
     kind = _kind(name)
@@ -266,8 +275,7 @@ def seed(engine: Engine, source: str, *, collection_id: str | None = None, title
     with local_copy(source, s3_client_factory) as path:
         data = _read(path)
     if kind == "geojson":
-        items = seed_geojson(engine, data, source=source, collection_id=collection_id or _default_collection_id(name),
-                             title=title)
+        items = seed_geojson(engine, data, source=source, collection_id=collection_id or _default_collection_id(name), title=title)
         log.info("seeded %d features from %s", items, source)
         return SeedResult(source, kind, items)
     items, skipped = seed_sql(engine, data, source=source)

@@ -73,8 +73,7 @@ class AuthSettings:
     leeway_seconds: int = 30
 
     @classmethod
-    def for_domain(cls, domain: str, audience: str, *, issuer: str | None = None,
-                   jwks_url: str | None = None, **kwargs) -> AuthSettings:
+    def for_domain(cls, domain: str, audience: str, *, issuer: str | None = None, jwks_url: str | None = None, **kwargs) -> AuthSettings:
         host = domain.removeprefix("https://").rstrip("/")
         return cls(
             audience=audience,
@@ -148,8 +147,9 @@ def _database(environ: Mapping[str, str], store: SecretStore) -> tuple[str, DbCr
         port = _int(environ, "DB_PORT", int(secret.get("port") or 3306))
         if not host or not name:
             raise ConfigError("DB_SECRET_ARN is set but DB_HOST or DB_NAME is missing (and the secret has no host/dbname)")
-        url = URL.create("mysql+pymysql", username=str(secret["username"]), host=host, port=port, database=name,
-                         query={"charset": "utf8mb4"})
+        url = URL.create(
+            "mysql+pymysql", username=str(secret["username"]), host=host, port=port, database=name, query={"charset": "utf8mb4"}
+        )
         return url.render_as_string(hide_password=False), SecretCredentials(store, arn)
     raw_url = environ.get("DATABASE_URL")
     if not raw_url:
@@ -173,8 +173,7 @@ def _auth(environ: Mapping[str, str], store: SecretStore) -> AuthSettings | None
             secret = store.get(arn, required_keys=("domain", "audience"))
         except SecretError as exc:
             raise ConfigError(f"AUTH0_SECRET_ARN: {exc}") from exc
-        return AuthSettings.for_domain(str(secret["domain"]), str(secret["audience"]),
-                                       issuer=issuer, jwks_url=jwks_url, **kwargs)
+        return AuthSettings.for_domain(str(secret["domain"]), str(secret["audience"]), issuer=issuer, jwks_url=jwks_url, **kwargs)
     domain, audience = environ.get("AUTH0_DOMAIN"), environ.get("AUTH0_AUDIENCE")
     if domain and audience:
         return AuthSettings.for_domain(domain, audience, issuer=issuer, jwks_url=jwks_url, **kwargs)

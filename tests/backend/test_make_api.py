@@ -10,6 +10,7 @@ import time
 
 import pytest
 import requests
+
 from devtools.mariadb_sandbox import free_port
 
 from .conftest import BACKEND, sample_features
@@ -24,8 +25,14 @@ def _env(**extra: str) -> dict[str, str]:
 
 def test_make_api_migrates_seeds_and_serves(empty_db):
     port = free_port()
-    process = subprocess.Popen(["make", "-C", str(BACKEND), "api"], env=_env(DATABASE_URL=empty_db.url, PORT=str(port)),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        ["make", "-C", str(BACKEND), "api"],
+        env=_env(DATABASE_URL=empty_db.url, PORT=str(port)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -47,7 +54,6 @@ def test_make_api_migrates_seeds_and_serves(empty_db):
 
 
 def test_make_api_without_a_database_says_what_is_missing():
-    result = subprocess.run(["make", "-C", str(BACKEND), "api"], env=_env(), capture_output=True, text=True,
-                            timeout=60, check=False)
+    result = subprocess.run(["make", "-C", str(BACKEND), "api"], env=_env(), capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode != 0
     assert "DATABASE_URL is not set" in result.stderr

@@ -10,18 +10,20 @@ import subprocess
 import sys
 
 import pytest
+from sqlalchemy import inspect
+
 from geoapi import migrate
 from geoapi.db import make_engine
 from geoapi.seed import SeedError, seed
-from sqlalchemy import inspect
 
 from .conftest import BACKEND, SAMPLE, sample_features
 
 
 def _cli(args, env, timeout=60):
     full_env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(BACKEND), "PYTHONDONTWRITEBYTECODE": "1", **env}
-    return subprocess.run([sys.executable, "-m", "geoapi", *args], env=full_env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "geoapi", *args], env=full_env, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 @pytest.fixture
@@ -37,9 +39,11 @@ def test_migrate_creates_the_schema_and_is_repeatable(empty_db, engine):
     assert migrate.current_revision(engine) == migrate.head_revision(engine) == "0001"
     tables = set(inspect(engine).get_table_names())
     assert {"collections", "features", "seed_log", "alembic_version"} <= tables
-    index = empty_db.rows("SELECT index_type FROM information_schema.statistics "
-                          "WHERE table_schema = %s AND table_name = 'features' AND index_name = 'sidx_features_geom'",
-                          empty_db.name)
+    index = empty_db.rows(
+        "SELECT index_type FROM information_schema.statistics "
+        "WHERE table_schema = %s AND table_name = 'features' AND index_name = 'sidx_features_geom'",
+        empty_db.name,
+    )
     assert index == [("SPATIAL",)]
     migrate.downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) == {"alembic_version"}
@@ -61,8 +65,7 @@ def test_geojson_seed_is_idempotent(fresh_db):
     seed(engine, str(SAMPLE / "places.geojson"))
     engine.dispose()
     assert fresh_db.snapshot() == before
-    assert fresh_db.rows("SELECT COUNT(*) FROM features WHERE collection_id = 'places'") == [
-        (len(sample_features("places.geojson")),)]
+    assert fresh_db.rows("SELECT COUNT(*) FROM features WHERE collection_id = 'places'") == [(len(sample_features("places.geojson")),)]
 
 
 def test_geojson_without_ids_is_keyed_by_content(empty_db, engine, tmp_path):
@@ -92,10 +95,13 @@ def test_seed_before_migrate_says_so(engine):
         seed(engine, str(SAMPLE / "places.geojson"))
 
 
-@pytest.mark.parametrize(("source", "message"), [
-    ("/nonexistent/places.geojson", "no such file"),
-    ("data.csv", "cannot tell the kind"),
-])
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("/nonexistent/places.geojson", "no such file"),
+        ("data.csv", "cannot tell the kind"),
+    ],
+)
 def test_bad_sources_are_refused(engine, source, message):
     migrate.upgrade(engine)
     with pytest.raises(SeedError, match=message):
@@ -106,9 +112,22 @@ def _dump(mariadb, database: str) -> str:
     dump = shutil.which("mariadb-dump") or shutil.which("mysqldump")
     assert dump, "mariadb-dump is part of Debian's mariadb-client (a mariadb-server dependency)"
     result = subprocess.run(
-        [dump, "--no-defaults", f"--socket={mariadb.socket_path}", "-uroot", "--no-create-info", "--hex-blob",
-         "--skip-triggers", "--complete-insert", database, "collections", "features"],
-        capture_output=True, text=True, check=True,
+        [
+            dump,
+            "--no-defaults",
+            f"--socket={mariadb.socket_path}",
+            "-uroot",
+            "--no-create-info",
+            "--hex-blob",
+            "--skip-triggers",
+            "--complete-insert",
+            database,
+            "collections",
+            "features",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return result.stdout
 

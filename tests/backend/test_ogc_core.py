@@ -88,16 +88,18 @@ def _inside(position, bbox) -> bool:
     return bbox[0] <= lon <= bbox[2] and bbox[1] <= lat <= bbox[3]
 
 
-@pytest.mark.parametrize("bbox", [
-    (-10.0, 35.0, 20.0, 60.0),     # western Europe
-    (100.0, -45.0, 180.0, 40.0),   # east Asia and Oceania, up to the antimeridian
-    (-180.0, -90.0, 180.0, 90.0),  # the world
-    (2.3522, 48.8566, 2.3522, 48.8566),  # a point box: Paris exactly (edges are inclusive)
-    (-30.0, -60.0, -29.0, -59.0),  # open ocean: nothing
-])
+@pytest.mark.parametrize(
+    "bbox",
+    [
+        (-10.0, 35.0, 20.0, 60.0),  # western Europe
+        (100.0, -45.0, 180.0, 40.0),  # east Asia and Oceania, up to the antimeridian
+        (-180.0, -90.0, 180.0, 90.0),  # the world
+        (2.3522, 48.8566, 2.3522, 48.8566),  # a point box: Paris exactly (edges are inclusive)
+        (-30.0, -60.0, -29.0, -59.0),  # open ocean: nothing
+    ],
+)
 def test_bbox_returns_exactly_the_points_inside(client, bbox):
-    expected = {f["properties"]["name"] for f in sample_features("places.geojson")
-                if _inside(f["geometry"]["coordinates"], bbox)}
+    expected = {f["properties"]["name"] for f in sample_features("places.geojson") if _inside(f["geometry"]["coordinates"], bbox)}
     query = ",".join(str(v) for v in bbox)
     body = client.get(f"/api/collections/places/items?bbox={query}&limit=1000").get_json()
     assert {f["properties"]["name"] for f in body["features"]} == expected
@@ -126,8 +128,7 @@ def test_bbox_matches_lines_and_polygons_that_cross_the_box(client):
 
 def test_bbox_paging_keeps_the_filter_in_next_links(client):
     bbox = (-10.0, 35.0, 30.0, 65.0)
-    expected = {f["properties"]["name"] for f in sample_features("places.geojson")
-                if _inside(f["geometry"]["coordinates"], bbox)}
+    expected = {f["properties"]["name"] for f in sample_features("places.geojson") if _inside(f["geometry"]["coordinates"], bbox)}
     assert len(expected) > 6
     url, seen = "/api/collections/places/items?limit=3&bbox=" + ",".join(map(str, bbox)), []
     while url:

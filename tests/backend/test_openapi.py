@@ -70,14 +70,16 @@ def test_write_responses_match_the_document(write_client, jwks, spec):
     created = write_client.post("/api/collections/places/items", json=POINT, headers=jwks.bearer())
     _check(spec, items, "post", created)
     fid = created.get_json()["id"]
-    _check(spec, item, "put", write_client.put(f"/api/collections/places/items/{fid}", json=POINT,
-                                               headers=jwks.bearer()))
+    _check(spec, item, "put", write_client.put(f"/api/collections/places/items/{fid}", json=POINT, headers=jwks.bearer()))
     _check(spec, items, "post", write_client.post("/api/collections/places/items", json={}, headers=jwks.bearer()))
     _check(spec, items, "post", write_client.post("/api/collections/places/items", json=POINT))
-    _check(spec, items, "post", write_client.post("/api/collections/places/items", json=POINT,
-                                                  headers=jwks.bearer(scope="read")))
-    _check(spec, items, "post", write_client.post("/api/collections/places/items", data="x",
-                                                  headers={**jwks.bearer(), "Content-Type": "text/plain"}))
+    _check(spec, items, "post", write_client.post("/api/collections/places/items", json=POINT, headers=jwks.bearer(scope="read")))
+    _check(
+        spec,
+        items,
+        "post",
+        write_client.post("/api/collections/places/items", data="x", headers={**jwks.bearer(), "Content-Type": "text/plain"}),
+    )
     _check(spec, item, "delete", write_client.delete(f"/api/collections/places/items/{fid}", headers=jwks.bearer()))
     _check(spec, item, "delete", write_client.delete(f"/api/collections/places/items/{fid}", headers=jwks.bearer()))
 
@@ -98,8 +100,7 @@ def test_schemathesis_finds_no_contract_violation(write_app, jwks):
         operation = result.ok()
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-                  database=None)
+        @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
         def run(case):
             # steer path parameters to data that exists, so responses past the 404s get checked too
             if case.path_parameters:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
+
 from geoapi import dialect
 from geoapi.core.params import BBox
 from geoapi.db import make_engine
 from geoapi.repository import FeatureRepository
-from sqlalchemy import text
 
 BOX = BBox(-10.0, 35.0, 20.0, 60.0)
 
@@ -18,7 +19,7 @@ def _explain(db, hint: str, bbox: BBox | None = BOX) -> list[dict]:
     try:
         with engine.connect() as conn:
             sql = repo.items_sql(conn, bbox)
-            rows = conn.execute(text("EXPLAIN " + sql), repo.items_params("places", bbox, 101, 0))
+            rows = conn.execute(text("EXPLAIN " + sql), repo.items_params(conn, "places", bbox, 101, 0))
             return [dict(r._mapping) for r in rows]
     finally:
         engine.dispose()
@@ -50,7 +51,8 @@ def test_mariadb_is_detected_and_stores_longitude_as_x(seeded_db):
     engine.dispose()
     # Tokyo: 139.69 E, 35.69 N
     assert seeded_db.rows("SELECT ST_X(geom), ST_Y(geom), ST_SRID(geom) FROM features WHERE source_key = 'tokyo'") == [
-        (139.6917, 35.6895, 4326)]
+        (139.6917, 35.6895, 4326)
+    ]
 
 
 def test_mysql_url_scheme_against_mariadb_is_detected_too(seeded_db):
@@ -69,7 +71,8 @@ def test_mysql8_fragments_force_long_lat_axis_order():
     assert d.geom_from_wkt("b") == "ST_GeomFromText(:b, 4326, 'axis-order=long-lat')"
     assert d.geom_as_wkb("geom") == "ST_AsBinary(geom, 'axis-order=long-lat')"
     assert d.upsert("INSERT INTO t (a, b) VALUES (:a, :b)", ["b"]) == (
-        "INSERT INTO t (a, b) VALUES (:a, :b) AS incoming ON DUPLICATE KEY UPDATE b = incoming.b")
+        "INSERT INTO t (a, b) VALUES (:a, :b) AS incoming ON DUPLICATE KEY UPDATE b = incoming.b"
+    )
 
 
 def test_mariadb_fragments_take_no_axis_option():
@@ -78,7 +81,8 @@ def test_mariadb_fragments_take_no_axis_option():
     assert d.geom_from_wkb("g") == "ST_GeomFromWKB(:g, 4326)"
     assert d.geom_as_wkb("geom") == "ST_AsBinary(geom)"
     assert d.upsert("INSERT INTO t (a, b) VALUES (:a, :b)", ["b"]) == (
-        "INSERT INTO t (a, b) VALUES (:a, :b) ON DUPLICATE KEY UPDATE b = VALUES(b)")
+        "INSERT INTO t (a, b) VALUES (:a, :b) ON DUPLICATE KEY UPDATE b = VALUES(b)"
+    )
 
 
 @pytest.mark.parametrize("is_mariadb", [True, False])
@@ -87,5 +91,28 @@ def test_dialect_is_chosen_from_the_server_not_the_url(is_mariadb):
 
 
 def test_bbox_polygon_is_lon_lat_and_closed():
-    assert dialect.bbox_polygon_wkt(-10.0, 35.0, 20.0, 60.0) == (
-        "POLYGON((-10.0 35.0, 20.0 35.0, 20.0 60.0, -10.0 60.0, -10.0 35.0))")
+    assert dialect.bbox_polygon_wkt(-10.0, 35.0, 20.0, 60.0) == ("POLYGON((-10.0 35.0, 20.0 35.0, 20.0 60.0, -10.0 60.0, -10.0 35.0))")
+
+
+def _vertices(wkt: str) -> list[tuple[float, float]]:
+    body = wkt.removeprefix("POLYGON((").removesuffix("))")
+    return [tuple(float(v) for v in pair.split()) for pair in body.split(", ")]
+
+
+def test_point_box_is_widened_into_a_valid_polygon():
+    vertices = _vertices(dialect.bbox_polygon_wkt(2.35, 48.85, 2.35, 48.85))
+    xs, ys = {x for x, _ in vertices}, {y for _, y in vertices}
+    assert len(xs) == 2 and len(ys) == 2
+    assert max(xs) - min(xs) < 1e-8 and min(xs) < 2.35 < max(xs)
+
+
+@pytest.mark.parametrize("box", [(-180.0, -90.0, 180.0, 90.0), (-10.0, 35.0, 20.0, 60.0), (5.0, 45.0, 5.25, 45.5)])
+def test_geographic_box_is_densified_and_kept_off_poles_and_antimeridian(box):
+    vertices = _vertices(dialect.bbox_polygon_wkt(*box, geographic=True))
+    assert vertices[0] == vertices[-1]
+    xs, ys = [x for x, _ in vertices], [y for _, y in vertices]
+    assert min(xs) > -180 and max(xs) < 180 and min(ys) > -90 and max(ys) < 90
+    assert min(xs) == pytest.approx(max(box[0], -180), abs=1e-6) and max(ys) == pytest.approx(min(box[3], 90), abs=1e-6)
+    for (x1, y1), (x2, y2) in zip(vertices, vertices[1:], strict=False):
+        assert abs(x2 - x1) <= 1.0 + 1e-9 and abs(y2 - y1) <= 1.0 + 1e-9  # consecutive vertices <= 1 degree apart
+        assert x1 == x2 or y1 == y2  # edges follow parallels and meridians

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from geoapi.app import create_app
 
-POINT = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [10.75, 59.91]},
-         "properties": {"name": "Oslo harbour"}}
+POINT = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [10.75, 59.91]}, "properties": {"name": "Oslo harbour"}}
 GEOJSON = "application/geo+json"
 
 
@@ -31,15 +31,19 @@ def test_create_then_read_back(write_client, jwks, fresh_db):
 def test_create_accepts_application_geo_json(write_client, jwks):
     import json
 
-    response = write_client.post("/api/collections/places/items", data=json.dumps(POINT),
-                                 headers={**jwks.bearer(), "Content-Type": GEOJSON})
+    response = write_client.post(
+        "/api/collections/places/items", data=json.dumps(POINT), headers={**jwks.bearer(), "Content-Type": GEOJSON}
+    )
     assert response.status_code == 201
 
 
 def test_replace_and_delete(write_client, jwks, fresh_db):
     fid = write_client.post("/api/collections/places/items", json=POINT, headers=jwks.bearer()).get_json()["id"]
-    polygon = {"type": "Feature", "properties": {"kind": "area"},
-               "geometry": {"type": "Polygon", "coordinates": [[[10, 59], [11, 59], [11, 60], [10, 60], [10, 59]]]}}
+    polygon = {
+        "type": "Feature",
+        "properties": {"kind": "area"},
+        "geometry": {"type": "Polygon", "coordinates": [[[10, 59], [11, 59], [11, 60], [10, 60], [10, 59]]]},
+    }
     response = write_client.put(f"/api/collections/places/items/{fid}", json=polygon, headers=jwks.bearer())
     assert response.status_code == 200
     got = write_client.get(f"/api/collections/places/items/{fid}").get_json()
@@ -83,8 +87,20 @@ def _bad_tokens(jwks) -> dict[str, dict[str, str]]:
     }
 
 
-BAD_TOKEN_CASES = ["missing", "not bearer", "empty bearer", "garbage", "expired", "forged (other key, same kid)",
-                   "wrong audience", "wrong issuer", "unknown kid", "HS256 with a shared secret", "no exp", "no sub"]
+BAD_TOKEN_CASES = [
+    "missing",
+    "not bearer",
+    "empty bearer",
+    "garbage",
+    "expired",
+    "forged (other key, same kid)",
+    "wrong audience",
+    "wrong issuer",
+    "unknown kid",
+    "HS256 with a shared secret",
+    "no exp",
+    "no sub",
+]
 
 
 @pytest.mark.parametrize("case", BAD_TOKEN_CASES)
@@ -114,8 +130,7 @@ def test_token_without_write_scope_gets_403_and_writes_nothing(write_client, jwk
 
 
 def test_token_within_leeway_is_accepted(write_client, jwks):
-    assert write_client.post("/api/collections/places/items", json=POINT,
-                             headers=jwks.bearer(expires_in=-10)).status_code == 201
+    assert write_client.post("/api/collections/places/items", json=POINT, headers=jwks.bearer(expires_in=-10)).status_code == 201
 
 
 def test_jwks_is_fetched_once_and_cached(seeded_db, jwks):

@@ -66,8 +66,7 @@ def parse_feature_id(raw: str) -> int:
 class FeaturesAPI:
     """The service. ``base`` arguments are the URL of the landing page, without a trailing slash."""
 
-    def __init__(self, repo: FeatureRepository, *, title: str, description: str,
-                 public_reads: bool = True) -> None:
+    def __init__(self, repo: FeatureRepository, *, title: str, description: str, public_reads: bool = True) -> None:
         self.repo = repo
         self.title = title
         self.description = description
@@ -77,16 +76,19 @@ class FeaturesAPI:
     def landing_page(self, base: str, params: QueryParams) -> APIResponse:
         reject_unknown(params, PLAIN_PARAMS)
         parse_format(params)
-        return APIResponse(200, {
-            "title": self.title,
-            "description": self.description,
-            "links": [
-                _link(f"{base}/", "self", JSON, "This document"),
-                _link(f"{base}/openapi", "service-desc", OPENAPI_JSON, "The API definition (OpenAPI 3.0)"),
-                _link(f"{base}/conformance", "conformance", JSON, "Conformance classes implemented"),
-                _link(f"{base}/collections", "data", JSON, "The feature collections"),
-            ],
-        })
+        return APIResponse(
+            200,
+            {
+                "title": self.title,
+                "description": self.description,
+                "links": [
+                    _link(f"{base}/", "self", JSON, "This document"),
+                    _link(f"{base}/openapi", "service-desc", OPENAPI_JSON, "The API definition (OpenAPI 3.0)"),
+                    _link(f"{base}/conformance", "conformance", JSON, "Conformance classes implemented"),
+                    _link(f"{base}/collections", "data", JSON, "The feature collections"),
+                ],
+            },
+        )
 
     def conformance(self, base: str, params: QueryParams) -> APIResponse:
         reject_unknown(params, PLAIN_PARAMS)
@@ -96,9 +98,11 @@ class FeaturesAPI:
     def openapi(self, base: str, params: QueryParams) -> APIResponse:
         reject_unknown(params, PLAIN_PARAMS)
         parse_format(params)
-        return APIResponse(200, openapi.document(base, title=self.title, description=self.description,
-                                            public_reads=self.public_reads),
-                           media_type=OPENAPI_JSON)
+        return APIResponse(
+            200,
+            openapi.document(base, title=self.title, description=self.description, public_reads=self.public_reads),
+            media_type=OPENAPI_JSON,
+        )
 
     def _collection_body(self, base: str, c: Collection) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -119,10 +123,13 @@ class FeaturesAPI:
     def collections(self, base: str, params: QueryParams) -> APIResponse:
         reject_unknown(params, PLAIN_PARAMS)
         parse_format(params)
-        return APIResponse(200, {
-            "links": [_link(f"{base}/collections", "self", JSON, "The feature collections")],
-            "collections": [self._collection_body(base, c) for c in self.repo.list_collections()],
-        })
+        return APIResponse(
+            200,
+            {
+                "links": [_link(f"{base}/collections", "self", JSON, "The feature collections")],
+                "collections": [self._collection_body(base, c) for c in self.repo.list_collections()],
+            },
+        )
 
     def _require_collection(self, collection_id: str) -> Collection:
         collection = self.repo.get_collection(collection_id)
@@ -181,13 +188,17 @@ class FeaturesAPI:
             links.append(_link(page_url(offset + limit), "next", GEOJSON, "Next page"))
         if offset > 0:
             links.append(_link(page_url(max(offset - limit, 0)), "prev", GEOJSON, "Previous page"))
-        return APIResponse(200, {
-            "type": "FeatureCollection",
-            "features": [self._feature_body(base, f, links=False) for f in page],
-            "links": links,
-            "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "numberReturned": len(page),
-        }, media_type=GEOJSON)
+        return APIResponse(
+            200,
+            {
+                "type": "FeatureCollection",
+                "features": [self._feature_body(base, f, links=False) for f in page],
+                "links": links,
+                "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "numberReturned": len(page),
+            },
+            media_type=GEOJSON,
+        )
 
     def item(self, base: str, collection_id: str, feature_id: str, params: QueryParams) -> APIResponse:
         reject_unknown(params, PLAIN_PARAMS)
@@ -206,11 +217,9 @@ class FeaturesAPI:
         fid = self.repo.create_feature(collection_id, feature.geometry, feature.properties)
         created = Feature(fid, collection_id, feature.geometry, feature.properties)
         location = f"{base}/collections/{collection_id}/items/{fid}"
-        return APIResponse(201, self._feature_body(base, created), media_type=GEOJSON,
-                           headers={"Location": location})
+        return APIResponse(201, self._feature_body(base, created), media_type=GEOJSON, headers={"Location": location})
 
-    def replace(self, base: str, collection_id: str, feature_id: str, body: bytes,
-                content_type: str | None) -> APIResponse:
+    def replace(self, base: str, collection_id: str, feature_id: str, body: bytes, content_type: str | None) -> APIResponse:
         self._require_collection(collection_id)
         fid = parse_feature_id(feature_id)
         feature = parse_feature_body(body, content_type)

@@ -51,9 +51,7 @@ def parse_json(data: bytes) -> Any:
 def check_media_type(content_type: str | None) -> None:
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     if media_type not in GEOJSON_MEDIA_TYPES:
-        raise UnsupportedMediaType(
-            f"Content-Type must be application/geo+json (or application/json), not {media_type or 'missing'!r}"
-        )
+        raise UnsupportedMediaType(f"Content-Type must be application/geo+json (or application/json), not {media_type or 'missing'!r}")
 
 
 def _positions(geometry: dict[str, Any]) -> Iterator[list[float]]:

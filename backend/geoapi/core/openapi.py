@@ -36,12 +36,14 @@ def _ok(description: str, media_type: str, schema: str, headers: dict[str, Any] 
 def _schemas() -> dict[str, Any]:
     coordinate = {"type": "number", "minimum": -180, "maximum": 180}
     position = {
-        "type": "array", "minItems": 2, "maxItems": 2, "items": coordinate,
+        "type": "array",
+        "minItems": 2,
+        "maxItems": 2,
+        "items": coordinate,
         "description": "longitude, latitude (CRS84); latitude must lie within [-90, 90]",
     }
     line = {"type": "array", "minItems": 2, "items": position}
-    ring = {"type": "array", "minItems": 4, "items": position,
-            "description": "a closed ring: the last position equals the first"}
+    ring = {"type": "array", "minItems": 4, "items": position, "description": "a closed ring: the last position equals the first"}
     polygon = {"type": "array", "minItems": 1, "items": ring}
 
     def geometry(kind: str, coordinates: dict[str, Any]) -> dict[str, Any]:
@@ -86,7 +88,8 @@ def _schemas() -> dict[str, Any]:
                     "type": "object",
                     "properties": {
                         "bbox": {
-                            "type": "array", "minItems": 1,
+                            "type": "array",
+                            "minItems": 1,
                             "items": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
                         },
                         "crs": {"type": "string"},
@@ -127,8 +130,9 @@ def _schemas() -> dict[str, Any]:
             },
         },
         "Geometry": {
-            "oneOf": [_ref(k) for k in ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
-                                         "MultiPolygon", "GeometryCollection")],
+            "oneOf": [
+                _ref(k) for k in ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection")
+            ],
         },
         "FeatureInput": {
             "type": "object",
@@ -174,42 +178,59 @@ def _schemas() -> dict[str, Any]:
 def _parameters() -> dict[str, Any]:
     return {
         "f": {
-            "name": "f", "in": "query", "required": False,
+            "name": "f",
+            "in": "query",
+            "required": False,
             "description": "Response format; only json is offered.",
             "schema": {"type": "string", "enum": ["json"]},
         },
         "collectionId": {
-            "name": "collectionId", "in": "path", "required": True,
+            "name": "collectionId",
+            "in": "path",
+            "required": True,
             "description": "Collection identifier (see /collections).",
             "schema": {"type": "string"},
         },
         "featureId": {
-            "name": "featureId", "in": "path", "required": True,
+            "name": "featureId",
+            "in": "path",
+            "required": True,
             "description": "Feature identifier: a positive integer; anything else is a 404.",
             "schema": {"type": "string"},
         },
         "bbox": {
-            "name": "bbox", "in": "query", "required": False, "style": "form", "explode": False,
+            "name": "bbox",
+            "in": "query",
+            "required": False,
+            "style": "form",
+            "explode": False,
             "description": (
                 "minLon,minLat,maxLon,maxLat in CRS84 (a 6-number form with heights is also accepted; heights "
                 "are ignored). Latitudes must lie within [-90, 90] and minimums must not exceed maximums "
                 "(boxes crossing the antimeridian are not supported); otherwise 400."
             ),
-            "schema": {"type": "array", "minItems": 4, "maxItems": 4,
-                       "items": {"type": "number", "minimum": -180, "maximum": 180}},
+            "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number", "minimum": -180, "maximum": 180}},
         },
         "limit": {
-            "name": "limit", "in": "query", "required": False, "style": "form", "explode": False,
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "style": "form",
+            "explode": False,
             "description": f"Page size (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}); out of range is a 400.",
             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
         },
         "offset": {
-            "name": "offset", "in": "query", "required": False,
+            "name": "offset",
+            "in": "query",
+            "required": False,
             "description": "Number of features to skip; the 'next' link sets it.",
             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
         },
         "datetime": {
-            "name": "datetime", "in": "query", "required": False,
+            "name": "datetime",
+            "in": "query",
+            "required": False,
             "description": (
                 "RFC 3339 instant or interval ('..' for an open end). The collections here have no temporal "
                 "property, so a well-formed value selects every feature."
@@ -239,87 +260,138 @@ def document(base: str, *, title: str, description: str, public_reads: bool = Tr
     }
     write_security = {"security": [{"bearerAuth": []}]}
 
-    def read(summary: str, op_id: str, params: list[Any], ok: dict[str, Any], *, db: bool = True,
-             missing: bool = False) -> dict[str, Any]:
+    def read(summary: str, op_id: str, params: list[Any], ok: dict[str, Any], *, db: bool = True, missing: bool = False) -> dict[str, Any]:
         responses: dict[str, Any] = {"200": ok, "400": bad_request, **read_errors}
         if missing:
             responses["404"] = not_found
         if db:
             responses["503"] = unavailable
-        return {"summary": summary, "operationId": op_id, "parameters": params, "responses": responses,
-                **read_security}
+        return {"summary": summary, "operationId": op_id, "parameters": params, "responses": responses, **read_security}
 
     paths: dict[str, Any] = {
-        "/": {"get": read("Landing page", "getLandingPage", [_p("f")],
-                          _ok("Links to the API definition, conformance and collections", JSON, "LandingPage"),
-                          db=False)},
-        "/conformance": {"get": read("Conformance classes", "getConformance", [_p("f")],
-                                     _ok("The conformance classes this API implements", JSON, "ConfClasses"),
-                                     db=False)},
-        "/openapi": {"get": {
-            "summary": "This API definition", "operationId": "getOpenAPI", "parameters": [_p("f")],
-            "responses": {"200": {"description": "OpenAPI 3.0 document",
-                                  "content": {OPENAPI_MEDIA: {"schema": {"type": "object"}}}},
-                          "400": bad_request, **read_errors},
-            **read_security,
-        }},
-        "/collections": {"get": read("Feature collections", "getCollections", [_p("f")],
-                                     _ok("The collections", JSON, "Collections"))},
-        "/collections/{collectionId}": {"get": read(
-            "One feature collection", "describeCollection", [_p("collectionId"), _p("f")],
-            _ok("The collection", JSON, "Collection"), missing=True)},
+        "/": {
+            "get": read(
+                "Landing page",
+                "getLandingPage",
+                [_p("f")],
+                _ok("Links to the API definition, conformance and collections", JSON, "LandingPage"),
+                db=False,
+            )
+        },
+        "/conformance": {
+            "get": read(
+                "Conformance classes",
+                "getConformance",
+                [_p("f")],
+                _ok("The conformance classes this API implements", JSON, "ConfClasses"),
+                db=False,
+            )
+        },
+        "/openapi": {
+            "get": {
+                "summary": "This API definition",
+                "operationId": "getOpenAPI",
+                "parameters": [_p("f")],
+                "responses": {
+                    "200": {"description": "OpenAPI 3.0 document", "content": {OPENAPI_MEDIA: {"schema": {"type": "object"}}}},
+                    "400": bad_request,
+                    **read_errors,
+                },
+                **read_security,
+            }
+        },
+        "/collections": {"get": read("Feature collections", "getCollections", [_p("f")], _ok("The collections", JSON, "Collections"))},
+        "/collections/{collectionId}": {
+            "get": read(
+                "One feature collection",
+                "describeCollection",
+                [_p("collectionId"), _p("f")],
+                _ok("The collection", JSON, "Collection"),
+                missing=True,
+            )
+        },
         "/collections/{collectionId}/items": {
             "get": read(
-                "Features of a collection", "getFeatures",
+                "Features of a collection",
+                "getFeatures",
                 [_p("collectionId"), _p("bbox"), _p("limit"), _p("offset"), _p("datetime"), _p("f")],
                 _ok("A page of features, with a 'next' link when more exist", GEOJSON, "FeatureCollection"),
-                missing=True),
+                missing=True,
+            ),
             "post": {
-                "summary": "Create a feature", "operationId": "createFeature",
+                "summary": "Create a feature",
+                "operationId": "createFeature",
                 "parameters": [_p("collectionId")],
                 "requestBody": write_body,
                 "responses": {
-                    "201": _ok("Created; Location names the new feature", GEOJSON, "Feature",
-                               headers={"Location": {"schema": {"type": "string"},
-                                                     "description": "URL of the new feature"}}),
+                    "201": _ok(
+                        "Created; Location names the new feature",
+                        GEOJSON,
+                        "Feature",
+                        headers={"Location": {"schema": {"type": "string"}, "description": "URL of the new feature"}},
+                    ),
                     "400": _error("The body is not a valid GeoJSON Feature"),
-                    "401": unauthorized, "403": forbidden, "404": not_found,
-                    "415": _error("Content-Type is not GeoJSON"), "503": unavailable,
+                    "401": unauthorized,
+                    "403": forbidden,
+                    "404": not_found,
+                    "415": _error("Content-Type is not GeoJSON"),
+                    "503": unavailable,
                 },
                 **write_security,
             },
         },
         "/collections/{collectionId}/items/{featureId}": {
-            "get": read("One feature", "getFeature", [_p("collectionId"), _p("featureId"), _p("f")],
-                        _ok("The feature", GEOJSON, "Feature"), missing=True),
+            "get": read(
+                "One feature",
+                "getFeature",
+                [_p("collectionId"), _p("featureId"), _p("f")],
+                _ok("The feature", GEOJSON, "Feature"),
+                missing=True,
+            ),
             "put": {
-                "summary": "Replace a feature", "operationId": "replaceFeature",
+                "summary": "Replace a feature",
+                "operationId": "replaceFeature",
                 "parameters": [_p("collectionId"), _p("featureId")],
                 "requestBody": write_body,
                 "responses": {
                     "200": _ok("The feature as stored", GEOJSON, "Feature"),
                     "400": _error("The body is not a valid GeoJSON Feature"),
-                    "401": unauthorized, "403": forbidden, "404": not_found,
-                    "415": _error("Content-Type is not GeoJSON"), "503": unavailable,
+                    "401": unauthorized,
+                    "403": forbidden,
+                    "404": not_found,
+                    "415": _error("Content-Type is not GeoJSON"),
+                    "503": unavailable,
                 },
                 **write_security,
             },
             "delete": {
-                "summary": "Delete a feature", "operationId": "deleteFeature",
+                "summary": "Delete a feature",
+                "operationId": "deleteFeature",
                 "parameters": [_p("collectionId"), _p("featureId")],
-                "responses": {"204": {"description": "Deleted"}, "401": unauthorized, "403": forbidden,
-                              "404": not_found, "503": unavailable},
+                "responses": {
+                    "204": {"description": "Deleted"},
+                    "401": unauthorized,
+                    "403": forbidden,
+                    "404": not_found,
+                    "503": unavailable,
+                },
                 **write_security,
             },
         },
-        "/health/live": {"get": {
-            "summary": "Liveness (does not touch the database)", "operationId": "getLiveness",
-            "responses": {"200": _ok("The process is serving", JSON, "Health")},
-        }},
-        "/health/ready": {"get": {
-            "summary": "Readiness (pings the database)", "operationId": "getReadiness",
-            "responses": {"200": _ok("The database answers", JSON, "Health"), "503": unavailable},
-        }},
+        "/health/live": {
+            "get": {
+                "summary": "Liveness (does not touch the database)",
+                "operationId": "getLiveness",
+                "responses": {"200": _ok("The process is serving", JSON, "Health")},
+            }
+        },
+        "/health/ready": {
+            "get": {
+                "summary": "Readiness (pings the database)",
+                "operationId": "getReadiness",
+                "responses": {"200": _ok("The database answers", JSON, "Health"), "503": unavailable},
+            }
+        },
     }
     return {
         "openapi": "3.0.3",
@@ -331,7 +403,9 @@ def document(base: str, *, title: str, description: str, public_reads: bool = Tr
             "parameters": _parameters(),
             "securitySchemes": {
                 "bearerAuth": {
-                    "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
                     "description": "An Auth0 access token (RS256). Writes need the write:features scope.",
                 },
             },

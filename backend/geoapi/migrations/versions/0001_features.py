@@ -6,6 +6,7 @@ Create Date: 2026-11-26
 """
 
 from alembic import op
+
 from geoapi import dialect as spatial
 
 revision = "0001"
