@@ -3,12 +3,13 @@
 The workflows never hard-code accounts, regions or role ARNs: they ask this module, which
 reads the same validated env files the stacks are built from.
 
-    python -m ops.ci matrix [--tier production|nonproduction]   # JSON list of env names
+    python -m ops.ci matrix [--tier production|nonproduction]   # JSON list of env names ([] if none)
     python -m ops.ci env ENV >> "$GITHUB_OUTPUT"                 # region, account, role ARNs
 
 ``matrix`` lists the environments that live in real AWS (those without an emulator
 ``[aws] endpoint``), sorted. ``env`` prints ``key=value`` lines: ``region``, ``account_id``,
-``plan_role_arn``, ``deploy_role_arn``, ``ecr_registry``, ``stack``. The role names follow
+``tier``, ``plan_role_arn``, ``deploy_role_arn``, ``ecr_registry``, ``ecr_repository``, ``image_tag``
+(the one the env file names), ``stack``. The role names follow
 :func:`modules.ci_oidc.ci_role_name` (``geoapp-ci-<env>-plan|deploy`` by default; a test
 checks the two agree), in the ``aws`` partition.
 """
@@ -64,15 +65,14 @@ def env_facts(env: str, envs_dir: Path = ENVS_DIR) -> dict[str, str]:
         "plan_role_arn": role_arn(account, env, "plan"),
         "deploy_role_arn": role_arn(account, env, "deploy"),
         "ecr_registry": f"{account}.dkr.ecr.{region}.amazonaws.com",
+        "ecr_repository": config.api.image.repository,
+        "image_tag": config.api.image.tag,
     }
 
 
 def _main(args: argparse.Namespace) -> int:
     if args.command == "matrix":
-        names = cloud_environments(args.envs_dir, args.tier)
-        if not names:
-            raise OpsError(f"no {args.tier or 'cloud'} environments in {args.envs_dir}")
-        print(json.dumps(names))
+        print(json.dumps(cloud_environments(args.envs_dir, args.tier)))  # [] when none: callers skip on '[]'
     else:
         for key, value in env_facts(args.env, args.envs_dir).items():
             print(f"{key}={value}")

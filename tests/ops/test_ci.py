@@ -6,6 +6,7 @@ import json
 
 from modules.ci_oidc import DEFAULT_ROLE_NAME_PREFIX, ci_role_name
 from ops import ci
+from ops.stack_outputs import load_env_config
 from tests.synth import ROOT
 
 ENVS = ROOT / "envs"
@@ -36,6 +37,8 @@ def test_env_facts_for_github_output(capsys):
         "plan_role_arn": "arn:aws:iam::210987654321:role/geoapp-ci-staging-plan",
         "deploy_role_arn": "arn:aws:iam::210987654321:role/geoapp-ci-staging-deploy",
         "ecr_registry": "210987654321.dkr.ecr.eu-west-1.amazonaws.com",
+        "ecr_repository": "geoapp/api-staging",
+        "image_tag": load_env_config("staging", ENVS).api.image.tag,
     }
 
 
