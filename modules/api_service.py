@@ -32,7 +32,14 @@ from modules.secrets import ServiceSecrets
 CONTAINER_NAME = "api"
 CONTAINER_USER = "10001:10001"
 CONTAINER_HEALTH_COMMAND = ["CMD", "python", "-m", "geoapi.healthcheck"]
-LISTENER_PORT = 80
+HTTP_LISTENER_PORT = 80
+TLS_LISTENER_PORT = 443
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+
+def listener_port(settings: ApiSettings) -> int:
+    """The NLB's port: 443 (TLS) when the env file sets ``api.origin_tls``, else 80 (TCP)."""
+    return TLS_LISTENER_PORT if settings.origin_tls else HTTP_LISTENER_PORT
 
 
 class ApiService(Construct):
@@ -220,12 +227,15 @@ class ApiService(Construct):
                 "timeout": 10,
             },
         )
+        tls = settings.origin_tls
         self.listener = LbListener(
             self,
             "listener",
             load_balancer_arn=self.load_balancer.arn,
-            port=LISTENER_PORT,
-            protocol="TCP",
+            port=listener_port(settings),
+            protocol="TLS" if tls else "TCP",
+            certificate_arn=tls.certificate_arn if tls else None,
+            ssl_policy=TLS_POLICY if tls else None,
             default_action=[LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)],
         )
 

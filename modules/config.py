@@ -83,6 +83,7 @@ ImageTag = Annotated[
     str,
     _pattern(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "an image tag (letters, digits, _ . -, at most 128)"),
 ]
+RegionalAcmCertificateArn = Annotated[str, _pattern(r"arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}", "an ACM certificate ARN")]
 HttpUrl = Annotated[str, _pattern(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?/?", "an http(s) URL such as http://127.0.0.1:4599")]
 SnapshotRef = Annotated[
     str,
@@ -194,6 +195,15 @@ class ImageSettings(_Strict):
     """Immutable tag to run (CI sets it to the git SHA)."""
 
 
+class OriginTlsSettings(_Strict):
+    """TLS between CloudFront and the load balancer (a TLS listener on the NLB)."""
+
+    domain: Hostname
+    """Name CloudFront connects to; a DNS CNAME to the NLB (output ``api_load_balancer_dns``)."""
+    certificate_arn: RegionalAcmCertificateArn
+    """ACM certificate for ``domain`` in the environment's own region."""
+
+
 class ApiSettings(_Strict):
     image: ImageSettings
     cpu: Literal[256, 512, 1024, 2048, 4096] = 512
@@ -215,6 +225,8 @@ class ApiSettings(_Strict):
     """CloudWatch retention for API logs. Default: 30."""
     public_reads: bool = True
     """Feature reads need no token. Default: true; writes always need one."""
+    origin_tls: OriginTlsSettings | None = None
+    """CloudFront -> NLB over TLS. Default: plain HTTP on port 80 (required in production)."""
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -330,12 +342,21 @@ class EnvironmentConfig(_Strict):
         return self.tier == "production"
 
     @model_validator(mode="after")
+    def _origin_certificate_region(self):
+        tls = self.api.origin_tls
+        if tls is not None and tls.certificate_arn.split(":")[3] != self.aws.region:
+            raise ValueError(f"api.origin_tls.certificate_arn must be in the environment's region {self.aws.region} (the NLB uses it)")
+        return self
+
+    @model_validator(mode="after")
     def _production_rules(self):
         if self.is_production:
             if self.database.backup_retention_days < 7:
                 raise ValueError("production needs database.backup_retention_days >= 7")
             if self.aws.endpoint is not None:
                 raise ValueError("production cannot target an emulator endpoint")
+            if self.api.origin_tls is None:
+                raise ValueError("production needs api.origin_tls: bearer tokens must not cross the internet in clear text")
             if self.state.allow_destroy:
                 raise ValueError("production cannot set state.allow_destroy: its state bucket must survive")
         return self

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cdktf import Aspects, TerraformOutput, TerraformStack
 from constructs import Construct
 
-from modules.api_service import ApiService
+from modules.api_service import ApiService, listener_port
 from modules.auth0 import Auth0Application
 from modules.config import EnvironmentConfig
 from modules.cost import EnvironmentBudget
@@ -40,7 +40,14 @@ class EnvironmentStack(TerraformStack):
         s3_state_backend(self, config.state, endpoint=config.aws.endpoint)
 
         key = EnvironmentKey(self, "key", name_prefix=prefix, region=config.aws.region, deletion_window_days=30 if protect else 7)
-        network = Network(self, "network", settings=config.network, name_prefix=prefix, container_port=config.api.container_port)
+        network = Network(
+            self,
+            "network",
+            settings=config.network,
+            name_prefix=prefix,
+            container_port=config.api.container_port,
+            listener_port=listener_port(config.api),
+        )
         database = AuroraDatabase(
             self,
             "database",
@@ -79,7 +86,9 @@ class EnvironmentStack(TerraformStack):
             "site",
             name_prefix=prefix,
             assets_prefix=config.frontend.assets_prefix,
-            api_origin_domain=api.load_balancer.dns_name,
+            api_origin_domain=config.api.origin_tls.domain if config.api.origin_tls else api.load_balancer.dns_name,
+            api_origin_port=listener_port(config.api),
+            api_origin_tls=config.api.origin_tls is not None,
             site=config.site,
             kms_key_arn=key.arn,
             force_destroy=not protect,
@@ -110,7 +119,8 @@ class EnvironmentStack(TerraformStack):
             "task_definition_family": api.task_definition.family,
             "task_subnet_ids": network.private_subnet_ids,
             "task_security_group_id": network.task_sg.id,
-            "api_origin": api.load_balancer.dns_name,
+            "api_origin": config.api.origin_tls.domain if config.api.origin_tls else api.load_balancer.dns_name,
+            "api_load_balancer_dns": api.load_balancer.dns_name,
             "db_endpoint": database.endpoint,
             "db_secret_arn": db_secret.arn,
             "auth0_secret_arn": auth0_secret.arn,

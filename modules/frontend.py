@@ -138,6 +138,7 @@ class StaticSite(Construct):
         site: SiteSettings,
         kms_key_arn: str,
         api_origin_port: int = 80,
+        api_origin_tls: bool = False,
         force_destroy: bool = False,
         spa_fallback: SpaFallback = "function",
         comment: str | None = None,
@@ -156,6 +157,9 @@ class StaticSite(Construct):
                 without, it uses the default ``*.cloudfront.net`` certificate.
             kms_key_arn: the environment's customer-managed KMS key (SSE-KMS, bucket key on).
             api_origin_port: port of the load balancer's listener. Default: 80.
+            api_origin_tls: CloudFront connects to the API over TLS (``https-only``,
+                TLSv1.2) to ``api_origin_domain`` on ``api_origin_port``; the NLB then has a
+                TLS listener with a certificate for that name. Default: False (HTTP).
             force_destroy: let ``terraform destroy`` delete a non-empty bucket. Default: False
                 (turn on only for throw-away environments).
             spa_fallback: ``"function"`` (a CloudFront Function rewrites client-side routes to
@@ -291,10 +295,10 @@ class StaticSite(Construct):
                     origin_id=API_ORIGIN_ID,
                     domain_name=api_origin_domain,
                     custom_origin_config=CloudfrontDistributionOriginCustomOriginConfig(
-                        # The NLB has a plain TCP listener: CloudFront speaks HTTP to it.
-                        origin_protocol_policy="http-only",
-                        http_port=api_origin_port,
-                        https_port=443,
+                        # TLS listener on the NLB: https-only; plain TCP listener: http-only.
+                        origin_protocol_policy="https-only" if api_origin_tls else "http-only",
+                        http_port=80 if api_origin_tls else api_origin_port,
+                        https_port=api_origin_port if api_origin_tls else 443,
                         origin_ssl_protocols=["TLSv1.2"],
                     ),
                 ),

@@ -104,6 +104,7 @@ ALLOWED_HIGH_ENTROPY: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"[a-z][a-z0-9/-]*-\d{12}"), "name that ends in the 12-digit AWS account id (state bucket and its alias)"),
     (re.compile(r"\d{4}\.\d{2}\.\d{2}-[0-9a-f]{7,40}"), "image tag: release date + git commit"),
     (re.compile(r"stacks/[a-z0-9-]+(/[A-Za-z0-9_-]*)?"), "path of a stack's folder in cdktf.out (manifest.json)"),
+    (re.compile(r"ELBSecurityPolicy(-[A-Za-z0-9]+)+"), "name of an AWS-defined TLS policy of a load balancer listener"),
 )
 ENTROPY_BASE64 = 4.0
 ENTROPY_HEX = 3.0

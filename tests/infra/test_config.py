@@ -92,6 +92,20 @@ def test_production_rules():
     assert any("production needs database.backup_retention_days >= 7" in p for p in problems)
 
 
+def test_production_requires_tls_between_cloudfront_and_the_api():
+    prod = (ROOT / "envs" / "production.toml").read_text()
+    start = prod.index("origin_tls = ")
+    without = prod[:start] + prod[prod.index("\n", start) + 1 :]
+    problems = problems_of(without, "production.toml")
+    assert any(p.startswith("envs/production.toml: (file): production needs api.origin_tls") for p in problems), problems
+
+
+def test_origin_certificate_must_be_in_the_environment_region():
+    text = mutate(STAGING, "arn:aws:acm:eu-west-1:210987654321:certificate/3e2d", "arn:aws:acm:us-east-1:210987654321:certificate/3e2d")
+    problems = problems_of(text)
+    assert any("api.origin_tls.certificate_arn must be in the environment's region eu-west-1" in p for p in problems), problems
+
+
 def test_every_problem_is_listed_at_once():
     text = mutate(STAGING, 'vpc_id = "vpc-0a1b2c3d4e5f60718"', 'vpc_id = "vpc-xyz"')
     text = mutate(text, 'account_id = "210987654321"', 'account_id = "1"')

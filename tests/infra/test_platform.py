@@ -132,7 +132,24 @@ def test_service_runs_privately_behind_the_nlb_with_rollback(stacks, name):
     assert (tg["protocol"], tg["target_type"]) == ("TCP", "ip")
     assert tg["health_check"]["protocol"] == "HTTP" and tg["health_check"]["path"] == env.api.health_check_path
     listener = only(stack, "aws_lb_listener")
-    assert listener["protocol"] == "TCP"
+    [api_origin] = [o for o in only(stack, "aws_cloudfront_distribution")["origin"] if o["origin_id"] == "api"]
+    custom = api_origin["custom_origin_config"]
+    if env.api.origin_tls:  # CloudFront -> NLB over TLS, to the name the certificate covers
+        assert (listener["port"], listener["protocol"]) == (443, "TLS")
+        assert listener["certificate_arn"] == env.api.origin_tls.certificate_arn
+        assert listener["ssl_policy"].startswith("ELBSecurityPolicy-TLS13")
+        assert (custom["origin_protocol_policy"], custom["https_port"]) == ("https-only", 443)
+        assert api_origin["domain_name"] == env.api.origin_tls.domain
+    else:
+        assert (listener["port"], listener["protocol"]) == (80, "TCP")
+        assert (custom["origin_protocol_policy"], custom["http_port"]) == ("http-only", 80)
+        assert api_origin["domain_name"] == f"${{aws_lb.{next(iter(resources_of(stack, 'aws_lb')))}.dns_name}}"
+    lb_in = [
+        r
+        for r in resources_of(stack, "aws_vpc_security_group_ingress_rule").values()
+        if r.get("prefix_list_id") and r["from_port"] == listener["port"] == r["to_port"]
+    ]
+    assert len(lb_in) == 1, "the load balancer admits CloudFront on its listener port only"
 
 
 def test_ecr_repository_scans_and_keeps_tags_immutable(stacks):
