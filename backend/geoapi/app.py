@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
@@ -61,8 +61,12 @@ def _params() -> dict[str, list[str]]:
 
 
 def _render(result: APIResponse) -> Response:
-    data = "" if result.body is None else json.dumps(result.body, separators=(",", ":"), ensure_ascii=False)
-    response = Response(data, status=result.status, mimetype=result.media_type if result.body is not None else None)
+    if result.body is None:  # 204: no body, so no Content-Type either
+        response = Response(status=result.status)
+        response.headers.remove("Content-Type")
+    else:
+        data = json.dumps(result.body, separators=(",", ":"), ensure_ascii=False)
+        response = Response(data, status=result.status, mimetype=result.media_type)
     for name, value in result.headers.items():
         response.headers[name] = value
     return response
@@ -218,4 +222,11 @@ def wsgi_app() -> Flask:
         log.critical("startup aborted: %s", exc)
         raise SystemExit(1) from None
     logging.getLogger().setLevel(settings.log_level)
-    return create_app(settings)
+    app = create_app(settings)
+    log.info(
+        "geoapi ready: database %s, %s reads, %s",
+        make_url(settings.database_url).render_as_string(hide_password=True),
+        "public" if settings.public_reads else "authenticated",
+        f"Auth0 audience {settings.auth.audience}" if settings.auth else "no Auth0 (writes refused)",
+    )
+    return app

@@ -44,16 +44,21 @@ def make_engine(settings: Settings, **overrides: Any) -> Engine:
 
     @event.listens_for(engine, "do_connect")
     def _connect(dialect, conn_rec, cargs, cparams):  # noqa: ANN001 - SQLAlchemy hook signature
-        password = credentials.password()
-        if password is not None:
-            cparams["password"] = password
+        def use(password: str | None) -> None:
+            if password is not None:
+                cparams["password"] = password
+            user = credentials.username()
+            if user is not None:
+                cparams["user"] = user
+
+        use(credentials.password())
         try:
             return dialect.connect(*cargs, **cparams)
         except dialect.loaded_dbapi.OperationalError as exc:
             if not (credentials.refreshable and _is_access_denied(exc)):
                 raise
-            log.warning("database refused the cached password; re-reading the DB secret and retrying once")
-            cparams["password"] = credentials.password(refresh=True)
+            log.warning("database refused the cached credentials; re-reading the DB secret and retrying once")
+            use(credentials.password(refresh=True))
             return dialect.connect(*cargs, **cparams)
 
     return engine

@@ -30,6 +30,8 @@ class DbCredentials(Protocol):
 
     def password(self, *, refresh: bool = False) -> str | None: ...
 
+    def username(self) -> str | None: ...
+
     @property
     def refreshable(self) -> bool: ...
 
@@ -45,6 +47,9 @@ class StaticCredentials:
     def password(self, *, refresh: bool = False) -> str | None:
         return self._password
 
+    def username(self) -> str | None:
+        return None  # the URL's
+
 
 class SecretCredentials:
     """The password in a Secrets Manager secret, e.g. the one RDS manages and rotates."""
@@ -55,8 +60,14 @@ class SecretCredentials:
         self.store = store
         self.arn = arn
 
+    def _secret(self, refresh: bool = False) -> dict:
+        return self.store.get(self.arn, refresh=refresh, required_keys=("username", "password"))
+
     def password(self, *, refresh: bool = False) -> str | None:
-        return str(self.store.get(self.arn, refresh=refresh, required_keys=("username", "password"))["password"])
+        return str(self._secret(refresh)["password"])
+
+    def username(self) -> str | None:
+        return str(self._secret()["username"])
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,9 @@ def test_replace_and_delete(write_client, jwks, fresh_db):
     assert got["geometry"]["type"] == "Polygon"
     assert got["geometry"]["coordinates"] == [[[10.0, 59.0], [11.0, 59.0], [11.0, 60.0], [10.0, 60.0], [10.0, 59.0]]]
     assert got["properties"] == {"kind": "area"}
-    assert write_client.delete(f"/api/collections/places/items/{fid}", headers=jwks.bearer()).status_code == 204
+    deleted = write_client.delete(f"/api/collections/places/items/{fid}", headers=jwks.bearer())
+    assert deleted.status_code == 204
+    assert deleted.get_data() == b"" and "Content-Type" not in deleted.headers
     assert write_client.get(f"/api/collections/places/items/{fid}").status_code == 404
     assert write_client.delete(f"/api/collections/places/items/{fid}", headers=jwks.bearer()).status_code == 404
     assert fresh_db.rows("SELECT COUNT(*) FROM features WHERE id = %s", fid) == [(0,)]
