@@ -207,7 +207,7 @@ class FeaturesAPI:
         feature = self.repo.get_feature(collection_id, fid)
         if feature is None:
             self._require_collection(collection_id)
-            raise NotFound(f"feature {feature_id!r} not found in collection {collection_id!r}")
+            raise NotFound(f"feature {feature_id!r} not found in collection {collection_id[:64]!r}")
         return APIResponse(200, self._feature_body(base, feature), media_type=GEOJSON)
 
     # -- writes (OGC API - Features Part 4) -----------------------------------
@@ -224,7 +224,7 @@ class FeaturesAPI:
         fid = parse_feature_id(feature_id)
         feature = parse_feature_body(body, content_type)
         if not self.repo.replace_feature(collection_id, fid, feature.geometry, feature.properties):
-            raise NotFound(f"feature {feature_id!r} not found in collection {collection_id!r}")
+            raise NotFound(f"feature {feature_id!r} not found in collection {collection_id[:64]!r}")
         replaced = Feature(fid, collection_id, feature.geometry, feature.properties)
         return APIResponse(200, self._feature_body(base, replaced), media_type=GEOJSON)
 
@@ -232,5 +232,5 @@ class FeaturesAPI:
         self._require_collection(collection_id)
         fid = parse_feature_id(feature_id)
         if not self.repo.delete_feature(collection_id, fid):
-            raise NotFound(f"feature {feature_id!r} not found in collection {collection_id!r}")
+            raise NotFound(f"feature {feature_id!r} not found in collection {collection_id[:64]!r}")
         return APIResponse(204)

@@ -53,7 +53,7 @@ def single(params: QueryParams, name: str) -> str | None:
 
 def reject_unknown(params: QueryParams, allowed: Iterable[str]) -> None:
     """OGC /req/core/query-param-unknown: a parameter the API does not define is a 400."""
-    unknown = sorted(set(params) - set(allowed))
+    unknown = sorted(name[:40] for name in set(params) - set(allowed))
     if unknown:
         raise InvalidParameter(f"unknown query parameter(s): {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
 
