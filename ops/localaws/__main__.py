@@ -43,6 +43,14 @@ def _parser() -> argparse.ArgumentParser:
         if name in ("start", "serve"):
             cmd.add_argument("--host", default=DEFAULT_HOST, help=f"loopback address only (default: {DEFAULT_HOST})")
             cmd.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port, 0 = any free (default: {DEFAULT_PORT})")
+            cmd.add_argument(
+                "--env",
+                dest="env_files",
+                type=Path,
+                action="append",
+                default=[],
+                help="env file whose [network] (VPC and subnet ids) to create at start; repeatable",
+            )
     return parser
 
 
@@ -50,10 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "start":
-            info = start_background(args.host, args.port, args.state_dir)
+            info = start_background(args.host, args.port, args.state_dir, env_files=args.env_files)
             print(f"localaws: running at {info.endpoint} (pid {info.pid})")
         elif args.command == "serve":
-            serve_forever(args.host, args.port, args.state_dir)
+            serve_forever(args.host, args.port, args.state_dir, args.env_files)
         elif args.command == "stop":
             stopped = stop_background(args.state_dir)
             print("localaws: stopped" if stopped else "localaws: was not running")

@@ -23,12 +23,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Self
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from .network import NetworkSpec, provision
 from .shims import install_all
 
 DEFAULT_HOST = "127.0.0.1"
@@ -83,9 +85,17 @@ class LocalAWS:
     refuses non-loopback hosts and raises at once when the port cannot be bound.
     """
 
-    def __init__(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, quiet: bool = False) -> None:
+    def __init__(
+        self,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        *,
+        quiet: bool = False,
+        networks: Sequence[NetworkSpec] = (),
+    ) -> None:
         self.host = require_loopback(host)
         self.quiet = quiet
+        self.networks = tuple(networks)
         self.requested_port = port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -123,6 +133,8 @@ class LocalAWS:
             raise LocalAWSError(f"cannot listen on {self.host}:{self.requested_port}: {exc.strerror or exc}") from exc
         self._thread = threading.Thread(target=self._server.serve_forever, name="localaws", daemon=True)
         self._thread.start()
+        for spec in self.networks:
+            provision(spec)
         return self
 
     def stop(self) -> None:
@@ -215,10 +227,13 @@ def start_background(
     port: int = DEFAULT_PORT,
     state_dir: Path = DEFAULT_STATE_DIR,
     timeout: float = 60.0,
+    env_files: Sequence[Path] = (),
 ) -> Pidfile:
     """Start ``python -m ops.localaws serve`` detached; return once it answers.
 
-    Idempotent: if the pidfile names a live server on the same host and port, return it.
+    ``env_files``: env files whose ``[network]`` the server creates at start (see
+    :mod:`ops.localaws.network`). Idempotent: if the pidfile names a live server on the same
+    host and port, return it (the caller checks that its network exists).
     """
     require_loopback(host)
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -235,7 +250,9 @@ def start_background(
         raise LocalAWSError(f"something already answers at {endpoint_url(host, port)}")
 
     log = open(state_dir / LOGFILE_NAME, "ab")  # noqa: SIM115 - handed to the child
-    cmd = [sys.executable, "-m", "ops.localaws", "serve", "--host", host, "--port", str(port), "--state-dir", str(state_dir)]
+    cmd = [sys.executable, "-m", "ops.localaws", "serve", "--host", host, "--port", str(port), "--state-dir", str(state_dir.resolve())]
+    for env_file in env_files:
+        cmd += ["--env", str(Path(env_file).resolve())]
     proc = subprocess.Popen(
         cmd,
         cwd=PROJECT_ROOT,
@@ -275,9 +292,10 @@ def stop_background(state_dir: Path = DEFAULT_STATE_DIR, timeout: float = 15.0) 
     return was_running
 
 
-def serve_forever(host: str, port: int, state_dir: Path | None) -> None:
+def serve_forever(host: str, port: int, state_dir: Path | None, env_files: Sequence[Path] = ()) -> None:
     """Run the emulator in the foreground until SIGTERM / SIGINT (used by ``serve``)."""
-    server = LocalAWS(host, port).start()
+    networks = [NetworkSpec.from_env_file(Path(f)) for f in env_files]
+    server = LocalAWS(host, port, networks=networks).start()
     pidfile = _pidfile_path(state_dir) if state_dir is not None else None
     if pidfile is not None:
         state_dir.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]

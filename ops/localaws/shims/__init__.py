@@ -16,16 +16,22 @@ from types import ModuleType
 
 from . import (
     appautoscaling_tags,
+    budgets_subscribers,
     cloudfront_distribution,
+    ec2_rule_descriptions,
     ecs_service,
+    policy_conditions,
     rds_restore,
     rds_scaling_info,
 )
 
 SHIMS: tuple[ModuleType, ...] = (
     appautoscaling_tags,
+    budgets_subscribers,
     cloudfront_distribution,
+    ec2_rule_descriptions,
     ecs_service,
+    policy_conditions,
     rds_restore,
     rds_scaling_info,
 )

@@ -1,10 +1,11 @@
-"""ECS services reach steady state and keep their AZ-rebalancing setting."""
+"""ECS services reach steady state and keep the settings moto does not store."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
+from botocore import xform_name
 from moto.ecs import models as ecs_models
 from moto.ecs.responses import EC2ContainerServiceResponse
 
@@ -12,10 +13,18 @@ GAP = (
     "moto 5.2.5, ECS services: (1) a new service reports runningCount 0 and an IN_PROGRESS "
     "deployment forever unless MOTO_ECS_SERVICE_RUNNING is set, and that variable is one "
     "fixed number for every service, so aws_ecs_service with wait_for_steady_state (and "
-    "`aws ecs wait services-stable`) never finish; (2) availabilityZoneRebalancing is "
-    "accepted but not stored, so the AWS provider 5.100 (which sends DISABLED by default) "
-    "plans to set it again on every run."
+    "`aws ecs wait services-stable`) never finish; (2) availabilityZoneRebalancing, "
+    "enableECSManagedTags, enableExecuteCommand and healthCheckGracePeriodSeconds are "
+    "accepted but not stored, so aws_ecs_service plans to set them again on every run."
 )
+
+REMEMBERED_FIELDS = (
+    "availabilityZoneRebalancing",
+    "enableECSManagedTags",
+    "enableExecuteCommand",
+    "healthCheckGracePeriodSeconds",
+)
+"""CreateService / UpdateService members stored as sent and returned by DescribeServices."""
 
 OVERRIDE_VAR = "MOTO_ECS_SERVICE_RUNNING"
 """When set, moto's own fixed running count is kept and part (1) does nothing."""
@@ -51,11 +60,12 @@ def install() -> None:
     update = response_cls.update_service
 
     def _remember(response: Any, service_name: str) -> None:
-        value = response._get_param("availabilityZoneRebalancing")
-        if value:
-            cluster = response._get_param("cluster", "default")
-            service = response.ecs_backend._get_service(cluster, service_name.split("/")[-1])
-            service.availability_zone_rebalancing = value
+        cluster = response._get_param("cluster", "default")
+        service = response.ecs_backend._get_service(cluster, service_name.split("/")[-1])
+        for member in REMEMBERED_FIELDS:
+            value = response._get_param(member)
+            if value is not None:  # the serializer reads members as snake_case attributes
+                setattr(service, xform_name(member), value)
 
     def create_service(self: Any) -> Any:
         result = create(self)

@@ -1,0 +1,38 @@
+"""Security group rules keep their description whatever the rule's source."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.ec2.models import security_groups
+
+GAP = (
+    "moto 5.2.5: DescribeSecurityGroupRules returns a Description only for CIDR rules; a rule "
+    "whose source is another security group (or a prefix list) loses it. "
+    "aws_vpc_security_group_ingress_rule / _egress_rule with referenced_security_group_id "
+    "and a description then plan to set the description again on every run."
+)
+
+
+def install() -> None:
+    """Wrap ``SecurityGroupRule.__init__`` and replace its ``description`` property."""
+    cls = security_groups.SecurityGroupRule
+    if getattr(cls, "_localaws_installed", False):
+        return
+    original_init = cls.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        names = ("ip_range", "source_group", "prefix_list_id")
+        sources = [kwargs.get(n) for n in names] + list(args[5:8])  # positional or keyword
+        self._localaws_description = next(
+            (s["Description"] for s in sources if isinstance(s, dict) and s.get("Description")),
+            None,
+        )
+
+    def description(self: Any) -> str | None:
+        return self._localaws_description
+
+    cls.__init__ = __init__  # type: ignore[method-assign]
+    cls.description = property(description)  # type: ignore[assignment,method-assign]
+    cls._localaws_installed = True  # type: ignore[attr-defined]
