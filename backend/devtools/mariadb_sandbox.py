@@ -36,8 +36,9 @@ def free_port() -> int:
 class MariaDBSandbox:
     """``with MariaDBSandbox() as db: db.url("app", "pw", "mydb")``."""
 
-    def __init__(self, *, buffer_pool: str = "256M") -> None:
+    def __init__(self, *, buffer_pool: str = "256M", extra_args: tuple[str, ...] = ()) -> None:
         self.buffer_pool = buffer_pool
+        self.extra_args = extra_args
         self.basedir: Path | None = None
         self.port: int = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -83,6 +84,7 @@ class MariaDBSandbox:
                 "--max-connections=300",
                 "--character-set-server=utf8mb4",
                 "--collation-server=utf8mb4_unicode_ci",
+                *self.extra_args,
                 *user,
             ],
             stdout=subprocess.DEVNULL,
