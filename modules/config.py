@@ -291,6 +291,10 @@ class SiteSettings(_Strict):
     certificate_arn: AcmCertificateArn | None = None
     """ACM certificate for ``cname`` (us-east-1)."""
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
+    waf: bool = True
+    """AWS WAF in front of CloudFront (managed rules + per-IP rate limit). Default: true."""
+    waf_rate_limit_per_5min: int = Field(2000, ge=10, le=2_000_000_000)
+    """Requests one IP may send in 5 minutes. Default: 2000."""
 
     @model_validator(mode="after")
     def _pair(self):

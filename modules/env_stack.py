@@ -16,6 +16,7 @@ from modules.kms import EnvironmentKey
 from modules.network import Network
 from modules.providers import aws_provider, s3_state_backend
 from modules.secrets import ServiceSecrets
+from modules.waf import EdgeFirewall
 
 
 def name_prefix(config: EnvironmentConfig) -> str:
@@ -36,7 +37,8 @@ class EnvironmentStack(TerraformStack):
         super().__init__(scope, id_)
         prefix = name_prefix(config)
         protect = config.is_production
-        aws_provider(self, config.aws, tags=config.tags.as_dict())
+        tags = config.tags.as_dict()
+        aws_provider(self, config.aws, tags=tags)
         s3_state_backend(self, config.state, endpoint=config.aws.endpoint)
 
         key = EnvironmentKey(self, "key", name_prefix=prefix, region=config.aws.region, deletion_window_days=30 if protect else 7)
@@ -81,6 +83,10 @@ class EnvironmentStack(TerraformStack):
             environment={"DB_HOST": database.endpoint, "DB_PORT": str(database.port), "DB_NAME": database.database_name},
             protect=protect,
         )
+        firewall = None
+        if config.site.waf:
+            edge = aws_provider(self, config.aws.model_copy(update={"region": "us-east-1"}), tags=tags, id_="aws-edge", alias="edge")
+            firewall = EdgeFirewall(self, "waf", name_prefix=prefix, provider=edge, rate_limit_per_5min=config.site.waf_rate_limit_per_5min)
         site = StaticSite(
             self,
             "site",
@@ -93,6 +99,7 @@ class EnvironmentStack(TerraformStack):
             kms_key_arn=key.arn,
             force_destroy=not protect,
             spa_fallback=config.frontend.spa_fallback,
+            web_acl_arn=firewall.arn if firewall else None,
         )
 
         if config.auth0.mode == "managed":

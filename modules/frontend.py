@@ -142,6 +142,7 @@ class StaticSite(Construct):
         force_destroy: bool = False,
         spa_fallback: SpaFallback = "function",
         comment: str | None = None,
+        web_acl_arn: str | None = None,
     ) -> None:
         """Build the bucket, its policy, the OAC and the distribution.
 
@@ -167,6 +168,8 @@ class StaticSite(Construct):
                 every origin, the API's included, become ``/index.html`` with 200; for the
                 moto emulator, which cannot publish functions). Default: ``"function"``.
             comment: distribution comment. Default: ``<name_prefix> static site and API``.
+            web_acl_arn: WAF v2 web ACL (CLOUDFRONT scope) in front of the distribution.
+                Default: none.
         """
         super().__init__(scope, id_)
         _check_args(
@@ -281,6 +284,7 @@ class StaticSite(Construct):
             comment=comment if comment is not None else f"{name_prefix} static site and API",
             aliases=aliases,
             default_root_object="index.html",
+            web_acl_id=web_acl_arn,
             http_version="http2and3",
             is_ipv6_enabled=True,
             price_class=site.price_class,

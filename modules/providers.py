@@ -32,6 +32,7 @@ AWS_SERVICES = (
     "s3",
     "secretsmanager",
     "sts",
+    "wafv2",
 )
 
 
@@ -46,8 +47,11 @@ def _emulator_flags(endpoint: str | None, *, metadata_flag_type=bool) -> dict:
     }
 
 
-def aws_provider(scope: Construct, aws: AwsSettings, *, tags: dict[str, str], id_: str = "aws") -> AwsProvider:
-    """The environment's AWS provider: pinned to its account, tagging everything it creates."""
+def aws_provider(scope: Construct, aws: AwsSettings, *, tags: dict[str, str], id_: str = "aws", alias: str | None = None) -> AwsProvider:
+    """The environment's AWS provider: pinned to its account, tagging everything it creates.
+
+    ``alias`` makes a second provider of the same account (e.g. us-east-1 for CloudFront's WAF).
+    """
     endpoint_kwargs = {}
     if aws.endpoint is not None:
         endpoint_kwargs = {
@@ -59,6 +63,7 @@ def aws_provider(scope: Construct, aws: AwsSettings, *, tags: dict[str, str], id
         scope,
         id_,
         region=aws.region,
+        alias=alias,
         allowed_account_ids=[aws.account_id],
         default_tags=[AwsProviderDefaultTags(tags=tags)],
         **endpoint_kwargs,

@@ -342,7 +342,7 @@ def test_every_taggable_resource_is_tagged(stacks, taggable_types, stack_name):
 
 
 def test_tag_policy_catches_lost_default_tags_and_a_blanked_tag(stacks, mutated, taggable_types):
-    no_defaults = mutated(stacks["env-staging"], lambda d: d["provider"]["aws"][0].pop("default_tags"))
+    no_defaults = mutated(stacks["env-staging"], lambda d: [p.pop("default_tags") for p in d["provider"]["aws"]])
     problems, checked = untagged(no_defaults, taggable_types)
     assert len(problems) == checked and "lacks Environment, Owner, Application" in problems[0]
     blanked = mutated(stacks["env-staging"], _first("aws_rds_cluster", lambda c: c.update(tags={"Owner": " "})))

@@ -277,3 +277,22 @@ def test_outputs_expose_what_operators_need_and_no_secret_values(stacks, name):
     assert expected <= set(outputs)
     for key in ("db_secret_arn", "auth0_secret_arn"):
         assert REF.match(outputs[key]["value"]) and outputs[key]["value"].endswith("arn}")
+
+
+# ---- WAF -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(ENVS))
+def test_cloudfront_sits_behind_a_waf_in_us_east_1_with_a_per_ip_rate_limit(stacks, name):
+    site = ENVS[name].site
+    stack = stacks[f"env-{name}"]
+    acl_id, acl = next(iter(resources_of(stack, "aws_wafv2_web_acl").items()))
+    assert acl["scope"] == "CLOUDFRONT" and acl["provider"] == "aws.edge"
+    assert only(stack, "aws_cloudfront_distribution")["web_acl_id"] == f"${{aws_wafv2_web_acl.{acl_id}.arn}}"
+    rules = {r["name"]: r for r in acl["rule"]}
+    assert rules["rate-limit-per-ip"]["statement"]["rate_based_statement"]["limit"] == site.waf_rate_limit_per_5min
+    assert rules["rate-limit-per-ip"]["action"] == {"block": {}}
+    common = rules["AWSManagedRulesCommonRuleSet"]["statement"]["managed_rule_group_statement"]
+    # GeoJSON bodies are routinely over the 8 KB body rule: counted, not blocked
+    assert common["rule_action_override"] == [{"name": "SizeRestrictions_BODY", "action_to_use": {"count": {}}}]
+    assert {"AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"} <= set(rules)

@@ -37,36 +37,43 @@ def test_production_migrates_to_s3_native_locking_with_both_locks_on(stacks):
     assert s3["use_lockfile"] is True and s3["dynamodb_table"] == "geoapp-tflock"
 
 
+def aws_providers(stack: dict) -> dict[str | None, dict]:
+    """The stack's AWS provider blocks by alias (None: the default one)."""
+    return {p.get("alias"): p for p in stack["provider"]["aws"]}
+
+
 @pytest.mark.parametrize("name", sorted(ENVS))
 def test_provider_is_pinned_to_the_env_region_and_account(stacks, name):
     env = ENVS[name]
-    [provider] = stacks[f"env-{name}"]["provider"]["aws"]
-    assert provider["region"] == env.aws.region
-    assert provider["allowed_account_ids"] == [env.aws.account_id]
+    providers = aws_providers(stacks[f"env-{name}"])
+    assert providers[None]["region"] == env.aws.region
+    # CloudFront's WAF lives in us-east-1: the only other provider, same account
+    assert set(providers) == {None, "edge"} and providers["edge"]["region"] == "us-east-1"
+    assert all(p["allowed_account_ids"] == [env.aws.account_id] for p in providers.values())
     assert stacks[f"env-{name}"]["terraform"]["required_providers"]["aws"]["version"] == "5.100.0"
 
 
 @pytest.mark.parametrize("name", sorted(ENVS))
 def test_default_tags_carry_environment_owner_application(stacks, name):
     env = ENVS[name]
-    [provider] = stacks[f"env-{name}"]["provider"]["aws"]
-    [default_tags] = provider["default_tags"]
-    assert {k: default_tags["tags"][k] for k in ("Environment", "Owner", "Application")} == {
-        "Environment": env.tags.Environment,
-        "Owner": env.tags.Owner,
-        "Application": env.tags.Application,
-    }
+    for provider in aws_providers(stacks[f"env-{name}"]).values():
+        [default_tags] = provider["default_tags"]
+        assert {k: default_tags["tags"][k] for k in ("Environment", "Owner", "Application")} == {
+            "Environment": env.tags.Environment,
+            "Owner": env.tags.Owner,
+            "Application": env.tags.Application,
+        }
 
 
 def test_only_the_emulator_env_points_at_an_endpoint(stacks):
     for name, env in ENVS.items():
-        [provider] = stacks[f"env-{name}"]["provider"]["aws"]
-        endpoints = provider.get("endpoints", [{}])[0]
-        if env.aws.endpoint:
-            assert set(endpoints.values()) == {env.aws.endpoint}
-            assert {"ecs", "rds", "cloudfront", "appautoscaling", "secretsmanager"} <= set(endpoints)
-        else:
-            assert not endpoints and "skip_credentials_validation" not in provider
+        for provider in aws_providers(stacks[f"env-{name}"]).values():
+            endpoints = provider.get("endpoints", [{}])[0]
+            if env.aws.endpoint:
+                assert set(endpoints.values()) == {env.aws.endpoint}
+                assert {"ecs", "rds", "cloudfront", "appautoscaling", "secretsmanager", "wafv2"} <= set(endpoints)
+            else:
+                assert not endpoints and "skip_credentials_validation" not in provider
 
 
 def test_no_resource_overrides_the_cost_tags_with_other_values(stacks):
@@ -89,8 +96,7 @@ def test_a_new_env_file_yields_a_new_stack_with_no_code_change(tmp_path):
     stacks = synth_envs(tmp_path / "out", env_dir)
     assert {"env-qa", "env-staging"} <= set(stacks)
     assert stacks["env-qa"]["terraform"]["backend"]["s3"]["key"] == "geoapp/qa.tfstate"
-    [provider] = stacks["env-qa"]["provider"]["aws"]
-    assert provider["default_tags"][0]["tags"]["Environment"] == "qa"
+    assert aws_providers(stacks["env-qa"])[None]["default_tags"][0]["tags"]["Environment"] == "qa"
     # both share one state bucket, so one bootstrap stack
     assert [s for s in stacks if s.startswith("bootstrap-")] == ["bootstrap-geoapp-tfstate-210987654321"]
 
