@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import struct
-from dataclasses import dataclass
 from typing import Any
 
 from geomet import wkb
@@ -18,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from geoapi import dialect as spatial
 from geoapi.core.errors import InvalidBody
+from geoapi.core.model import Collection, Feature
 from geoapi.core.params import BBox
 from geoapi.settings import IndexHint
 
@@ -30,23 +30,6 @@ _GEOMETRY_REJECTED = {
     3617,  # MySQL: latitude out of range
     3643,  # MySQL: SRID of geometry does not match column
 }
-
-
-@dataclass(frozen=True)
-class Collection:
-    id: str
-    title: str
-    description: str
-    #: [minLon, minLat, maxLon, maxLat] of the data, when known (set by the seed command)
-    bbox: list[float] | None
-
-
-@dataclass(frozen=True)
-class Feature:
-    id: int
-    collection_id: str
-    geometry: dict[str, Any]
-    properties: dict[str, Any]
 
 
 def geometry_to_wkb(geometry: dict[str, Any]) -> bytes:
@@ -75,7 +58,7 @@ def _properties(raw: Any) -> dict[str, Any]:
 
 
 class FeatureRepository:
-    """All reads and writes of collections and features."""
+    """All reads and writes of collections and features (implements :class:`geoapi.core.model.FeatureStore`)."""
 
     def __init__(self, engine: Engine, *, bbox_index_hint: IndexHint = "force") -> None:
         self.engine = engine

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from geoapi.core import openapi
 from geoapi.core.errors import NotFound
 from geoapi.core.geojson import parse_feature_body
+from geoapi.core.model import Collection, Feature, FeatureStore
 from geoapi.core.params import (
     QueryParams,
     parse_bbox,
@@ -25,7 +26,6 @@ from geoapi.core.params import (
     reject_unknown,
     single,
 )
-from geoapi.repository import Collection, Feature, FeatureRepository
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -66,7 +66,7 @@ def parse_feature_id(raw: str) -> int:
 class FeaturesAPI:
     """The service. ``base`` arguments are the URL of the landing page, without a trailing slash."""
 
-    def __init__(self, repo: FeatureRepository, *, title: str, description: str, public_reads: bool = True) -> None:
+    def __init__(self, repo: FeatureStore, *, title: str, description: str, public_reads: bool = True) -> None:
         self.repo = repo
         self.title = title
         self.description = description
