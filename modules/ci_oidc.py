@@ -19,9 +19,10 @@ Least privilege, as enforced by the deploy policy (see :func:`deploy_policy`):
   Application Auto Scaling; no users, access keys or login profiles anywhere;
 * S3 only on ``<name_prefix>-*`` buckets; ECR only on the environment's repository; Secrets
   Manager only on ``<name_prefix>/*`` secrets and RDS-managed ones;
-* the other services the stack uses (ECS, RDS, ELB, CloudFront, KMS, logs, CloudWatch,
+* the other services the stack uses (ECS, RDS, ELB, CloudFront, WAF, KMS, logs, CloudWatch,
   Application Auto Scaling, Budgets, EC2 security groups) in the environment's region (and
-  ``us-east-1`` for the global ones);
+  ``us-east-1`` for the global ones); ``tests/ops/test_ci_oidc.py`` checks that every resource
+  type the env stacks synthesize is covered by both roles;
 * explicit denies: the CI roles and the OIDC provider themselves, and deleting or
   re-configuring the state bucket, lock table and state key.
 
@@ -79,6 +80,7 @@ REGIONAL_SERVICES = (
     "ec2:DeleteTags",
     "ec2:GetManagedPrefixListEntries",
     "cloudfront:*",
+    "wafv2:*",
     "budgets:*",
     "acm:DescribeCertificate",
     "acm:ListCertificates",
@@ -110,6 +112,8 @@ READ_ACTIONS = (
     "ec2:GetManagedPrefixListEntries",
     "cloudfront:Get*",
     "cloudfront:List*",
+    "wafv2:Get*",
+    "wafv2:List*",
     "budgets:Describe*",
     "budgets:View*",
     "budgets:ListTagsForResource",
@@ -208,7 +212,12 @@ def _state_statements(env: CiEnvironment, *, partition: str, account: str, state
     statements = [
         {"Sid": "OwnStateObject", "Effect": "Allow", "Action": object_actions, "Resource": key_arns[0]},
         # Lock file (use_lockfile): planning takes the lock too.
-        {"Sid": "OwnStateLockFile", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], "Resource": key_arns[1]},
+        {
+            "Sid": "OwnStateLockFile",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            "Resource": key_arns[1],
+        },
         {
             "Sid": "ListOwnStateKey",
             "Effect": "Allow",
@@ -252,9 +261,7 @@ def _regions(env: CiEnvironment) -> list[str]:
     return sorted({env.region, GLOBAL_SERVICE_REGION})
 
 
-def deploy_policy(
-    env: CiEnvironment, *, partition: str, account: str, role_name_prefix: str, state_kms_key_arn: str | None = None
-) -> dict:
+def deploy_policy(env: CiEnvironment, *, partition: str, account: str, role_name_prefix: str, state_kms_key_arn: str | None = None) -> dict:
     """The deploy role's inline policy (see the module doc for what each part allows)."""
     iam = f"arn:{partition}:iam::{account}"
     prefix = env.name_prefix
@@ -290,18 +297,41 @@ def deploy_policy(
                 f"arn:{partition}:secretsmanager:{env.region}:{account}:secret:rds!*",
             ],
         },
-        {"Sid": "SecretsRandomPassword", "Effect": "Allow", "Action": ["secretsmanager:GetRandomPassword", "secretsmanager:ListSecrets"], "Resource": "*"},
+        {
+            "Sid": "SecretsRandomPassword",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetRandomPassword", "secretsmanager:ListSecrets"],
+            "Resource": "*",
+        },
         {
             "Sid": "EnvironmentRolesAndPolicies",
             "Effect": "Allow",
             "Action": [
-                "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy",
-                "iam:TagRole", "iam:UntagRole", "iam:ListRoleTags",
-                "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy", "iam:ListRolePolicies",
-                "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:ListAttachedRolePolicies",
+                "iam:CreateRole",
+                "iam:DeleteRole",
+                "iam:GetRole",
+                "iam:UpdateRole",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:TagRole",
+                "iam:UntagRole",
+                "iam:ListRoleTags",
+                "iam:PutRolePolicy",
+                "iam:DeleteRolePolicy",
+                "iam:GetRolePolicy",
+                "iam:ListRolePolicies",
+                "iam:AttachRolePolicy",
+                "iam:DetachRolePolicy",
+                "iam:ListAttachedRolePolicies",
                 "iam:ListInstanceProfilesForRole",
-                "iam:CreatePolicy", "iam:DeletePolicy", "iam:GetPolicy", "iam:CreatePolicyVersion",
-                "iam:DeletePolicyVersion", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:TagPolicy", "iam:UntagPolicy",
+                "iam:CreatePolicy",
+                "iam:DeletePolicy",
+                "iam:GetPolicy",
+                "iam:CreatePolicyVersion",
+                "iam:DeletePolicyVersion",
+                "iam:GetPolicyVersion",
+                "iam:ListPolicyVersions",
+                "iam:TagPolicy",
+                "iam:UntagPolicy",
             ],
             "Resource": [f"{iam}:role/{prefix}-*", f"{iam}:policy/{prefix}-*"],
         },
@@ -329,8 +359,14 @@ def deploy_policy(
             "Sid": "NoLongLivedCredentials",
             "Effect": "Deny",
             "Action": [
-                "iam:CreateUser", "iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:CreateLoginProfile",
-                "iam:UpdateLoginProfile", "iam:AttachUserPolicy", "iam:PutUserPolicy", "iam:AddUserToGroup",
+                "iam:CreateUser",
+                "iam:CreateAccessKey",
+                "iam:UpdateAccessKey",
+                "iam:CreateLoginProfile",
+                "iam:UpdateLoginProfile",
+                "iam:AttachUserPolicy",
+                "iam:PutUserPolicy",
+                "iam:AddUserToGroup",
             ],
             "Resource": "*",
         },
@@ -344,8 +380,13 @@ def deploy_policy(
             "Sid": "StateBackendIsManagedByBootstrap",
             "Effect": "Deny",
             "Action": [
-                "s3:DeleteBucket", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketVersioning",
-                "s3:PutLifecycleConfiguration", "s3:PutEncryptionConfiguration", "s3:PutBucketPublicAccessBlock",
+                "s3:DeleteBucket",
+                "s3:PutBucketPolicy",
+                "s3:DeleteBucketPolicy",
+                "s3:PutBucketVersioning",
+                "s3:PutLifecycleConfiguration",
+                "s3:PutEncryptionConfiguration",
+                "s3:PutBucketPublicAccessBlock",
                 "s3:DeleteObjectVersion",
             ],
             "Resource": [f"arn:{partition}:s3:::{env.state_bucket}", f"arn:{partition}:s3:::{env.state_bucket}/*"],
@@ -512,9 +553,7 @@ class GithubCiAccess(Construct):
                 f"{env.name}-deploy",
                 name=ci_role_name(env.name, "deploy", role_name_prefix),
                 description=f"CI: deploy env-{env.name}, only from the GitHub environment '{env.deploy_environment}'",
-                assume_role_policy=json.dumps(
-                    trust_policy(self.provider_arn, repository, [f"environment:{env.deploy_environment}"])
-                ),
+                assume_role_policy=json.dumps(trust_policy(self.provider_arn, repository, [f"environment:{env.deploy_environment}"])),
                 **common,
             )
             IamRolePolicy(

@@ -7,16 +7,16 @@ import re
 import subprocess
 from pathlib import Path
 
-import cdktf  # noqa: E402
+import cdktf
 import pytest
-from cdktf import App, TerraformStack  # noqa: E402
-from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider  # noqa: E402
-from cdktf_cdktf_provider_aws.iam_role import IamRole  # noqa: E402
-from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
+from cdktf import App, TerraformStack
+from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 
-from modules.ci_oidc import CiEnvironment, GithubCiAccess, ci_role_name  # noqa: E402
-from modules.config import load_environments  # noqa: E402
-from tests.synth import ROOT  # noqa: F401  (sets the jsii environment variables before cdktf loads)
+from modules.ci_oidc import CiEnvironment, GithubCiAccess, ci_role_name
+from modules.config import load_environments
+from tests.synth import ROOT
 
 REPO = "acme/geoapp"
 STATE_KEY_ARN = "arn:aws:kms:eu-west-1:210987654321:key/11111111-2222-3333-4444-555555555555"
@@ -217,3 +217,58 @@ def test_terraform_validates_the_synthesized_stack(staging, tmp_path: Path):
     for command in (["terraform", "init", "-backend=false", "-input=false", "-no-color"], ["terraform", "validate", "-no-color"]):
         done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+# ---- the roles cover what the env stacks actually build -------------------------------------
+
+SERVICE_OF = {
+    "aws_appautoscaling_": "application-autoscaling",
+    "aws_budgets_": "budgets",
+    "aws_cloudfront_": "cloudfront",
+    "aws_cloudwatch_log_": "logs",
+    "aws_cloudwatch_metric_alarm": "cloudwatch",
+    "aws_db_": "rds",
+    "aws_rds_": "rds",
+    "aws_ecr_": "ecr",
+    "aws_ecs_": "ecs",
+    "aws_iam_": "iam",
+    "aws_kms_": "kms",
+    "aws_lb": "elasticloadbalancing",
+    "aws_s3_": "s3",
+    "aws_secretsmanager_": "secretsmanager",
+    "aws_security_group": "ec2",
+    "aws_vpc": "ec2",
+    "aws_subnet": "ec2",
+    "aws_ec2_": "ec2",
+    "aws_wafv2_": "wafv2",
+    "aws_sns_": "sns",
+    "aws_backup_": "backup",
+    "aws_ce_": "ce",
+}
+"""Terraform type prefix -> IAM service prefix (longest match wins). A new type fails the test until mapped here."""
+NO_API = {"aws_caller_identity", "aws_partition", "aws_iam_policy_document", "aws_region"}
+
+
+def service_of(rtype: str) -> str | None:
+    if rtype in NO_API or not rtype.startswith("aws_"):
+        return None  # no AWS call, or another provider (auth0)
+    matches = [p for p in SERVICE_OF if rtype.startswith(p)]
+    assert matches, f"{rtype}: add its IAM service to SERVICE_OF"
+    return SERVICE_OF[max(matches, key=len)]
+
+
+def test_every_service_of_the_env_stacks_is_granted_to_both_roles(stacks):
+    from modules.ci_oidc import deploy_policy, plan_policy
+
+    envs = {e.name: e for e in load_environments([ROOT / "envs"]) if e.aws.endpoint is None}
+    assert envs, "no cloud environments to check"
+    for name, config in envs.items():
+        stack = stacks[f"env-{name}"]
+        types = set(stack.get("resource", {})) | set(stack.get("data", {}))
+        services = {s for s in map(service_of, types) if s}
+        env = CiEnvironment.from_config(config)
+        deploy = deploy_policy(env, partition="aws", account="111111111111", role_name_prefix="geoapp-ci")
+        plan = plan_policy(env, partition="aws", account="111111111111")
+        for policy, kind in ((deploy, "deploy"), (plan, "plan")):
+            granted = {a.split(":")[0] for s in allows(policy) for a in as_list(s["Action"])}
+            assert services <= granted, f"env-{name}: the {kind} role lacks {sorted(services - granted)}"
