@@ -34,7 +34,9 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
 from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
 from constructs import Construct
 
+from modules.ci_oidc import CiEnvironment, GithubCiAccess
 from modules.config import MANDATORY_TAGS, EnvironmentConfig, StateBackendSettings
+from modules.cost import CostAllocationTags
 from modules.guardrails import GuardRails
 from modules.iam import policy_document
 from modules.providers import aws_provider, s3_state_backend
@@ -186,6 +188,23 @@ class BootstrapStack(TerraformStack):
         TerraformOutput(self, "state_key_arn", value=resources.key.arn)
         if resources.lock_table is not None:
             TerraformOutput(self, "lock_table", value=resources.lock_table.name)
+        # Everything below is account-level and shared by the group's environments (the loader
+        # has checked that they agree on it).
+        with_ci = [e for e in envs if e.ci is not None]
+        self.ci_access = None
+        if with_ci:
+            ci = with_ci[0].ci
+            self.ci_access = GithubCiAccess(
+                self,
+                "ci",
+                repository=ci.github_repository,
+                environments=[CiEnvironment.from_config(e, github_environment=e.ci.github_environment) for e in with_ci],
+                create_provider=ci.existing_oidc_provider_arn is None,
+                existing_provider_arn=ci.existing_oidc_provider_arn,
+                state_kms_key_arn=resources.key.arn,
+            )
+        if first.cost.activate_allocation_tags:
+            CostAllocationTags(self, "cost-allocation-tags", tag_keys=list(MANDATORY_TAGS))
         self.resources = resources
         self.envs = envs
         Aspects.of(self).add(GuardRails())

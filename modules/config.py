@@ -315,6 +315,28 @@ class FrontendSettings(_Strict):
 class CostSettings(_Strict):
     monthly_budget_usd: float = Field(gt=0)
     alert_emails: list[Email] = Field(min_length=1)
+    activate_allocation_tags: bool = False
+    """Activate Environment/Owner/Application as cost allocation tags (bootstrap stack). Only the
+    paying (management) account can; member accounts leave it false. Default: false."""
+
+
+class CiSettings(_Strict):
+    """GitHub Actions access: the bootstrap stack creates a plan and a deploy role for this env."""
+
+    github_repository: Annotated[str, _pattern(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", "a GitHub repository owner/name")]
+    github_environment: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    """GitHub environment whose jobs may deploy (protect it for production). Default: the env name."""
+    existing_oidc_provider_arn: (
+        Annotated[
+            str,
+            _pattern(
+                r"arn:aws:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com",
+                "the ARN of the account's GitHub OIDC provider",
+            ),
+        ]
+        | None
+    ) = None
+    """Use the account's existing GitHub OIDC provider instead of creating it. Default: create it."""
 
 
 class EnvironmentConfig(_Strict):
@@ -336,6 +358,8 @@ class EnvironmentConfig(_Strict):
     site: SiteSettings = SiteSettings()
     frontend: FrontendSettings = FrontendSettings()
     cost: CostSettings
+    ci: CiSettings | None = None
+    """GitHub Actions roles for this environment. Default: none."""
 
     @property
     def stack_name(self) -> str:
@@ -423,13 +447,24 @@ def _cross_file_problems(envs: list[EnvironmentConfig]) -> list[str]:
             )
     for bucket, group in by_bucket.items():
         shape = {
-            (e.state.region, e.state.lock_table, e.state.bootstrap_state, e.state.allow_destroy, e.aws.account_id, e.aws.endpoint)
+            (
+                e.state.region,
+                e.state.lock_table,
+                e.state.bootstrap_state,
+                e.state.allow_destroy,
+                e.aws.account_id,
+                e.aws.endpoint,
+                e.cost.activate_allocation_tags,
+                e.ci.github_repository if e.ci else None,
+                e.ci.existing_oidc_provider_arn if e.ci else None,
+            )
             for e in group
         }
         if len(shape) > 1:
             problems.append(
                 f"{', '.join(e.source for e in group)}: state: environments sharing bucket {bucket} must agree "
-                "on state.region, lock_table, bootstrap_state, allow_destroy, aws.account_id and aws.endpoint"
+                "on state.region, lock_table, bootstrap_state, allow_destroy, aws.account_id, aws.endpoint, "
+                "cost.activate_allocation_tags and the [ci] repository and OIDC provider (they share one bootstrap stack)"
             )
     return problems
 

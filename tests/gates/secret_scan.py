@@ -84,6 +84,11 @@ ALLOWED_SECRET_NAMED: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] =
         "the emulator's Secrets Manager endpoint URL (provider endpoints block), not a credential",
     ),
     (
+        re.compile(r"token\.actions\.githubusercontent\.com:(aud|sub)"),
+        re.compile(r"sts\.amazonaws\.com|repo:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+:[A-Za-z0-9_:/.*-]+"),
+        "GitHub OIDC claim in a role's trust condition (audience / subject), not a credential",
+    ),
+    (
         re.compile(r"token_dialect"),
         re.compile(r"access_token(_authz)?|rfc9068_profile(_authz)?"),
         "Auth0 enum naming the access-token format the API receives",
@@ -105,6 +110,13 @@ ALLOWED_HIGH_ENTROPY: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\d{4}\.\d{2}\.\d{2}-[0-9a-f]{7,40}"), "image tag: release date + git commit"),
     (re.compile(r"stacks/[a-z0-9-]+(/[A-Za-z0-9_-]*)?"), "path of a stack's folder in cdktf.out (manifest.json)"),
     (re.compile(r"ELBSecurityPolicy(-[A-Za-z0-9]+)+"), "name of an AWS-defined TLS policy of a load balancer listener"),
+    (re.compile(r"[a-z0-9-]*-\d{12}(/[A-Za-z0-9_-]+)*/?"), "key path in a bucket named after the account id (Terraform state objects)"),
+)
+
+#: JSON paths whose strings are labels or public values however random they look, and why.
+ALLOWED_HIGH_ENTROPY_PATHS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r".*\.Sid"), "IAM statement id: a label chosen by the author"),
+    (re.compile(r".*\.thumbprint_list\[\d+\]"), "public certificate thumbprint of GitHub's OIDC issuer"),
 )
 ENTROPY_BASE64 = 4.0
 ENTROPY_HEX = 3.0
@@ -177,6 +189,8 @@ def scan_value(file: str, path: str, key: str | None, value: str) -> list[Findin
         findings.append(Finding(file, path, f"literal value under secret-named key {key!r}", _redact(value)))
     for name, literal in ASSIGNED_SECRET.findall(value):
         findings.append(Finding(file, path, f"literal assigned to {name!r}", _redact(literal)))
+    if any(p.fullmatch(path) for p, _ in ALLOWED_HIGH_ENTROPY_PATHS):
+        return findings
     text = _REFERENCE.sub(" ", value)  # "${aws_x.y.arn}" names a resource; it is not a value
     for run in _BASE64_RUN.findall(text):
         mixed = re.search(r"[A-Za-z]", run) and re.search(r"\d", run)

@@ -169,3 +169,37 @@ def test_stacks_without_the_auth0_provider_pass_terraform_validate(synth_dir, st
     validate = subprocess.run(["terraform", "validate", "-no-color"], cwd=work, env=env, capture_output=True, text=True, timeout=300)
     assert validate.returncode == 0, validate.stdout + validate.stderr
     assert "The configuration is valid" in validate.stdout
+
+
+def test_bootstrap_gives_github_actions_a_plan_and_a_deploy_role_per_env_with_ci(stacks):
+    roles = {r["name"] for r in stacks["bootstrap-geoapp-tfstate-210987654321"]["resource"]["aws_iam_role"].values()}
+    assert roles == {"geoapp-ci-staging-plan", "geoapp-ci-staging-deploy"}
+    [provider] = stacks["bootstrap-geoapp-tfstate-210987654321"]["resource"]["aws_iam_openid_connect_provider"].values()
+    assert provider["url"] == "https://token.actions.githubusercontent.com"
+    # env-local has no [ci]: its bootstrap creates no identity for CI
+    assert "aws_iam_role" not in stacks["bootstrap-geoapp-tfstate-local"]["resource"]
+
+
+def test_cost_allocation_tags_are_an_opt_in_of_the_bootstrap_stack(tmp_path, stacks):
+    assert not any("aws_ce_cost_allocation_tag" in s.get("resource", {}) for s in stacks.values())
+    env_dir = tmp_path / "envs"
+    env_dir.mkdir()
+    text = (ROOT / "envs" / "production.toml").read_text()
+    (env_dir / "production.toml").write_text(text.replace("[cost]\n", "[cost]\nactivate_allocation_tags = true\n"))
+    synthesized = synth_envs(tmp_path / "out", env_dir)
+    tags = synthesized["bootstrap-geoapp-tfstate-123456789012"]["resource"]["aws_ce_cost_allocation_tag"].values()
+    assert sorted((t["tag_key"], t["status"]) for t in tags) == [("Application", "Active"), ("Environment", "Active"), ("Owner", "Active")]
+    assert "aws_ce_cost_allocation_tag" not in synthesized["env-production"]["resource"]
+
+
+def test_environments_sharing_a_bootstrap_stack_must_agree_on_account_level_options(tmp_path):
+    from modules.config import ConfigError
+
+    text = (ROOT / "envs" / "staging.toml").read_text()
+    (tmp_path / "a.toml").write_text(text)
+    (tmp_path / "b.toml").write_text(
+        text.replace('key = "geoapp/staging.tfstate"', 'key = "geoapp/b.tfstate"').replace("example-org/geoapp", "example-org/other")
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_environments([tmp_path])
+    assert "environments sharing bucket geoapp-tfstate-210987654321 must agree" in caught.value.problems[0]
