@@ -4,10 +4,13 @@ The workflows never hard-code accounts, regions or role ARNs: they ask this modu
 reads the same validated env files the stacks are built from.
 
     python -m ops.ci matrix [--tier production|nonproduction]   # JSON list of env names ([] if none)
+    python -m ops.ci github-environments                         # JSON {env: GitHub environment}
     python -m ops.ci env ENV >> "$GITHUB_OUTPUT"                 # region, account, role ARNs
 
-``matrix`` lists the environments that live in real AWS (those without an emulator
-``[aws] endpoint``), sorted. ``env`` prints ``key=value`` lines: ``region``, ``account_id``,
+``matrix`` lists the environments CI works on: in real AWS (no emulator ``[aws] endpoint``) and
+with a ``[ci]`` section (the bootstrap stack made their roles), sorted. ``github-environments``
+maps each to the GitHub environment whose jobs may deploy it (``[ci] github_environment``, else
+its name). ``env`` prints ``key=value`` lines: ``region``, ``account_id``,
 ``tier``, ``plan_role_arn``, ``deploy_role_arn``, ``ecr_registry``, ``ecr_repository``, ``image_tag``
 (the one the env file names), ``stack``. The role names follow
 :func:`modules.ci_oidc.ci_role_name` (``geoapp-ci-<env>-plan|deploy`` by default; a test
@@ -35,7 +38,7 @@ def role_arn(account_id: str, env: str, kind: str, prefix: str = ROLE_NAME_PREFI
 
 
 def cloud_environments(envs_dir: Path = ENVS_DIR, tier: str | None = None) -> list[str]:
-    """Names of the env files that target real AWS, optionally only production or only the others."""
+    """Env files with CI roles (a ``[ci]`` section) in real AWS; optionally only production or only the others."""
     from modules.config import ConfigError, load_environments
 
     try:
@@ -44,8 +47,8 @@ def cloud_environments(envs_dir: Path = ENVS_DIR, tier: str | None = None) -> li
         raise OpsError("invalid environment files:\n  " + "\n  ".join(err.problems)) from None
     chosen = []
     for env in envs:
-        if env.aws.endpoint is not None:
-            continue
+        if env.aws.endpoint is not None or getattr(env, "ci", None) is None:
+            continue  # the emulator, or no [ci] section: no CI roles exist for it
         if tier == "production" and not env.is_production:
             continue
         if tier == "nonproduction" and env.is_production:
@@ -67,12 +70,22 @@ def env_facts(env: str, envs_dir: Path = ENVS_DIR) -> dict[str, str]:
         "ecr_registry": f"{account}.dkr.ecr.{region}.amazonaws.com",
         "ecr_repository": config.api.image.repository,
         "image_tag": config.api.image.tag,
+        "github_environment": github_environment(config),
     }
+
+
+def github_environment(config) -> str:
+    """The GitHub environment whose jobs may deploy ``config``: ``[ci] github_environment``, else the env name."""
+    ci = getattr(config, "ci", None)
+    return (ci.github_environment if ci is not None else None) or config.name
 
 
 def _main(args: argparse.Namespace) -> int:
     if args.command == "matrix":
         print(json.dumps(cloud_environments(args.envs_dir, args.tier)))  # [] when none: callers skip on '[]'
+    elif args.command == "github-environments":
+        names = cloud_environments(args.envs_dir)
+        print(json.dumps({name: github_environment(load_env_config(name, args.envs_dir)) for name in names}))
     else:
         for key, value in env_facts(args.env, args.envs_dir).items():
             print(f"{key}={value}")
@@ -85,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     matrix = sub.add_parser("matrix", help="JSON list of cloud environments")
     matrix.add_argument("--tier", choices=("production", "nonproduction"), help="only these (default: all)")
+    sub.add_parser("github-environments", help='JSON {"env": "GitHub environment that may deploy it"}')
     facts = sub.add_parser("env", help="key=value facts of one environment (for $GITHUB_OUTPUT)")
     facts.add_argument("env", metavar="ENV")
     return run_cli(_main, argv, parser)

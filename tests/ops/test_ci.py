@@ -26,6 +26,12 @@ def test_matrix_lists_cloud_environments_only(capsys):
     assert "production" not in ci.cloud_environments(ENVS, "nonproduction")
 
 
+def test_github_environments_default_to_the_env_name(capsys):
+    assert ci.main(["--envs-dir", str(ENVS), "github-environments"]) == 0
+    mapping = json.loads(capsys.readouterr().out)
+    assert mapping["staging"] == "staging" and set(mapping) == set(ci.cloud_environments(ENVS))
+
+
 def test_env_facts_for_github_output(capsys):
     assert ci.main(["--envs-dir", str(ENVS), "env", "staging"]) == 0
     facts = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
@@ -39,6 +45,7 @@ def test_env_facts_for_github_output(capsys):
         "ecr_registry": "210987654321.dkr.ecr.eu-west-1.amazonaws.com",
         "ecr_repository": "geoapp/api-staging",
         "image_tag": load_env_config("staging", ENVS).api.image.tag,
+        "github_environment": "staging",
     }
 
 

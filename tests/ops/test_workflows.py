@@ -77,7 +77,10 @@ def test_aws_access_only_through_oidc_roles():
                 role = step["with"]["role-to-assume"]
                 assert job.get("permissions", {}).get("id-token") == "write", f"{path.name}:{job_id}"
                 if "deploy_role_arn" in role:
-                    assert job.get("environment", {}).get("name") == "${{ matrix.env }}", f"{path.name}:{job_id} deploys outside a GitHub environment"
+                    environment = job.get("environment", {}).get("name", "")
+                    assert environment == "${{ fromJSON(needs.envs.outputs.github_environments)[matrix.env] }}", (
+                        f"{path.name}:{job_id} deploys outside the env's GitHub environment"
+                    )
                 else:
                     assert "plan_role_arn" in role and "environment" not in job, f"{path.name}:{job_id}"
 
