@@ -1,0 +1,251 @@
+"""``make local`` / ``make down``: a whole environment on the emulated AWS.
+
+    python -m ops.local up     [--env envs/local.toml] [--out cdktf.out]
+    python -m ops.local down   [--env envs/local.toml] [--out cdktf.out]
+    python -m ops.local outputs [--env envs/local.toml]
+
+``up``: start the emulator (``ops.localaws``) on the env file's ``[aws] endpoint`` if it is
+not running, creating the env's "existing" network; install the cdktf CLI from
+package.json if ``node_modules`` is missing; synthesize once; deploy the bootstrap stack of
+the env's state backend, then ``env-<name>``; print the outputs. A second run changes
+nothing. ``down``: destroy ``env-<name>`` then the bootstrap stack, and stop the emulator.
+
+Credentials for the emulator are dummy values put in the environment of the commands;
+nothing is written into the synthesized configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from ops import localaws
+from ops.tfcli import terraform_env
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_ENV_FILE = ROOT / "envs" / "local.toml"
+DEFAULT_OUT = ROOT / "cdktf.out"
+SHOWN_OUTPUTS = (
+    "site_url",
+    "api_origin",
+    "ecr_repository_url",
+    "db_endpoint",
+    "db_secret_arn",
+    "auth0_secret_arn",
+    "assets_bucket",
+    "assets_prefix",
+    "cloudfront_distribution_id",
+    "ecs_cluster_name",
+    "ecs_service_name",
+)
+"""Outputs printed by ``up`` (all of them are written to ``<state dir>/outputs-<stack>.json``)."""
+
+
+class LocalError(RuntimeError):
+    """A step of ``up`` / ``down`` failed; the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What ``up`` / ``down`` act on, derived from one env file."""
+
+    env_file: Path
+    stack: str
+    bootstrap_stack: str
+    endpoint: str
+    host: str
+    port: int
+    vpc_id: str
+
+    @classmethod
+    def from_env_file(cls, env_file: Path) -> Target:
+        from modules.config import ConfigError, parse_environment
+
+        try:
+            config = parse_environment(env_file, env_file.read_text(encoding="utf-8"))
+        except ConfigError as err:
+            raise LocalError("invalid env file:\n  " + "\n  ".join(err.problems)) from None
+        except OSError as err:
+            raise LocalError(f"cannot read {env_file}: {err.strerror}") from None
+        if config.aws.endpoint is None:
+            raise LocalError(f"{env_file}: [aws] endpoint is not set: this is not an emulator environment")
+        endpoint = str(config.aws.endpoint).rstrip("/")
+        url = urlparse(endpoint)
+        if url.hostname is None or url.port is None:
+            raise LocalError(f"{env_file}: [aws] endpoint needs a host and a port, got {endpoint}")
+        try:
+            localaws.server.require_loopback(url.hostname)
+        except localaws.LocalAWSError as err:
+            raise LocalError(f"{env_file}: {err}") from None
+        return cls(
+            env_file=env_file.resolve(),
+            stack=config.stack_name,
+            bootstrap_stack=_bootstrap_stack_name(config.state.bucket),
+            endpoint=endpoint,
+            host=url.hostname,
+            port=url.port,
+            vpc_id=config.network.vpc_id,
+        )
+
+
+def _bootstrap_stack_name(bucket: str) -> str:
+    # modules.bootstrap_stack owns the naming rule; importing it loads jsii (a few seconds).
+    from modules.bootstrap_stack import bootstrap_stack_name
+
+    return bootstrap_stack_name(bucket)
+
+
+def command_env(target: Target, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment for cdktf / terraform against the emulator (mirror, quiet vars, dummy keys)."""
+    env = localaws.client_env(target.endpoint, terraform_env(base))
+    env.pop("AWS_ENDPOINT_URL", None)  # the stacks name their endpoints; keep SDK defaults out
+    if target.env_file.parent != (ROOT / "envs").resolve():
+        env["GEOAPP_ENVS_DIR"] = str(target.env_file.parent)
+    return env
+
+
+def _run(cmd: Sequence[str], env: Mapping[str, str], what: str) -> float:
+    print(f"\n==> {what}: {' '.join(cmd)}", flush=True)
+    started = time.monotonic()
+    result = subprocess.run(list(cmd), cwd=ROOT, env=dict(env), check=False)
+    seconds = time.monotonic() - started
+    if result.returncode != 0:
+        raise LocalError(f"{what} failed (exit {result.returncode}) after {seconds:.0f} s")
+    print(f"==> {what}: done in {seconds:.1f} s", flush=True)
+    return seconds
+
+
+def ensure_cdktf_cli(env: Mapping[str, str]) -> None:
+    """``npm ci`` when the cdktf CLI from package.json is not installed."""
+    if (ROOT / "node_modules" / ".bin" / "cdktf").exists():
+        return
+    if not (ROOT / "package-lock.json").exists():
+        raise LocalError("package-lock.json is missing: cannot install the cdktf CLI")
+    if shutil.which("npm") is None:
+        raise LocalError("npm is not installed (Node.js 20 is needed for the cdktf CLI)")
+    _run(["npm", "ci", "--no-audit", "--no-fund"], env, "install cdktf CLI")
+
+
+def cdktf(args: Sequence[str], out: Path) -> list[str]:
+    """``npx cdktf ARGS`` with this venv's Python as the app and ``out`` as the output dir."""
+    return ["npx", "--no-install", "cdktf", *args, "--app", f"{sys.executable} main.py", "--output", str(out)]
+
+
+def ensure_emulator(target: Target, state_dir: Path) -> localaws.server.Pidfile:
+    info = localaws.start_background(target.host, target.port, state_dir, env_files=[target.env_file])
+    _check_network(target)
+    return info
+
+
+def _check_network(target: Target) -> None:
+    import boto3
+
+    ec2 = boto3.client(
+        "ec2",
+        endpoint_url=target.endpoint,
+        region_name=localaws.DEFAULT_REGION,
+        aws_access_key_id=localaws.DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=localaws.DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [target.vpc_id]}])["Vpcs"]
+    if not vpcs:
+        raise LocalError(
+            f"the emulator at {target.endpoint} has no {target.vpc_id}: it was started without "
+            f"--env {target.env_file}; restart it with `python -m ops.localaws stop` and run again"
+        )
+
+
+def stack_outputs(target: Target, out: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    """``terraform output -json`` of the deployed env stack, as ``{name: value}``."""
+    result = subprocess.run(
+        ["terraform", "output", "-json"],
+        cwd=out / "stacks" / target.stack,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise LocalError(f"terraform output failed: {result.stderr.strip()}")
+    return {name: item["value"] for name, item in json.loads(result.stdout or "{}").items()}
+
+
+def up(target: Target, out: Path = DEFAULT_OUT, state_dir: Path = localaws.DEFAULT_STATE_DIR) -> dict[str, Any]:
+    """Start the emulator, deploy bootstrap then env; return the env stack's outputs."""
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    info = ensure_emulator(target, state_dir)
+    print(f"emulator: {info.endpoint} (pid {info.pid})")
+    env = command_env(target)
+    ensure_cdktf_cli(env)
+    timings["synth"] = _run(cdktf(["synth"], out), env, "synth")
+    common = ["--auto-approve", "--skip-synth", "--skip-provider-lock"]
+    timings["bootstrap"] = _run(cdktf(["deploy", target.bootstrap_stack, *common], out), env, f"deploy {target.bootstrap_stack}")
+    timings["apply"] = _run(cdktf(["deploy", target.stack, *common], out), env, f"deploy {target.stack}")
+    outputs = stack_outputs(target, out, env)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / f"outputs-{target.stack}.json").write_text(json.dumps(outputs, indent=2) + "\n")
+    print(
+        f"\n{target.stack} is up ({time.monotonic() - started:.0f} s in all; "
+        + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items())
+        + "):"
+    )
+    for name in SHOWN_OUTPUTS:
+        if name in outputs:
+            print(f"  {name:28s} {outputs[name]}")
+    print(f"  (all outputs: {state_dir / f'outputs-{target.stack}.json'})")
+    return outputs
+
+
+def down(target: Target, out: Path = DEFAULT_OUT, state_dir: Path = localaws.DEFAULT_STATE_DIR) -> None:
+    """Destroy env then bootstrap, then stop the emulator."""
+    info, healthy = localaws.status(state_dir)
+    if info is None or not healthy:
+        print("emulator is not running: nothing to destroy (its resources went with it)")
+        localaws.stop_background(state_dir)
+        return
+    env = command_env(target)
+    ensure_cdktf_cli(env)
+    _run(cdktf(["synth"], out), env, "synth")
+    common = ["--auto-approve", "--skip-synth"]
+    _run(cdktf(["destroy", target.stack, *common], out), env, f"destroy {target.stack}")
+    _run(cdktf(["destroy", target.bootstrap_stack, *common], out), env, f"destroy {target.bootstrap_stack}")
+    (state_dir / f"outputs-{target.stack}.json").unlink(missing_ok=True)
+    localaws.stop_background(state_dir)
+    print("emulator stopped")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.local", description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=("up", "down", "outputs"))
+    parser.add_argument("--env", type=Path, default=DEFAULT_ENV_FILE, help=f"env file (default: {DEFAULT_ENV_FILE.relative_to(ROOT)})")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="cdktf output dir (default: cdktf.out)")
+    parser.add_argument("--state-dir", type=Path, default=localaws.DEFAULT_STATE_DIR, help="emulator pidfile/log dir (default: .local)")
+    args = parser.parse_args(argv)
+    os.chdir(ROOT)
+    try:
+        target = Target.from_env_file(args.env)
+        if args.command == "up":
+            up(target, args.out.resolve(), args.state_dir.resolve())
+        elif args.command == "down":
+            down(target, args.out.resolve(), args.state_dir.resolve())
+        else:
+            print(json.dumps(stack_outputs(target, args.out.resolve(), command_env(target)), indent=2))
+    except (LocalError, localaws.LocalAWSError) as err:
+        print(f"ops.local: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
