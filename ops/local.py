@@ -180,31 +180,56 @@ def stack_outputs(target: Target, out: Path, env: Mapping[str, str]) -> dict[str
     return {name: item["value"] for name, item in json.loads(result.stdout or "{}").items()}
 
 
-def up(target: Target, out: Path = DEFAULT_OUT, state_dir: Path = localaws.DEFAULT_STATE_DIR) -> dict[str, Any]:
-    """Start the emulator, deploy bootstrap then env; return the env stack's outputs."""
-    timings: dict[str, float] = {}
+@dataclass
+class Deployment:
+    """What ``up`` did: the env stack's outputs and the wall time of each step (seconds)."""
+
+    outputs: dict[str, Any]
+    timings: dict[str, float]
+
+
+def synth(target: Target, out: Path, env: Mapping[str, str]) -> float:
+    ensure_cdktf_cli(env)
+    return _run(cdktf(["synth"], out), env, "synth")
+
+
+def deploy_stack(stack: str, out: Path, env: Mapping[str, str]) -> float:
+    """``cdktf deploy STACK`` of an already synthesized app; return its wall time."""
+    return _run(cdktf(["deploy", stack, "--auto-approve", "--skip-synth", "--skip-provider-lock"], out), env, f"deploy {stack}")
+
+
+def destroy_stack(stack: str, out: Path, env: Mapping[str, str]) -> float:
+    """``cdktf destroy STACK`` of an already synthesized app; return its wall time."""
+    return _run(cdktf(["destroy", stack, "--auto-approve", "--skip-synth"], out), env, f"destroy {stack}")
+
+
+def up(target: Target, out: Path = DEFAULT_OUT, state_dir: Path = localaws.DEFAULT_STATE_DIR) -> Deployment:
+    """Start the emulator, deploy bootstrap then env; print and return the env stack's outputs."""
     started = time.monotonic()
     info = ensure_emulator(target, state_dir)
     print(f"emulator: {info.endpoint} (pid {info.pid})")
     env = command_env(target)
-    ensure_cdktf_cli(env)
-    timings["synth"] = _run(cdktf(["synth"], out), env, "synth")
-    common = ["--auto-approve", "--skip-synth", "--skip-provider-lock"]
-    timings["bootstrap"] = _run(cdktf(["deploy", target.bootstrap_stack, *common], out), env, f"deploy {target.bootstrap_stack}")
-    timings["apply"] = _run(cdktf(["deploy", target.stack, *common], out), env, f"deploy {target.stack}")
+    timings = {"synth": synth(target, out, env)}
+    timings["bootstrap"] = deploy_stack(target.bootstrap_stack, out, env)
+    timings["apply"] = deploy_stack(target.stack, out, env)
     outputs = stack_outputs(target, out, env)
     state_dir.mkdir(parents=True, exist_ok=True)
     (state_dir / f"outputs-{target.stack}.json").write_text(json.dumps(outputs, indent=2) + "\n")
-    print(
-        f"\n{target.stack} is up ({time.monotonic() - started:.0f} s in all; "
-        + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items())
-        + "):"
-    )
+    timings["total"] = time.monotonic() - started
+    print(f"\n{target.stack} is up (" + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()) + "):")
     for name in SHOWN_OUTPUTS:
         if name in outputs:
             print(f"  {name:28s} {outputs[name]}")
     print(f"  (all outputs: {state_dir / f'outputs-{target.stack}.json'})")
-    return outputs
+    return Deployment(outputs, timings)
+
+
+def destroy_stacks(target: Target, out: Path, env: Mapping[str, str]) -> dict[str, float]:
+    """Destroy the env stack, then its bootstrap stack (synthesizing first); return timings."""
+    timings = {"synth": synth(target, out, env)}
+    timings["destroy"] = destroy_stack(target.stack, out, env)
+    timings["destroy_bootstrap"] = destroy_stack(target.bootstrap_stack, out, env)
+    return timings
 
 
 def down(target: Target, out: Path = DEFAULT_OUT, state_dir: Path = localaws.DEFAULT_STATE_DIR) -> None:
@@ -214,12 +239,7 @@ def down(target: Target, out: Path = DEFAULT_OUT, state_dir: Path = localaws.DEF
         print("emulator is not running: nothing to destroy (its resources went with it)")
         localaws.stop_background(state_dir)
         return
-    env = command_env(target)
-    ensure_cdktf_cli(env)
-    _run(cdktf(["synth"], out), env, "synth")
-    common = ["--auto-approve", "--skip-synth"]
-    _run(cdktf(["destroy", target.stack, *common], out), env, f"destroy {target.stack}")
-    _run(cdktf(["destroy", target.bootstrap_stack, *common], out), env, f"destroy {target.bootstrap_stack}")
+    destroy_stacks(target, out, command_env(target))
     (state_dir / f"outputs-{target.stack}.json").unlink(missing_ok=True)
     localaws.stop_background(state_dir)
     print("emulator stopped")

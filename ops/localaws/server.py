@@ -122,15 +122,10 @@ class LocalAWS:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
         app = DomainDispatcherApplication(create_backend_app)
         try:
-            self._server = make_server(
-                self.host,
-                self.requested_port,
-                app,
-                threaded=True,
-                request_handler=MotoRequestHandler,
-            )
-        except OSError as exc:
-            raise LocalAWSError(f"cannot listen on {self.host}:{self.requested_port}: {exc.strerror or exc}") from exc
+            self._server = make_server(self.host, self.requested_port, app, threaded=True, request_handler=MotoRequestHandler)
+        except (OSError, SystemExit) as exc:  # werkzeug exits on "address in use"
+            reason = getattr(exc, "strerror", None) or "address in use or not available"
+            raise LocalAWSError(f"cannot listen on {self.host}:{self.requested_port}: {reason}") from None
         self._thread = threading.Thread(target=self._server.serve_forever, name="localaws", daemon=True)
         self._thread.start()
         for spec in self.networks:

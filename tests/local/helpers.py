@@ -1,0 +1,115 @@
+"""Helpers for the emulator tests: env-file copies, boto3 clients, terraform in a stack dir."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from modules.config import EnvironmentConfig, parse_environment
+from ops import localaws
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCAL_ENV = ROOT / "envs" / "local.toml"
+
+
+def write_env_copy(dest_dir: Path, *, port: int, database_extra: Mapping[str, str] | None = None) -> tuple[Path, EnvironmentConfig]:
+    """Copy envs/local.toml into ``dest_dir`` with the emulator on ``port``; validate it.
+
+    ``database_extra`` adds or replaces keys of ``[database]`` (TOML-quoted string values).
+    """
+    text = LOCAL_ENV.read_text(encoding="utf-8")
+    text, count = re.subn(r'^(endpoint\s*=\s*")http://127\.0\.0\.1:\d+(")', rf"\g<1>http://127.0.0.1:{port}\g<2>", text, flags=re.MULTILINE)
+    assert count == 1, "envs/local.toml has no [aws] endpoint line to rewrite"
+    for key, value in (database_extra or {}).items():
+        text = re.sub(rf"^{key}\s*=.*\n", "", text, flags=re.MULTILINE)
+        text = text.replace("[database]\n", f"[database]\n{key} = {json.dumps(value)}\n", 1)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    path = dest_dir / "local.toml"
+    path.write_text(text, encoding="utf-8")
+    config = parse_environment(path, text)
+    assert str(config.aws.endpoint).rstrip("/") == f"http://127.0.0.1:{port}"
+    return path, config
+
+
+def client_factory(endpoint: str) -> Callable[[str], Any]:
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=endpoint,
+            region_name=localaws.DEFAULT_REGION,
+            aws_access_key_id=localaws.DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=localaws.DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    return client
+
+
+def terraform(args: list[str], cwd: Path, env: Mapping[str, str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["terraform", *args], cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def state_of(stack_dir: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    """``terraform state pull`` as JSON (serial, lineage, resources)."""
+    result = terraform(["state", "pull"], stack_dir, env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def resource_addresses(state: dict[str, Any]) -> set[str]:
+    return {
+        f"{r['type']}.{r['name']}" + (f"[{i.get('index_key')!r}]" if i.get("index_key") is not None else "")
+        for r in state["resources"]
+        if r["mode"] == "managed"
+        for i in r["instances"]
+    }
+
+
+def tags_of(client: Callable[[str], Any], resource_type: str, arn: str) -> dict[str, str]:
+    """Tags the emulator holds for ``arn``, asked through the owning service's own API."""
+    service = arn.split(":")[2]
+    if service == "application-autoscaling":
+        return dict(client("application-autoscaling").list_tags_for_resource(ResourceARN=arn)["Tags"])
+    if service == "budgets":
+        return _pairs(client("budgets").list_tags_for_resource(ResourceARN=arn)["ResourceTags"])
+    if service == "rds":
+        return _pairs(client("rds").list_tags_for_resource(ResourceName=arn)["TagList"])
+    if service == "ecr":
+        return _pairs(client("ecr").list_tags_for_resource(resourceArn=arn)["tags"], "Key", "Value")
+    if service == "iam":
+        return _pairs(client("iam").list_role_tags(RoleName=arn.rsplit("/", 1)[-1])["Tags"])
+    if service == "elasticloadbalancing":
+        return _pairs(client("elbv2").describe_tags(ResourceArns=[arn])["TagDescriptions"][0]["Tags"])
+    if service == "ec2":
+        resource_id = arn.rsplit("/", 1)[-1]
+        found = client("ec2").describe_tags(Filters=[{"Name": "resource-id", "Values": [resource_id]}])["Tags"]
+        return _pairs(found)
+    if service == "wafv2":
+        info = client("wafv2").list_tags_for_resource(ResourceARN=arn)["TagInfoForResource"]
+        return _pairs(info.get("TagList", []))
+    if service == "cloudfront":
+        return _pairs(client("cloudfront").list_tags_for_resource(Resource=arn)["Tags"]["Items"])
+    if service == "logs":
+        return dict(client("logs").list_tags_for_resource(resourceArn=arn.removesuffix(":*"))["tags"])
+    if service == "ecs":
+        return _pairs(client("ecs").list_tags_for_resource(resourceArn=arn)["tags"], "key", "value")
+    if service == "kms":
+        return _pairs(client("kms").list_resource_tags(KeyId=arn)["Tags"], "TagKey", "TagValue")
+    if service == "secretsmanager":
+        return _pairs(client("secretsmanager").describe_secret(SecretId=arn).get("Tags", []))
+    if service == "cloudwatch":
+        return _pairs(client("cloudwatch").list_tags_for_resource(ResourceARN=arn)["Tags"])
+    if service == "s3":
+        return _pairs(client("s3").get_bucket_tagging(Bucket=arn.rsplit(":", 1)[-1])["TagSet"])
+    if service == "dynamodb":
+        return _pairs(client("dynamodb").list_tags_of_resource(ResourceArn=arn)["Tags"])
+    raise AssertionError(f"no tag reader for {resource_type} ({arn})")
+
+
+def _pairs(items: list[dict[str, str]], key: str = "Key", value: str = "Value") -> dict[str, str]:
+    return {item[key]: item[value] for item in items}

@@ -1,0 +1,320 @@
+"""Each shim, proven with boto3 against a real in-process emulator (moto server + shims)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import botocore.exceptions
+import pytest
+
+from ops.localaws import LocalAWS
+from ops.localaws.shims import SHIMS
+from tests.local.helpers import client_factory
+
+
+@pytest.fixture(scope="module")
+def aws():
+    with LocalAWS(port=0, quiet=True) as server:
+        yield client_factory(server.endpoint)
+
+
+def test_every_shim_documents_its_gap():
+    for shim in SHIMS:
+        assert "moto 5.2.5" in shim.GAP and len(shim.GAP) > 80, shim.__name__
+        assert shim.__doc__, shim.__name__
+
+
+# ------------------------------------------------------------ Application Auto Scaling tags
+
+
+def _register(aws, table: str, **extra):
+    aws("dynamodb").create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+    )
+    aas = aws("application-autoscaling")
+    return aas.register_scalable_target(
+        ServiceNamespace="dynamodb",
+        ResourceId=f"table/{table}",
+        ScalableDimension="dynamodb:table:ReadCapacityUnits",
+        MinCapacity=1,
+        MaxCapacity=4,
+        **extra,
+    )["ScalableTargetARN"]
+
+
+def test_appautoscaling_tags_set_are_tags_read_back(aws):
+    aas = aws("application-autoscaling")
+    arn = _register(aws, "tagged", Tags={"Environment": "local", "Owner": "platform"})
+    assert aas.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Environment": "local", "Owner": "platform"}
+
+    aas.tag_resource(ResourceARN=arn, Tags={"Application": "geo", "Owner": "data"})
+    aas.untag_resource(ResourceARN=arn, TagKeys=["Environment"])
+    assert aas.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Owner": "data", "Application": "geo"}
+
+
+def test_appautoscaling_tags_go_with_the_target_and_unknown_arns_fail(aws):
+    aas = aws("application-autoscaling")
+    arn = _register(aws, "shortlived", Tags={"Environment": "local"})
+    aas.deregister_scalable_target(
+        ServiceNamespace="dynamodb", ResourceId="table/shortlived", ScalableDimension="dynamodb:table:ReadCapacityUnits"
+    )
+    with pytest.raises(aas.exceptions.ResourceNotFoundException):
+        aas.list_tags_for_resource(ResourceARN=arn)
+    with pytest.raises(botocore.exceptions.ClientError, match="ValidationException"):
+        aas.tag_resource(ResourceARN=_register(aws, "reserved"), Tags={"aws:owner": "x"})
+
+
+# ------------------------------------------------------------ CloudFront
+
+
+def _distribution(aws, *, forwarded_values: bool):
+    cf = aws("cloudfront")
+    oac = cf.create_origin_access_control(
+        OriginAccessControlConfig={
+            "Name": f"oac-{uuid.uuid4().hex[:8]}",
+            "SigningProtocol": "sigv4",
+            "SigningBehavior": "always",
+            "OriginAccessControlOriginType": "s3",
+        }
+    )["OriginAccessControl"]["Id"]
+    behaviour = {"TargetOriginId": "site", "ViewerProtocolPolicy": "redirect-to-https"}
+    if forwarded_values:
+        behaviour |= {"ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}}, "MinTTL": 0}
+    else:
+        behaviour["CachePolicyId"] = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+    created = cf.create_distribution(
+        DistributionConfig={
+            "CallerReference": uuid.uuid4().hex,
+            "Comment": "shim test",
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "site",
+                        "DomainName": "assets.s3.us-east-1.amazonaws.com",
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                        "OriginAccessControlId": oac,
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": behaviour,
+        }
+    )
+    config = cf.get_distribution(Id=created["Distribution"]["Id"])["Distribution"]["DistributionConfig"]
+    return oac, config
+
+
+def test_cloudfront_keeps_the_origin_access_control(aws):
+    oac, config = _distribution(aws, forwarded_values=False)
+    (origin,) = config["Origins"]["Items"]
+    assert origin["OriginAccessControlId"] == oac
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+
+
+def test_cloudfront_returns_forwarded_values_only_when_sent(aws):
+    _, with_policy = _distribution(aws, forwarded_values=False)
+    assert "ForwardedValues" not in with_policy["DefaultCacheBehavior"]
+    assert with_policy["DefaultCacheBehavior"]["CachePolicyId"] == "658327ea-f89d-4fab-a63d-7e88639e58f6"
+    _, legacy = _distribution(aws, forwarded_values=True)
+    assert legacy["DefaultCacheBehavior"]["ForwardedValues"]["QueryString"] is False
+
+
+def test_cloudfront_default_certificate_has_no_ssl_support_method(aws):
+    _, config = _distribution(aws, forwarded_values=False)
+    certificate = config["ViewerCertificate"]
+    assert certificate["CloudFrontDefaultCertificate"] is True
+    assert "SSLSupportMethod" not in certificate
+
+
+# ------------------------------------------------------------ RDS
+
+
+def _cluster(aws, name: str):
+    rds = aws("rds")
+    return rds.create_db_cluster(
+        DBClusterIdentifier=name,
+        Engine="aurora-mysql",
+        EngineVersion="8.0.mysql_aurora.3.08.0",
+        MasterUsername="admin",
+        ManageMasterUserPassword=True,
+        DatabaseName="geodata",
+        ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2},
+    )["DBCluster"]
+
+
+def test_rds_restores_a_managed_password_cluster_and_records_the_snapshot(aws):
+    rds = aws("rds")
+    source = _cluster(aws, "source")
+    rds.create_db_cluster_snapshot(DBClusterIdentifier="source", DBClusterSnapshotIdentifier="source-snap")
+
+    restored = rds.restore_db_cluster_from_snapshot(
+        DBClusterIdentifier="restored", SnapshotIdentifier="source-snap", Engine="aurora-mysql"
+    )["DBCluster"]
+
+    assert restored["DatabaseName"] == "geodata" and restored["MasterUsername"] == "admin"
+    assert "MasterUserSecret" not in restored, "RestoreDBClusterFromSnapshot does not manage the password"
+    events = rds.describe_events(SourceType="db-cluster", SourceIdentifier="restored")["Events"]
+    assert [e["Message"] for e in events] == ["Restored from snapshot source-snap"]
+    managed = rds.modify_db_cluster(DBClusterIdentifier="restored", ManageMasterUserPassword=True, ApplyImmediately=True)
+    secret_arn = managed["DBCluster"]["MasterUserSecret"]["SecretArn"]
+    assert secret_arn != source["MasterUserSecret"]["SecretArn"]
+    secret = json.loads(aws("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"])
+    assert secret["username"] == "admin" and secret["password"]
+
+
+def test_rds_serverless_v2_cluster_has_no_v1_scaling_info(aws):
+    cluster = _cluster(aws, "serverless-v2")
+    assert "ScalingConfigurationInfo" not in cluster
+    assert cluster["ServerlessV2ScalingConfiguration"] == {"MinCapacity": 0.5, "MaxCapacity": 2.0}
+
+
+# ------------------------------------------------------------ ECS
+
+
+def _network(aws):
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="svc", Description="svc", VpcId=vpc)["GroupId"]
+    return subnet, group
+
+
+def test_ecs_service_runs_its_desired_tasks_and_keeps_its_settings(aws):
+    ecs = aws("ecs")
+    subnet, group = _network(aws)
+    ecs.create_cluster(clusterName="app")
+    ecs.register_task_definition(
+        family="api",
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "api", "image": "api:1", "essential": True}],
+    )
+    ecs.create_service(
+        cluster="app",
+        serviceName="api",
+        taskDefinition="api",
+        desiredCount=2,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}},
+        availabilityZoneRebalancing="DISABLED",
+        enableECSManagedTags=True,
+        healthCheckGracePeriodSeconds=60,
+    )
+    (service,) = ecs.describe_services(cluster="app", services=["api"])["services"]
+    assert (service["runningCount"], service["pendingCount"]) == (2, 0)
+    assert service["deployments"][0]["rolloutState"] == "COMPLETED"
+    assert service["availabilityZoneRebalancing"] == "DISABLED"
+    assert service["enableECSManagedTags"] is True
+    assert service["healthCheckGracePeriodSeconds"] == 60
+
+    ecs.update_service(cluster="app", service="api", desiredCount=3, healthCheckGracePeriodSeconds=30)
+    (service,) = ecs.describe_services(cluster="app", services=["api"])["services"]
+    assert service["runningCount"] == 3 and service["healthCheckGracePeriodSeconds"] == 30
+    ecs.get_waiter("services_stable").wait(cluster="app", services=["api"], WaiterConfig={"Delay": 1, "MaxAttempts": 3})
+
+
+# ------------------------------------------------------------ EC2 security group rules
+
+
+def test_group_referencing_rules_keep_their_description(aws):
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    db = ec2.create_security_group(GroupName="db", Description="db", VpcId=vpc)["GroupId"]
+    app = ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc)["GroupId"]
+    rule = ec2.authorize_security_group_ingress(
+        GroupId=db,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306, "UserIdGroupPairs": [{"GroupId": app, "Description": "from app"}]}
+        ],
+    )["SecurityGroupRules"][0]
+    cidr = ec2.authorize_security_group_ingress(
+        GroupId=db,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.8.0.0/24", "Description": "admin"}]}
+        ],
+    )["SecurityGroupRules"][0]
+    described = ec2.describe_security_group_rules(SecurityGroupRuleIds=[rule["SecurityGroupRuleId"], cidr["SecurityGroupRuleId"]])
+    assert {r["SecurityGroupRuleId"]: r.get("Description") for r in described["SecurityGroupRules"]} == {
+        rule["SecurityGroupRuleId"]: "from app",
+        cidr["SecurityGroupRuleId"]: "admin",
+    }
+
+
+# ------------------------------------------------------------ S3 bucket policies
+
+
+def _bucket_with_policy(aws, name: str, statement: dict) -> None:
+    s3 = aws("s3")
+    s3.create_bucket(Bucket=name)
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Principal": "*", "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"], **statement}],
+    }
+    s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
+
+
+def test_tls_only_bucket_policy_lets_requests_through(aws):
+    _bucket_with_policy(aws, "tls-only", {"Effect": "Deny", "Action": "s3:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
+    s3 = aws("s3")
+    s3.put_object(Bucket="tls-only", Key="state", Body=b"{}")
+    assert s3.get_object(Bucket="tls-only", Key="state")["Body"].read() == b"{}"
+
+
+def test_bucket_policy_conditions_still_deny_when_they_hold(aws):
+    _bucket_with_policy(aws, "deny-tls", {"Effect": "Deny", "Action": "s3:*", "Condition": {"Bool": {"aws:SecureTransport": "true"}}})
+    _bucket_with_policy(aws, "deny-all", {"Effect": "Deny", "Action": "s3:PutObject"})
+    s3 = aws("s3")
+    for bucket in ("deny-tls", "deny-all"):
+        with pytest.raises(botocore.exceptions.ClientError, match="403|AccessDenied"):
+            s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+
+
+# ------------------------------------------------------------ Budgets
+
+
+def test_budget_subscribers_and_tags_round_trip(aws):
+    budgets = aws("budgets")
+    notification = {"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN", "Threshold": 80.0, "ThresholdType": "PERCENTAGE"}
+    budgets.create_budget(
+        AccountId="123456789012",
+        Budget={"BudgetName": "monthly", "BudgetLimit": {"Amount": "10", "Unit": "USD"}, "TimeUnit": "MONTHLY", "BudgetType": "COST"},
+        NotificationsWithSubscribers=[
+            {"Notification": notification, "Subscribers": [{"SubscriptionType": "EMAIL", "Address": "a@example.com"}]}
+        ],
+        ResourceTags=[{"Key": "Environment", "Value": "local"}],
+    )
+    arn = "arn:aws:budgets::123456789012:budget/monthly"
+
+    def subscribers():
+        found = budgets.describe_subscribers_for_notification(AccountId="123456789012", BudgetName="monthly", Notification=notification)
+        return [s["Address"] for s in found["Subscribers"]]
+
+    assert subscribers() == ["a@example.com"]
+    budgets.create_subscriber(
+        AccountId="123456789012",
+        BudgetName="monthly",
+        Notification=notification,
+        Subscriber={"SubscriptionType": "EMAIL", "Address": "b@example.com"},
+    )
+    budgets.delete_subscriber(
+        AccountId="123456789012",
+        BudgetName="monthly",
+        Notification=notification,
+        Subscriber={"SubscriptionType": "EMAIL", "Address": "a@example.com"},
+    )
+    assert subscribers() == ["b@example.com"]
+
+    assert budgets.list_tags_for_resource(ResourceARN=arn)["ResourceTags"] == [{"Key": "Environment", "Value": "local"}]
+    budgets.tag_resource(ResourceARN=arn, ResourceTags=[{"Key": "Owner", "Value": "platform"}])
+    budgets.untag_resource(ResourceARN=arn, ResourceTagKeys=["Environment"])
+    assert budgets.list_tags_for_resource(ResourceARN=arn)["ResourceTags"] == [{"Key": "Owner", "Value": "platform"}]
+    budgets.delete_budget(AccountId="123456789012", BudgetName="monthly")
+    with pytest.raises(budgets.exceptions.NotFoundException):
+        budgets.list_tags_for_resource(ResourceARN=arn)
