@@ -10,6 +10,8 @@ import json
 import struct
 from typing import Any
 
+import shapely.geometry
+import shapely.wkb
 from geomet import wkb
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
@@ -39,15 +41,26 @@ def geometry_to_wkb(geometry: dict[str, Any]) -> bytes:
 _POINT_LE = struct.Struct("<BIdd")
 
 
+def _as_lists(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _as_lists(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_lists(v) for v in value]
+    return value
+
+
 def wkb_to_geometry(data: bytes) -> dict[str, Any]:
-    """GeoJSON geometry from 2D WKB. Points (the bulk of most data sets) skip geomet's generic parser."""
+    """GeoJSON geometry from 2D WKB. Points (the bulk of most data sets) skip the generic parser.
+
+    The generic parser is shapely (GEOS): geomet's WKB loader fails on a GeometryCollection
+    that holds a Multi* member (KeyError in geomet 1.1.0), which made one stored feature
+    break every page that listed it.
+    """
     data = bytes(data)
     if len(data) == 21 and data[:5] == b"\x01\x01\x00\x00\x00":
         _, _, x, y = _POINT_LE.unpack(data)
         return {"type": "Point", "coordinates": [x, y]}
-    geometry = wkb.loads(data)
-    geometry.pop("meta", None)
-    return geometry
+    return _as_lists(shapely.geometry.mapping(shapely.wkb.loads(data)))
 
 
 def _properties(raw: Any) -> dict[str, Any]:

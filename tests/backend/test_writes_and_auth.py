@@ -28,6 +28,27 @@ def test_create_then_read_back(write_client, jwks, fresh_db):
     assert fresh_db.rows("SELECT ST_X(geom), ST_Y(geom) FROM features WHERE id = %s", fid) == [(10.75, 59.91)]
 
 
+@pytest.mark.parametrize(
+    "geometry",
+    [
+        # found by schemathesis: one stored collection holding a MultiPoint made every items page a 500
+        {"type": "GeometryCollection", "geometries": [{"type": "MultiPoint", "coordinates": [[10.0, 59.0], [10.5, 59.5]]}]},
+        {"type": "MultiPolygon", "coordinates": [[[[10, 59], [11, 59], [11, 60], [10, 59]]]]},
+        {"type": "LineString", "coordinates": [[10, 59], [11, 60]]},
+    ],
+    ids=["collection-of-multipoint", "multipolygon", "linestring"],
+)
+def test_any_accepted_geometry_reads_back_one_by_one_and_in_pages(write_client, jwks, geometry):
+    feature = {"type": "Feature", "geometry": geometry, "properties": {}}
+    created = write_client.post("/api/collections/places/items", json=feature, headers=jwks.bearer())
+    assert created.status_code == 201
+    fid = created.get_json()["id"]
+    assert write_client.get(f"/api/collections/places/items/{fid}").get_json()["geometry"] == geometry
+    page = write_client.get("/api/collections/places/items?limit=10000")
+    assert page.status_code == 200
+    assert geometry in [f["geometry"] for f in page.get_json()["features"]]
+
+
 def test_create_accepts_application_geo_json(write_client, jwks):
     import json
 

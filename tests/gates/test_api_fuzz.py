@@ -95,6 +95,7 @@ def api(request, mariadb, jwks, tmp_path_factory) -> Iterator[str]:
             if time.monotonic() > deadline:
                 pytest.fail(f"the API did not become ready in 60 s:\n{log.read_text()[-3000:]}")
             time.sleep(0.3)
+        API_LOGS[base] = log
         yield base
     finally:
         server.terminate()
@@ -104,6 +105,10 @@ def api(request, mariadb, jwks, tmp_path_factory) -> Iterator[str]:
             server.kill()
             server.wait()
         mariadb.execute(f"DROP DATABASE `{db.name}`")
+
+
+API_LOGS: dict[str, Path] = {}
+"""The server log of each fuzzed API, shown when a run fails."""
 
 
 def schemathesis_run(openapi_url: str, base_url: str, *extra: str) -> tuple[subprocess.CompletedProcess, float]:
@@ -154,7 +159,8 @@ def test_fuzzing_finds_no_5xx_and_no_schema_violation(request, api, jwks):
     token = jwks.token(scope="write:features", expires_in=3600)
     done, seconds = schemathesis_run(f"{api}/openapi", api, "--header", f"Authorization: Bearer {token}")
     output = done.stdout + done.stderr
-    assert done.returncode == 0, f"schemathesis found problems ({seconds:.0f} s):\n{output[-12000:]}"
+    server_log = API_LOGS[api].read_text()[-6000:]
+    assert done.returncode == 0, f"schemathesis found problems ({seconds:.0f} s):\n{output[-12000:]}\nserver log:\n{server_log}"
     tested, total = _tested(output)
     assert tested == total >= 8, f"schemathesis tested {tested} of {total} operations"
     cases = re.search(r"(\d+) generated", output)
