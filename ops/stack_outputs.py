@@ -242,12 +242,17 @@ def add_env_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_cli(main_body, argv: Sequence[str] | None, parser: argparse.ArgumentParser) -> int:
-    """Parse ``argv``, run ``main_body(args)``; print :class:`OpsError` as one line and return 1."""
+    """Parse ``argv``, run ``main_body(args)``; print :class:`OpsError` or an AWS error as one line and return 1."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     args = parser.parse_args(argv)
     try:
         return main_body(args)
     except OpsError as err:
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as err:  # credentials, permissions, throttling: say which call failed
+        print(f"{parser.prog}: AWS error: {str(err).splitlines()[0]}", file=sys.stderr)
         return 1
 
 

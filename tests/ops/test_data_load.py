@@ -189,3 +189,12 @@ def test_unknown_family_is_a_clear_error(service, envs_dir, write_outputs, tmp_p
     service["outputs"].write_text(json.dumps(outputs))
     assert cli(service, envs_dir) == 1
     assert "task definition family 'no-such-family'" in capsys.readouterr().err
+
+
+def test_aws_errors_are_one_line_not_a_traceback(service, envs_dir, capsys):
+    outputs = json.loads(service["outputs"].read_text())
+    outputs["ecs_cluster_name"]["value"] = "no-such-cluster"
+    service["outputs"].write_text(json.dumps(outputs))
+    assert cli(service, envs_dir) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("python -m ops.data_load: AWS error: ") and "Traceback" not in err and len(err.splitlines()) == 1
