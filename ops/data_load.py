@@ -184,9 +184,7 @@ def load_data(
     """Run the steps in order; stop at the first failure. Returns the results of the steps run."""
     results = []
     for step, command in commands(seed_sources, migrate=migrate):
-        result = run_one_off(
-            target, placement, step, command, poll_seconds=poll_seconds, timeout_seconds=timeout_seconds, log=log
-        )
+        result = run_one_off(target, placement, step, command, poll_seconds=poll_seconds, timeout_seconds=timeout_seconds, log=log)
         results.append(result)
         if not result.ok:
             break
@@ -224,13 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Run the backend's migrate and seed as one-off ECS tasks in an environment.",
     )
     add_env_arguments(parser)
-    parser.add_argument(
-        "--seed", action="append", metavar="SOURCE", help="s3://bucket/key (or a path in the image) to seed; repeatable"
-    )
+    parser.add_argument("--seed", action="append", metavar="SOURCE", help="s3://bucket/key (or a path in the image) to seed; repeatable")
     parser.add_argument("--skip-migrate", action="store_true", help="only seed")
-    parser.add_argument(
-        "--timeout", type=float, default=TIMEOUT_SECONDS, help=f"seconds to wait per task (default {TIMEOUT_SECONDS:.0f})"
-    )
+    parser.add_argument("--timeout", type=float, default=TIMEOUT_SECONDS, help=f"seconds to wait per task (default {TIMEOUT_SECONDS:.0f})")
     return run_cli(_main, argv, parser)
 
 

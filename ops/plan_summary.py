@@ -126,7 +126,11 @@ def _show(workdir: Path, plan: Path, *json_flag: str) -> str:
 
     done = subprocess.run(
         ["terraform", "show", "-no-color", *json_flag, str(plan)],
-        cwd=workdir, env=terraform_env(), capture_output=True, text=True, check=False,
+        cwd=workdir,
+        env=terraform_env(),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise OpsError(f"terraform show {plan} failed:\n{done.stderr.strip()}")

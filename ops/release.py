@@ -193,8 +193,17 @@ def record_release(
     if not _git(repo, "config", "user.email", check=False).stdout.strip():
         identity = ["-c", f"user.name={BOT_NAME}", "-c", f"user.email={BOT_EMAIL}"]
     _git(repo, "add", "--", path)
-    _git(repo, *identity, "commit", "-m", f"release({env}): api image {tag}", "-m",
-         "Deployed through the stack and stable (ops/release.py). [skip ci]", "--", path)
+    _git(
+        repo,
+        *identity,
+        "commit",
+        "-m",
+        f"release({env}): api image {tag}",
+        "-m",
+        "Deployed through the stack and stable (ops/release.py). [skip ci]",
+        "--",
+        path,
+    )
     for attempt in range(1, attempts + 1):
         if _git(repo, "push", remote, f"HEAD:refs/heads/{branch}", check=False).returncode == 0:
             log(f"recorded {env} -> {tag} on {remote}/{branch}")

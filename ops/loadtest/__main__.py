@@ -47,12 +47,16 @@ def _main(args: argparse.Namespace) -> int:
     base_url = args.base_url
     if args.env:
         config = load_env_config(args.env, args.envs_dir)
-        current = {k: getattr(config.api, k) for k in ("cpu", "memory", "scale_up_cpu_percent", "scale_down_cpu_percent", "min_tasks", "max_tasks")}
+        current = {
+            k: getattr(config.api, k) for k in ("cpu", "memory", "scale_up_cpu_percent", "scale_down_cpu_percent", "min_tasks", "max_tasks")
+        }
         task_cpu, task_memory = task_cpu or config.api.cpu, task_memory or config.api.memory
         outputs = read_outputs(args.env, outputs_file=args.outputs_file)
         base_url = base_url or outputs.string("site_url")
         if not _is_local(base_url) or args.cloudwatch:
-            ecs = EcsServiceMetrics(aws_target(args.env, args.envs_dir), outputs.string("ecs_cluster_name"), outputs.string("ecs_service_name"))
+            ecs = EcsServiceMetrics(
+                aws_target(args.env, args.envs_dir), outputs.string("ecs_cluster_name"), outputs.string("ecs_service_name")
+            )
     task_cpu, task_memory = task_cpu or 1024, task_memory or 2048
 
     local = None
@@ -121,7 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--task-cpu", type=int, help="CPU units of one task (default: the env's, else 1024)")
     parser.add_argument("--task-memory", type=int, help="MiB of one task (default: the env's, else 2048)")
     parser.add_argument("--cloudwatch", action="store_true", help="read CloudWatch even for a loopback URL (tunnels)")
-    parser.add_argument("--cloudwatch-delay", type=float, default=CLOUDWATCH_DELAY_SECONDS, help="seconds to wait before reading CloudWatch")
+    parser.add_argument(
+        "--cloudwatch-delay", type=float, default=CLOUDWATCH_DELAY_SECONDS, help="seconds to wait before reading CloudWatch"
+    )
     parser.add_argument("--report", type=Path, help="write the Markdown report here (default: print it)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     return run_cli(_main, argv, parser)

@@ -186,10 +186,14 @@ def markdown(
             f"{r.failures} ({r.failure_ratio:.1%}) | {_fmt(u.cpu_avg_percent, ' %')} | {_fmt(u.cpu_max_percent, ' %')} | "
             f"{memory} | {u.tasks or '-'} | {_fmt(r.generator_cpu_percent, ' %')} | {'met' if r.meets(slo_p95_ms) else '**missed**'} |"
         )
-    lines += ["", "Per request type (requests, p50 / p95 ms): " + "; ".join(
-        f"{r.name}: " + ", ".join(f"{name} {n} ({p50:.0f}/{p95:.0f})" for name, (n, p50, p95) in sorted(r.endpoints.items()))
-        for r in results
-    )]
+    lines += [
+        "",
+        "Per request type (requests, p50 / p95 ms): "
+        + "; ".join(
+            f"{r.name}: " + ", ".join(f"{name} {n} ({p50:.0f}/{p95:.0f})" for name, (n, p50, p95) in sorted(r.endpoints.items()))
+            for r in results
+        ),
+    ]
     errors = sorted({e for r in results for e in r.errors})
     if errors:
         lines += ["", "Errors seen: " + "; ".join(errors[:5])]

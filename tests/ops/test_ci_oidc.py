@@ -70,7 +70,10 @@ def as_list(value) -> list:
 def test_the_from_config_environment_matches_the_stack_naming(staging):
     assert (staging.name, staging.region, staging.name_prefix) == ("staging", "eu-west-1", "geo-data-app-staging")
     assert (staging.state_bucket, staging.state_key, staging.lock_table) == (
-        "geoapp-tfstate-210987654321", "geoapp/staging.tfstate", "geoapp-tflock")
+        "geoapp-tfstate-210987654321",
+        "geoapp/staging.tfstate",
+        "geoapp-tflock",
+    )
 
 
 def test_provider_trusts_github_for_sts(synthesized, staging):
@@ -128,8 +131,13 @@ def test_deploy_policy_scopes_iam_s3_and_ecr_and_denies_escalation(synthesized):
         assert "*" not in actions
         if statement["Resource"] == "*" and not statement.get("Condition"):
             # unconditional "*" only for harmless calls
-            assert set(actions) <= {"s3:ListAllMyBuckets", "s3:GetBucketLocation", "ecr:GetAuthorizationToken",
-                                    "secretsmanager:GetRandomPassword", "secretsmanager:ListSecrets"}, statement["Sid"]
+            assert set(actions) <= {
+                "s3:ListAllMyBuckets",
+                "s3:GetBucketLocation",
+                "ecr:GetAuthorizationToken",
+                "secretsmanager:GetRandomPassword",
+                "secretsmanager:ListSecrets",
+            }, statement["Sid"]
         if any(a.startswith("iam:") for a in actions) and statement["Sid"] != "ServiceLinkedRoles":
             for resource in as_list(statement["Resource"]):
                 assert re.search(r":(role|policy)/geo-data-app-staging-\*$|:iam::aws:policy/\*$", resource), resource

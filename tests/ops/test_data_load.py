@@ -142,7 +142,9 @@ def test_failed_migration_reports_exit_code_and_log_and_skips_seed(service, envs
         stream = f"api/api/{arn.rsplit('/', 1)[-1]}"
         logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=stream)
         logs.put_log_events(
-            logGroupName=LOG_GROUP, logStreamName=stream, logEvents=[{"timestamp": int(time.time() * 1000), "message": "alembic: table exists"}]
+            logGroupName=LOG_GROUP,
+            logStreamName=stream,
+            logEvents=[{"timestamp": int(time.time() * 1000), "message": "alembic: table exists"}],
         )
 
     original = AwsTarget.client
@@ -170,8 +172,9 @@ def test_task_that_never_stops_times_out_and_is_left_running(service, capsys):
     placement = data_load.TaskPlacement(CLUSTER, FAMILY, service["subnets"], service["sg"])
     lines = []
     with pytest.raises(data_load.OpsError, match=r"is still \w+ after 0 s; it was left running"):
-        data_load.run_one_off(AwsTarget(REGION, service["endpoint"]), placement, "migrate", ["true"],
-                              poll_seconds=0, timeout_seconds=0, log=lines.append)
+        data_load.run_one_off(
+            AwsTarget(REGION, service["endpoint"]), placement, "migrate", ["true"], poll_seconds=0, timeout_seconds=0, log=lines.append
+        )
     (task,) = started_tasks(service["ecs"])
     assert task["desiredStatus"] == "RUNNING"
 

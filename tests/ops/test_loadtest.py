@@ -26,12 +26,30 @@ from tests.synth import ROOT
 BACKEND = ROOT / "backend"
 
 
-def result(name: str, *, rps: float, p95: float, cpu: float | None, failures: int = 0, memory_mib: float | None = 300, tasks: int = 1,
-           generator: float = 20) -> ProfileResult:
+def result(
+    name: str,
+    *,
+    rps: float,
+    p95: float,
+    cpu: float | None,
+    failures: int = 0,
+    memory_mib: float | None = 300,
+    tasks: int = 1,
+    generator: float = 20,
+) -> ProfileResult:
     requests_ = int(rps * 60)
     return ProfileResult(
-        name=name, users=10, seconds=60, requests=requests_, failures=failures, p50_ms=p95 / 3, p95_ms=p95, p99_ms=p95 * 1.5,
-        max_ms=p95 * 2, usage=Usage(cpu, None if cpu is None else cpu * 1.3, memory_max_mib=memory_mib), tasks=tasks,
+        name=name,
+        users=10,
+        seconds=60,
+        requests=requests_,
+        failures=failures,
+        p50_ms=p95 / 3,
+        p95_ms=p95,
+        p99_ms=p95 * 1.5,
+        max_ms=p95 * 2,
+        usage=Usage(cpu, None if cpu is None else cpu * 1.3, memory_max_mib=memory_mib),
+        tasks=tasks,
         generator_cpu_percent=generator,
     )
 
@@ -42,7 +60,8 @@ def result(name: str, *, rps: float, p95: float, cpu: float | None, failures: in
 def test_all_profiles_within_slo_gives_the_default_thresholds():
     rec = recommend(
         [result("low", rps=5, p95=40, cpu=5), result("average", rps=25, p95=60, cpu=20), result("high", rps=75, p95=120, cpu=55)],
-        task_cpu=512, task_memory=1024,
+        task_cpu=512,
+        task_memory=1024,
     )
     assert (rec.scale_up_cpu_percent, rec.scale_down_cpu_percent) == (70, 30)
     # average: 20 % of 0.5 vCPU = 0.10 vCPU -> 256 units (0.25 x 0.7 = 0.175 >= 0.10)
@@ -56,7 +75,8 @@ def test_all_profiles_within_slo_gives_the_default_thresholds():
 def test_cpu_bound_break_sets_scale_up_below_it():
     rec = recommend(
         [result("low", rps=5, p95=40, cpu=10), result("average", rps=25, p95=90, cpu=45), result("high", rps=60, p95=900, cpu=80)],
-        task_cpu=1024, task_memory=2048,
+        task_cpu=1024,
+        task_memory=2048,
     )
     assert (rec.scale_up_cpu_percent, rec.scale_down_cpu_percent) == (65, 25)
     assert any("'high' broke the SLO at 80 % CPU" in n for n in rec.notes)
@@ -65,7 +85,8 @@ def test_cpu_bound_break_sets_scale_up_below_it():
 def test_break_at_low_cpu_is_blamed_on_something_else():
     rec = recommend(
         [result("low", rps=5, p95=40, cpu=5), result("average", rps=25, p95=700, cpu=20), result("high", rps=30, p95=2000, cpu=25)],
-        task_cpu=512, task_memory=1024,
+        task_cpu=512,
+        task_memory=1024,
     )
     assert any("the limit is not the task's CPU" in n for n in rec.notes)
     assert rec.scale_up_cpu_percent == 70
@@ -88,8 +109,14 @@ def test_without_cpu_figures_sizes_stay_as_they_are():
 
 def test_report_shows_current_values_next_to_recommended():
     results = [result("low", rps=5, p95=40, cpu=5)]
-    text = markdown(results, recommend(results, task_cpu=512, task_memory=1024), target="http://x", cpu_source="psutil",
-                    slo_p95_ms=500, current={"cpu": 512, "scale_up_cpu_percent": 70})
+    text = markdown(
+        results,
+        recommend(results, task_cpu=512, task_memory=1024),
+        target="http://x",
+        cpu_source="psutil",
+        slo_p95_ms=500,
+        current={"cpu": 512, "scale_up_cpu_percent": 70},
+    )
     assert "| cpu | 256 (now 512) |" in text and "| scale_up_cpu_percent | 70 % (now 70 %) |" in text
 
 
@@ -122,17 +149,36 @@ def api(mariadb, jwks, tmp_path_factory) -> Iterator[str]:
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AUTH0_", "DB_"))},
-        "PYTHONPATH": str(BACKEND), "PORT": str(port), "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4",
-        "DATABASE_URL": db.url, "AUTH0_DOMAIN": ISSUER.removeprefix("https://").rstrip("/"), "AUTH0_AUDIENCE": "https://geoapi.test/api",
-        "AUTH0_ISSUER": ISSUER, "AUTH0_JWKS_URL": jwks.url, "PUBLIC_READS": "true", "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(BACKEND),
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_THREADS": "4",
+        "DATABASE_URL": db.url,
+        "AUTH0_DOMAIN": ISSUER.removeprefix("https://").rstrip("/"),
+        "AUTH0_AUDIENCE": "https://geoapi.test/api",
+        "AUTH0_ISSUER": ISSUER,
+        "AUTH0_JWKS_URL": jwks.url,
+        "PUBLIC_READS": "true",
+        "LOG_LEVEL": "WARNING",
     }
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     with log.open("w") as sink:
         server = subprocess.Popen(
-            [gunicorn, "--config", "python:geoapi.gunicorn_conf", "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null",
-             "geoapi.app:wsgi_app()"],
-            cwd=BACKEND, env=env, stdout=sink, stderr=subprocess.STDOUT,
+            [
+                gunicorn,
+                "--config",
+                "python:geoapi.gunicorn_conf",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--access-logfile",
+                "/dev/null",
+                "geoapi.app:wsgi_app()",
+            ],
+            cwd=BACKEND,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -162,9 +208,30 @@ def api(mariadb, jwks, tmp_path_factory) -> Iterator[str]:
 def test_three_short_profiles_against_the_local_api(api, tmp_path):
     report, figures = tmp_path / "report.md", tmp_path / "figures.json"
     done = subprocess.run(
-        [sys.executable, "-m", "ops.loadtest", "--base-url", api, "--profiles", "low=2,average=4,high=8", "--duration", "3",
-         "--spawn-seconds", "1", "--task-cpu", "512", "--report", str(report), "--json", str(figures)],
-        cwd=ROOT, capture_output=True, text=True, timeout=180, check=False,
+        [
+            sys.executable,
+            "-m",
+            "ops.loadtest",
+            "--base-url",
+            api,
+            "--profiles",
+            "low=2,average=4,high=8",
+            "--duration",
+            "3",
+            "--spawn-seconds",
+            "1",
+            "--task-cpu",
+            "512",
+            "--report",
+            str(report),
+            "--json",
+            str(figures),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     data = json.loads(figures.read_text())
@@ -182,7 +249,9 @@ def test_three_short_profiles_against_the_local_api(api, tmp_path):
 
 def test_needs_a_target():
     # a subprocess: locust patches the standard library for gevent and must not do that to pytest's process
-    done = subprocess.run([sys.executable, "-m", "ops.loadtest", "--profiles", "low=1"], cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "ops.loadtest", "--profiles", "low=1"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     assert done.returncode == 1 and "give --env ENV" in done.stderr
 
 
@@ -198,7 +267,9 @@ def test_ecs_cpu_comes_from_cloudwatch_for_the_profile_window(aws, monkeypatch):
     monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "2")
     ecs = boto3.client("ecs", region_name="us-east-1", endpoint_url=aws)
     ecs.create_cluster(clusterName="c")
-    arn = ecs.register_task_definition(family="f", containerDefinitions=[{"name": "api", "image": "x:1", "memory": 512}])["taskDefinition"]["taskDefinitionArn"]
+    arn = ecs.register_task_definition(family="f", containerDefinitions=[{"name": "api", "image": "x:1", "memory": 512}])["taskDefinition"][
+        "taskDefinitionArn"
+    ]
     ecs.create_service(cluster="c", serviceName="api", taskDefinition=arn, desiredCount=2)
     cloudwatch = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=aws)
     now = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -207,7 +278,15 @@ def test_ecs_cpu_comes_from_cloudwatch_for_the_profile_window(aws, monkeypatch):
         for name, value in (("CPUUtilization", cpu), ("MemoryUtilization", cpu / 2)):
             cloudwatch.put_metric_data(
                 Namespace="AWS/ECS",
-                MetricData=[{"MetricName": name, "Dimensions": dims, "Timestamp": now - timedelta(minutes=minutes_ago), "Value": value, "Unit": "Percent"}],
+                MetricData=[
+                    {
+                        "MetricName": name,
+                        "Dimensions": dims,
+                        "Timestamp": now - timedelta(minutes=minutes_ago),
+                        "Value": value,
+                        "Unit": "Percent",
+                    }
+                ],
             )
     metrics = EcsServiceMetrics(AwsTarget("us-east-1", aws), "c", "api")
 

@@ -58,8 +58,12 @@ def test_changes_are_counted_like_terraform_and_exit_2_with_detailed_exitcode(st
     assert code == 2
     text = markdown.read_text()
     assert "**2 to add, 1 to change, 2 to destroy (1 replaced)**" in text
-    for row in ("| `+ create` | `terraform_data.added` |", "| `~ update` | `terraform_data.kept` |",
-                "| `-/+ replace` | `terraform_data.replaced` |", "| `- destroy` | `terraform_data.removed` |"):
+    for row in (
+        "| `+ create` | `terraform_data.added` |",
+        "| `~ update` | `terraform_data.kept` |",
+        "| `-/+ replace` | `terraform_data.replaced` |",
+        "| `- destroy` | `terraform_data.removed` |",
+    ):
         assert row in text
     assert "`image_tag` (update)" in text
     assert "<details><summary>terraform show</summary>" in text and "Plan: 2 to add, 1 to change, 2 to destroy." in text

@@ -193,8 +193,14 @@ def test_directory_without_index_html_is_refused_and_nothing_changes(stack, tmp_
     before = keys(stack["s3"])
 
     with pytest.raises(OpsError, match="no index.html"):
-        pf.publish(AwsTarget(REGION, stack["endpoint"]), directory=site, bucket=BUCKET, prefix=PREFIX,
-                   distribution_id=stack["distribution_id"], log=lambda _: None)
+        pf.publish(
+            AwsTarget(REGION, stack["endpoint"]),
+            directory=site,
+            bucket=BUCKET,
+            prefix=PREFIX,
+            distribution_id=stack["distribution_id"],
+            log=lambda _: None,
+        )
 
     assert keys(stack["s3"]) == before
 

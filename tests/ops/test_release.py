@@ -111,8 +111,14 @@ def test_wait_fails_when_the_circuit_breaker_rolled_back(ecs, monkeypatch):
     make_service(ecs, "old", running=2, monkeypatch=monkeypatch)
     service = get_backend("ecs")[ACCOUNT][REGION].services[f"{CLUSTER}:{SERVICE}"]
     service.deployments.append(
-        {**service.deployments[0], "id": "ecs-svc/failed", "status": "ACTIVE", "taskDefinition": ecs[1]["new"],
-         "rolloutState": "FAILED", "rolloutStateReason": "ECS deployment circuit breaker: tasks failed to start."}
+        {
+            **service.deployments[0],
+            "id": "ecs-svc/failed",
+            "status": "ACTIVE",
+            "taskDefinition": ecs[1]["new"],
+            "rolloutState": "FAILED",
+            "rolloutStateReason": "ECS deployment circuit breaker: tasks failed to start.",
+        }
     )
     with pytest.raises(OpsError, match=r"circuit breaker rolled the deployment back: the service runs .*:old, not :new"):
         wait(ecs, "new")

@@ -46,4 +46,7 @@ def test_auth0_secret_keys_follow_the_container_contract():
     example = json.loads(re.search(r"```json\n(.*?)\n```", text, re.S).group(1))
     assert set(example) == {"domain", "audience", "client_id"}
     assert "optional `client_secret`" in text or "`client_secret` only" in text
-    assert re.search(r"aws secretsmanager put-secret-value --secret-id \"\$\(.*ops\.stack_outputs <env> auth0_secret_arn\)\" --secret-string file://auth0.json", text)
+    assert re.search(
+        r"aws secretsmanager put-secret-value --secret-id \"\$\(.*ops\.stack_outputs <env> auth0_secret_arn\)\" --secret-string file://auth0.json",
+        text,
+    )
