@@ -20,7 +20,7 @@ PY := $(VENV)/bin/python
 STAMPS := .cache/stamps
 ENV ?= staging
 
-.PHONY: help install system-deps synth check-envs test lint local down api plan deploy diff bench
+.PHONY: help install system-deps synth check-envs test local down api plan deploy diff bench image publish-frontend data-load loadtest
 
 help:
 	@echo "make local        deploy the whole app to the emulated AWS (moto) and print its outputs"
@@ -31,8 +31,14 @@ help:
 	@echo "make deploy ENV=x cdktf deploy env-x"
 	@echo "make api          run the backend API locally against DATABASE_URL"
 	@echo "make bench        print the synth and backend benchmark figures"
+	@echo "make publish-frontend ENV=x DIR=build   upload a built SPA to env-x's assets prefix + invalidate"
+	@echo "make data-load ENV=x [SEED=s3://...]     migrate (and seed) env-x's DB as one-off Fargate tasks"
+	@echo "make loadtest ENV=x | URL=http://...     low/average/high load profiles + sizing report"
+	@echo "make image [TAG=sha]                      build the backend image (needs a Docker engine)"
 
-install: $(STAMPS)/python $(STAMPS)/node system-deps
+# Python and Node packages; Debian packages (MariaDB for the backend tests) come with `test`,
+# since CI runners that are not root cannot install them.
+install: $(STAMPS)/python $(STAMPS)/node
 
 $(STAMPS)/python: Pipfile.lock
 	@command -v pipenv >/dev/null || python3 -m pip install --quiet 'pipenv>=2024.0'
@@ -61,7 +67,7 @@ check-envs: $(STAMPS)/python
 synth: install check-envs
 	npx cdktf synth
 
-test: install
+test: install system-deps
 	$(PY) -m pytest
 
 local: install
@@ -78,10 +84,22 @@ plan: synth
 	  $(CURDIR)/$(PY) -m ops.tfcli -- terraform plan -input=false -lock-timeout=120s -out=plan.tfplan
 
 deploy: install check-envs
-	npx cdktf deploy env-$(ENV)
+	npx cdktf deploy env-$(ENV) $(DEPLOY_ARGS)
 
 diff: install check-envs
 	npx cdktf diff env-$(ENV)
+
+image:
+	docker build --pull -t geoapi:$(or $(TAG),dev) backend
+
+publish-frontend: synth
+	$(PY) -m ops.publish_frontend $(ENV) $(DIR)
+
+data-load: synth
+	$(PY) -m ops.data_load $(ENV) $(if $(SEED),--seed $(SEED))
+
+loadtest: $(if $(URL),install,synth)
+	$(PY) -m ops.loadtest $(if $(URL),--base-url $(URL),--env $(ENV)) --report $(or $(REPORT),loadtest-report.md)
 
 bench: install
 	$(PY) bench/synth.py
