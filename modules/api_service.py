@@ -56,6 +56,8 @@ class ApiService(Construct):
         protect: deletion protection on the load balancer (production). Default: True.
         scale_out_cooldown_seconds / scale_in_cooldown_seconds: pauses after a
             scaling step. Defaults: 60 and 300 (scale in slowly).
+        seed_source: ``s3://bucket/key-or-prefix`` the one-off seed task (same task
+            role) may read. Default: none.
 
     Attributes: ``repository``, ``cluster``, ``task_definition``, ``service``,
     ``load_balancer``, ``target_group``, ``listener``, ``scale_out_alarm``,
@@ -78,6 +80,7 @@ class ApiService(Construct):
         log_retention_days: int | None = None,
         scale_out_cooldown_seconds: int = 60,
         scale_in_cooldown_seconds: int = 300,
+        seed_source: str | None = None,
     ):
         super().__init__(scope, id_)
 
@@ -157,7 +160,13 @@ class ApiService(Construct):
         self.task_role = IamRole(
             self, "task-role", name=f"{name_prefix}-api-task", assume_role_policy=service_assume_role_policy("ecs-tasks.amazonaws.com")
         )
-        IamRolePolicy(self, "task-policy", role=self.task_role.id, policy=policy_document(*secrets.read_statements()))
+        task_statements = secrets.read_statements()
+        if seed_source is not None:
+            bucket, _, key = seed_source.removeprefix("s3://").partition("/")
+            task_statements.append(
+                {"Sid": "ReadSeedData", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/{key}*"}
+            )
+        IamRolePolicy(self, "task-policy", role=self.task_role.id, policy=policy_document(*task_statements))
 
         # ---- task definition ----------------------------------------------
         plain_env = {"AWS_REGION": region, "PUBLIC_READS": str(settings.public_reads).lower(), **(environment or {})}

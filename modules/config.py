@@ -266,6 +266,11 @@ class DatabaseSettings(_Strict):
     """Disaster recovery: create the cluster from this snapshot. Default: an empty cluster."""
     monitoring: bool = True
     """Performance Insights and enhanced monitoring on every instance. Default: true."""
+    seed_source: (
+        Annotated[str, _pattern(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s*?]*)?", "an s3://bucket/key-or-prefix URL")] | None
+    ) = None
+    """Where ``make data-load SEED=...`` reads dumps from; the task role may read exactly that
+    object or prefix. Default: none (seeding from S3 is refused by IAM)."""
 
     @model_validator(mode="after")
     def _capacity(self):

@@ -82,6 +82,7 @@ class EnvironmentStack(TerraformStack):
             region=config.aws.region,
             environment={"DB_HOST": database.endpoint, "DB_PORT": str(database.port), "DB_NAME": database.database_name},
             protect=protect,
+            seed_source=config.database.seed_source,
         )
         firewall = None
         if config.site.waf:

@@ -100,14 +100,20 @@ def test_task_role_reads_exactly_its_own_secrets(stacks, name):
     assert "secretsmanager:GetSecretValue" in text
     for arn in arns:
         assert arn.strip("${}") in text
-    # no wildcard resources and nothing beyond reading secrets and decrypting them
+    # no wildcard resources and nothing beyond reading secrets (and the seed prefix) and decrypting them
     assert '"*"' not in text and "secretsmanager:*" not in text
     assert set(re.findall(r'"((?:[a-z0-9-]+):[A-Za-z*]+)"', text)) <= {
         "secretsmanager:GetSecretValue",
         "secretsmanager:DescribeSecret",
         "kms:Decrypt",
         "kms:ViaService",
+        "s3:GetObject",
     }
+    seed = ENVS[name].database.seed_source
+    if seed:
+        assert f'"arn:aws:s3:::{seed.removeprefix("s3://")}*"' in text
+    else:
+        assert "s3:GetObject" not in text
 
 
 @pytest.mark.parametrize("name", sorted(ENVS))
