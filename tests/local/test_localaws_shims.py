@@ -167,6 +167,15 @@ def test_rds_restores_a_managed_password_cluster_and_records_the_snapshot(aws):
     assert secret["username"] == "admin" and secret["password"]
 
 
+def test_rds_modify_cluster_switches_iam_authentication(aws):
+    rds = aws("rds")
+    _cluster(aws, "iam-auth")
+    for wanted in (True, False):
+        rds.modify_db_cluster(DBClusterIdentifier="iam-auth", EnableIAMDatabaseAuthentication=wanted, ApplyImmediately=True)
+        (cluster,) = rds.describe_db_clusters(DBClusterIdentifier="iam-auth")["DBClusters"]
+        assert cluster["IAMDatabaseAuthenticationEnabled"] is wanted
+
+
 def test_rds_serverless_v2_cluster_has_no_v1_scaling_info(aws):
     cluster = _cluster(aws, "serverless-v2")
     assert "ScalingConfigurationInfo" not in cluster

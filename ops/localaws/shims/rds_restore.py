@@ -21,7 +21,9 @@ GAP = (
     "moto 5.2.5: RestoreDBClusterFromSnapshot raises KeyError '_master_user_password' "
     "(HTTP 500) when the snapshot's source cluster used ManageMasterUserPassword, so "
     "aws_rds_cluster with snapshot_identifier cannot be created; moto also keeps no trace "
-    "of which snapshot a cluster was restored from."
+    "of which snapshot a cluster was restored from. ModifyDBCluster ignores "
+    "EnableIAMDatabaseAuthentication, which the AWS provider sends after a restore, so the "
+    "restored cluster shows iam_database_authentication_enabled drift."
 )
 
 
@@ -38,7 +40,7 @@ class RestoreEvent:
 
 
 def install() -> None:
-    """Patch ``DBCluster.get_cfg`` and ``RDSBackend.restore_db_cluster_from_snapshot``."""
+    """Patch ``DBCluster.get_cfg`` and the backend's restore and modify of clusters."""
     cluster_cls = rds_models.DBCluster
     backend_cls = rds_models.RDSBackend
     if getattr(cluster_cls, "_localaws_restore_installed", False):
@@ -64,6 +66,17 @@ def install() -> None:
         self.events.append(RestoreEvent(cluster, from_snapshot_id))
         return cluster
 
+    original_modify = backend_cls.modify_db_cluster
+
+    def modify_db_cluster(self: Any, kwargs: dict[str, Any]) -> Any:
+        iam_auth = kwargs.get("enable_iam_database_authentication")
+        new_id = kwargs.get("new_db_cluster_identifier") or kwargs["db_cluster_identifier"]
+        before = original_modify(self, kwargs)  # moto returns the state before the change
+        if iam_auth is not None:
+            self.clusters[new_id].iam_auth = bool(iam_auth)
+        return before
+
+    backend_cls.modify_db_cluster = modify_db_cluster  # type: ignore[method-assign]
     cluster_cls.get_cfg = get_cfg  # type: ignore[method-assign]
     backend_cls.restore_db_cluster_from_snapshot = restore_db_cluster_from_snapshot  # type: ignore[method-assign]
     cluster_cls._localaws_restore_installed = True  # type: ignore[attr-defined]
