@@ -16,30 +16,16 @@ from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable, DynamodbTableAttribute
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
 from constructs import Construct
 
 from modules.ci_oidc import CiEnvironment, GithubCiAccess
 from modules.config import MANDATORY_TAGS, EnvironmentConfig, StateBackendSettings
 from modules.cost import CostAllocationTags
 from modules.guardrails import GuardRails
-from modules.iam import policy_document
+from modules.iam import key_admin_through_iam, policy_document
 from modules.providers import aws_provider, s3_state_backend
+from modules.storage import PrivateBucket
 
 
 def bootstrap_stack_name(bucket: str) -> str:
@@ -82,55 +68,18 @@ class StateBackendResources(Construct):
             # Written out rather than left to AWS's default, so a review sees who may use the key:
             # the account's IAM policies decide (the deploy roles), nobody outside the account.
             policy=policy_document(
-                {
-                    "Sid": "AccountAdministersThroughIam",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                }
+                key_admin_through_iam(partition, account),
             ),
         )
         KmsAlias(self, "key-alias", name=f"alias/tfstate-{state.bucket}"[:250], target_key_id=self.key.key_id)
-        self.bucket = S3Bucket(self, "bucket", bucket=state.bucket, force_destroy=allow_destroy, lifecycle=lifecycle)
-        S3BucketVersioningA(self, "versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"})
-        S3BucketServerSideEncryptionConfigurationA(
+        self.bucket = PrivateBucket(
             self,
-            "encryption",
-            bucket=self.bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default={"sse_algorithm": "aws:kms", "kms_master_key_id": self.key.arn},
-                    bucket_key_enabled=True,
-                )
-            ],
-        )
-        S3BucketPublicAccessBlock(
-            self,
-            "public-access",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        S3BucketOwnershipControls(self, "ownership", bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"})
-        S3BucketLifecycleConfiguration(
-            self,
-            "old-versions",
-            bucket=self.bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-old-state-versions",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    noncurrent_version_expiration=[S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=90)],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                    ],
-                )
-            ],
-        )
+            "bucket",
+            kms_key_arn=self.key.arn,
+            name=state.bucket,
+            force_destroy=allow_destroy,
+            prevent_destroy=not allow_destroy,
+        ).bucket
         S3BucketPolicy(
             self,
             "tls-only",

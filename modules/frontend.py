@@ -50,25 +50,11 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocumentStatementCondition,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
-    S3BucketVersioningA,
-    S3BucketVersioningVersioningConfiguration,
-)
 from constructs import Construct
 
 from modules.config import SiteSettings
+from modules.storage import PrivateBucket
 
 # AWS-managed CloudFront policies, referenced by their documented, fixed ids
 # (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html
@@ -180,49 +166,11 @@ class StaticSite(Construct):
         )
 
         # ---- bucket -------------------------------------------------------------------
-        self.bucket = S3Bucket(
-            self,
-            "bucket",
-            bucket_prefix=f"{name_prefix}-assets-",
-            force_destroy=force_destroy,
-        )
-        S3BucketPublicAccessBlock(
-            self,
-            "public-access-block",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        S3BucketOwnershipControls(
-            self,
-            "ownership",
-            bucket=self.bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-        )
-        S3BucketVersioningA(
-            self,
-            "versioning",
-            bucket=self.bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-        )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "encryption",
-            bucket=self.bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=(
-                        S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                            sse_algorithm="aws:kms",
-                            kms_master_key_id=kms_key_arn,
-                        )
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-        )
+        # Old asset versions expire after 30 days: publishes replace whole builds, and a
+        # rollback re-publishes from CI rather than from S3 history.
+        self.bucket = PrivateBucket(
+            self, "bucket", kms_key_arn=kms_key_arn, name_prefix=f"{name_prefix}-assets-", force_destroy=force_destroy, noncurrent_days=30
+        ).bucket
 
         # ---- CloudFront -----------------------------------------------------------------
         self.origin_access_control = CloudfrontOriginAccessControl(

@@ -10,6 +10,17 @@ def policy_document(*statements: dict) -> str:
     return Fn.jsonencode({"Version": "2012-10-17", "Statement": list(statements)})
 
 
+def key_admin_through_iam(partition: str, account: str) -> dict:
+    """Key-policy statement: the account's IAM policies decide who uses the key; nobody outside it."""
+    return {
+        "Sid": "AccountAdministersThroughIam",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
 def service_assume_role_policy(service: str) -> str:
     return policy_document(
         {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"},

@@ -8,7 +8,7 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
-from modules.iam import policy_document
+from modules.iam import key_admin_through_iam, policy_document
 
 
 class EnvironmentKey(Construct):
@@ -48,13 +48,7 @@ class EnvironmentKey(Construct):
             enable_key_rotation=True,
             deletion_window_in_days=deletion_window_days,
             policy=policy_document(
-                {
-                    "Sid": "AccountAdministersThroughIam",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
+                key_admin_through_iam(partition, account),
                 {
                     "Sid": "CloudWatchLogsForThisEnvironment",
                     "Effect": "Allow",

@@ -262,25 +262,11 @@ def test_one_rotating_key_encrypts_secrets_logs_and_the_database(stacks):
 
 @pytest.mark.parametrize("name", sorted(ENVS))
 def test_outputs_expose_what_operators_need_and_no_secret_values(stacks, name):
+    from ops.stack_outputs import CONTRACT_OUTPUTS  # what the operator commands read
+
     outputs = stacks[f"env-{name}"]["output"]
-    expected = {
-        "site_url",
-        "cloudfront_distribution_id",
-        "assets_bucket",
-        "assets_prefix",
-        "ecr_repository_url",
-        "ecs_cluster_name",
-        "ecs_service_name",
-        "task_definition_family",
-        "task_subnet_ids",
-        "task_security_group_id",
-        "api_origin",
-        "db_endpoint",
-        "db_secret_arn",
-        "auth0_secret_arn",
-        "kms_key_arn",
-    }
-    assert expected <= set(outputs)
+    assert set(CONTRACT_OUTPUTS) <= set(outputs)
+    assert {"site_url", "api_origin", "ecr_repository_url", "db_endpoint", "db_secret_arn", "auth0_secret_arn"} <= set(CONTRACT_OUTPUTS)
     for key in ("db_secret_arn", "auth0_secret_arn"):
         assert REF.match(outputs[key]["value"]) and outputs[key]["value"].endswith("arn}")
 
@@ -302,3 +288,30 @@ def test_cloudfront_sits_behind_a_waf_in_us_east_1_with_a_per_ip_rate_limit(stac
     # GeoJSON bodies are routinely over the 8 KB body rule: counted, not blocked
     assert common["rule_action_override"] == [{"name": "SizeRestrictions_BODY", "action_to_use": {"count": {}}}]
     assert {"AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"} <= set(rules)
+
+
+# ---- buckets ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack_name", ["env-staging", "env-production", "env-local", "bootstrap-geoapp-tfstate-123456789012"])
+def test_every_bucket_is_private_versioned_kms_encrypted_and_expires_old_versions(stacks, stack_name):
+    stack = stacks[stack_name]
+    buckets = resources_of(stack, "aws_s3_bucket")
+    assert buckets
+
+    def attached(rtype: str, bucket_id: str) -> list[dict]:
+        return [r for r in resources_of(stack, rtype).values() if r["bucket"] == f"${{aws_s3_bucket.{bucket_id}.id}}"]
+
+    for bucket_id in buckets:
+        [pab] = attached("aws_s3_bucket_public_access_block", bucket_id)
+        assert all(pab[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+        [versioning] = attached("aws_s3_bucket_versioning", bucket_id)
+        assert versioning["versioning_configuration"]["status"] == "Enabled"
+        [sse] = attached("aws_s3_bucket_server_side_encryption_configuration", bucket_id)
+        assert sse["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
+        [lifecycle] = attached("aws_s3_bucket_lifecycle_configuration", bucket_id)
+        [rule] = lifecycle["rule"]
+        assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] > 0
+        assert rule["abort_incomplete_multipart_upload"][0]["days_after_initiation"] == 7
+        [ownership] = attached("aws_s3_bucket_ownership_controls", bucket_id)
+        assert ownership["rule"]["object_ownership"] == "BucketOwnerEnforced"
