@@ -20,6 +20,18 @@ from modules.iam import service_assume_role_policy
 EXPORTED_LOGS = ("audit", "error", "slowquery")
 
 
+def final_snapshot_name(identifier: str, restore_snapshot: str | None) -> str:
+    """The snapshot RDS takes when the cluster is destroyed.
+
+    A cluster restored from snapshot S gets ``<id>-final-from-<S>``, so destroying it (the
+    next restore replaces it) cannot collide with the final snapshot of the cluster before.
+    """
+    if restore_snapshot is None:
+        return f"{identifier}-final"
+    source = restore_snapshot.rsplit(":", 1)[-1]
+    return f"{identifier}-final-from-{source}"[:255].rstrip("-")
+
+
 class AuroraDatabase(Construct):
     """An Aurora MySQL 3 cluster of ``db.serverless`` instances in the private subnets.
 
@@ -119,7 +131,7 @@ class AuroraDatabase(Construct):
             iam_database_authentication_enabled=True,
             deletion_protection=protect,
             skip_final_snapshot=not protect,
-            final_snapshot_identifier=f"{identifier}-final" if protect else None,
+            final_snapshot_identifier=final_snapshot_name(identifier, settings.restore_snapshot) if protect else None,
             snapshot_identifier=settings.restore_snapshot,
             depends_on=log_groups,
         )

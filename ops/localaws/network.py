@@ -64,6 +64,9 @@ def provision(spec: NetworkSpec) -> list[str]:
     if spec.vpc_id not in ec2.vpcs:
         with mock.patch("moto.ec2.models.vpcs.random_vpc_id", return_value=spec.vpc_id):
             ec2.create_vpc(VPC_CIDR, tags=[{"Key": "Name", "Value": "existing-vpc"}])
+        # as on a typical real VPC; without it moto cannot give a one-off task's network
+        # interface a DNS name and RunTask fails (make data-load)
+        ec2.modify_vpc_attribute(spec.vpc_id, "enable_dns_hostnames", True)
         created.append(spec.vpc_id)
     vpc = ec2.get_vpc(spec.vpc_id)
     existing = {subnet.id for zone in ec2.subnets.values() for subnet in zone.values()}

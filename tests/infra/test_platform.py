@@ -315,3 +315,14 @@ def test_every_bucket_is_private_versioned_kms_encrypted_and_expires_old_version
         assert rule["abort_incomplete_multipart_upload"][0]["days_after_initiation"] == 7
         [ownership] = attached("aws_s3_bucket_ownership_controls", bucket_id)
         assert ownership["rule"]["object_ownership"] == "BucketOwnerEnforced"
+
+
+def test_each_restored_generation_gets_its_own_final_snapshot_name():
+    from modules.database import final_snapshot_name
+
+    assert final_snapshot_name("geoapp-production-db", None) == "geoapp-production-db-final"
+    first = final_snapshot_name("geoapp-production-db", "geoapp-production-db-final")
+    assert first == "geoapp-production-db-final-from-geoapp-production-db-final"
+    arn = "arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:nightly-2026-11-25"
+    assert final_snapshot_name("geoapp-production-db", arn) == "geoapp-production-db-final-from-nightly-2026-11-25"
+    assert len({final_snapshot_name("db", s) for s in (None, "a", "b")}) == 3

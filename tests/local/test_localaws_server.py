@@ -33,6 +33,8 @@ def test_creates_the_existing_network_named_in_the_env_file():
         ec2 = client_factory(server.endpoint)("ec2")
         (vpc,) = ec2.describe_vpcs(VpcIds=[spec.vpc_id])["Vpcs"]
         subnets = {s["SubnetId"]: s for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Subnets"]}
+        dns = ec2.describe_vpc_attribute(VpcId=spec.vpc_id, Attribute="enableDnsHostnames")
+    assert dns["EnableDnsHostnames"]["Value"] is True  # one-off Fargate tasks need it (make data-load)
     assert set(subnets) == set(spec.public_subnet_ids) | set(spec.private_subnet_ids)
     for group in (spec.public_subnet_ids, spec.private_subnet_ids):
         assert len({subnets[s]["AvailabilityZone"] for s in group}) == 2, "each tier spans two AZs"

@@ -327,3 +327,34 @@ def test_budget_subscribers_and_tags_round_trip(aws):
     budgets.delete_budget(AccountId="123456789012", BudgetName="monthly")
     with pytest.raises(budgets.exceptions.NotFoundException):
         budgets.list_tags_for_resource(ResourceARN=arn)
+
+
+# ------------------------------------------------------------ ECS one-off Fargate tasks
+
+
+def test_fargate_task_with_task_level_memory_only_runs(aws):
+    ecs, ec2 = aws("ecs"), aws("ec2")
+    ecs.create_cluster(clusterName="oneoff")
+    ecs.register_task_definition(
+        family="migrate",
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "api", "image": "example/api:1", "essential": True}],  # no container memory
+    )
+    subnet = ec2.describe_subnets()["Subnets"][0]
+    group = ec2.create_security_group(GroupName="oneoff", Description="one-off task", VpcId=subnet["VpcId"])["GroupId"]
+    tasks = ecs.run_task(
+        cluster="oneoff",
+        taskDefinition="migrate",
+        launchType="FARGATE",
+        networkConfiguration={
+            "awsvpcConfiguration": {"subnets": [subnet["SubnetId"]], "securityGroups": [group], "assignPublicIp": "DISABLED"}
+        },
+        overrides={"containerOverrides": [{"name": "api", "command": ["python", "-m", "geoapi", "migrate"]}]},
+    )["tasks"]
+    assert len(tasks) == 1 and tasks[0]["taskDefinitionArn"].endswith("task-definition/migrate:1")
+    # the stored definition is unchanged: the shim only fills in the arithmetic
+    [container] = ecs.describe_task_definition(taskDefinition="migrate")["taskDefinition"]["containerDefinitions"]
+    assert "memoryReservation" not in container and "memory" not in container
