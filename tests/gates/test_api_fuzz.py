@@ -34,16 +34,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
-from tests.backend.conftest import ISSUER, _make_database, free_port
+from tests.backend.conftest import _make_database
 from tests.backend.conftest import jwks as jwks  # noqa: PLC0414 - fixture reused from the backend tests
 from tests.backend.conftest import mariadb as mariadb  # noqa: PLC0414 - fixture reused from the backend tests
+from tests.backend.serving import gunicorn_api
 from tests.gates.conftest import add_report_section
 
 ROOT = Path(__file__).resolve().parents[2]
-BACKEND = ROOT / "backend"
-AUDIENCE = "https://geoapi.test/api"
 MAX_EXAMPLES = int(os.environ.get("GEOAPP_FUZZ_EXAMPLES", "25"))
 SEED = 20261126
 EXCLUDED_CHECKS = ("positive_data_acceptance",)
@@ -57,53 +55,13 @@ def _bin(name: str) -> str:
 def api(request, mariadb, jwks, tmp_path_factory) -> Iterator[str]:
     """Base URL (``http://127.0.0.1:<port>/api``) of gunicorn serving a freshly seeded database."""
     db = _make_database(mariadb)
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AUTH0_", "DB_"))},
-        "PYTHONPATH": str(BACKEND),
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "1",
-        "GUNICORN_THREADS": "4",
-        "DATABASE_URL": db.url,
-        "AUTH0_DOMAIN": ISSUER.removeprefix("https://").rstrip("/"),
-        "AUTH0_AUDIENCE": AUDIENCE,
-        "AUTH0_ISSUER": ISSUER,
-        "AUTH0_JWKS_URL": jwks.url,
-        "PUBLIC_READS": str(request.param).lower(),
-        "LOG_LEVEL": "WARNING",
-    }
-    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-    with log.open("w") as sink:
-        server = subprocess.Popen(
-            [_bin("gunicorn"), "--config", "python:geoapi.gunicorn_conf", "--bind", f"127.0.0.1:{port}", "geoapi.app:wsgi_app()"],
-            cwd=BACKEND,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}/api"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"gunicorn exited with {server.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if requests.get(f"{base}/health/ready", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the API did not become ready in 60 s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
-        API_LOGS[base] = log
-        yield base
+        with gunicorn_api(
+            database_url=db.url, jwks_url=jwks.url, log_dir=tmp_path_factory.mktemp("gunicorn"), public_reads=request.param
+        ) as running:
+            API_LOGS[running.api] = running.log
+            yield running.api
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
         mariadb.execute(f"DROP DATABASE `{db.name}`")
 
 

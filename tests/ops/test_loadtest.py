@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import requests
 
 from ops.loadtest.geometry import extent_of, viewport
 from ops.loadtest.metrics import Usage
 from ops.loadtest.profiles import DEFAULT_USERS, parse_profiles
 from ops.loadtest.report import ProfileResult, markdown, recommend
-from tests.backend.conftest import ISSUER, _make_database, free_port
+from tests.backend.conftest import _make_database
 from tests.backend.conftest import jwks as jwks  # noqa: PLC0414 - fixture reused from the backend tests
 from tests.backend.conftest import mariadb as mariadb  # noqa: PLC0414 - fixture reused from the backend tests
+from tests.backend.serving import gunicorn_api
 from tests.synth import ROOT
 
 BACKEND = ROOT / "backend"
@@ -146,62 +143,12 @@ def test_viewports_stay_valid_and_near_the_data():
 def api(mariadb, jwks, tmp_path_factory) -> Iterator[str]:
     """gunicorn (2 workers, as in the container) on loopback, in front of a migrated and seeded MariaDB."""
     db = _make_database(mariadb)
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AUTH0_", "DB_"))},
-        "PYTHONPATH": str(BACKEND),
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "2",
-        "GUNICORN_THREADS": "4",
-        "DATABASE_URL": db.url,
-        "AUTH0_DOMAIN": ISSUER.removeprefix("https://").rstrip("/"),
-        "AUTH0_AUDIENCE": "https://geoapi.test/api",
-        "AUTH0_ISSUER": ISSUER,
-        "AUTH0_JWKS_URL": jwks.url,
-        "PUBLIC_READS": "true",
-        "LOG_LEVEL": "WARNING",
-    }
-    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    with log.open("w") as sink:
-        server = subprocess.Popen(
-            [
-                gunicorn,
-                "--config",
-                "python:geoapi.gunicorn_conf",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--access-logfile",
-                "/dev/null",
-                "geoapi.app:wsgi_app()",
-            ],
-            cwd=BACKEND,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"gunicorn exited: {log.read_text()[-2000:]}")
-            try:
-                if requests.get(f"{base}/api/health/ready", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"API not ready in 60 s: {log.read_text()[-2000:]}")
-            time.sleep(0.3)
-        yield base
+        with gunicorn_api(
+            database_url=db.url, jwks_url=jwks.url, log_dir=tmp_path_factory.mktemp("gunicorn"), workers=2, access_log=False
+        ) as running:
+            yield running.root
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
         mariadb.execute(f"DROP DATABASE `{db.name}`")
 
 
