@@ -124,13 +124,31 @@ def parse_outputs(data: Any, stack: str) -> dict[str, Any]:
     return values
 
 
-def _terraform_outputs(stack: str, stacks_dir: Path) -> dict[str, Any]:
+def emulator_credentials(endpoint: str | None) -> dict[str, str]:
+    """The emulator's dummy key pair for an env with an ``[aws] endpoint``, else nothing.
+
+    Real credentials from the shell are never sent to the emulator, and an emulator env needs
+    none set by hand: ``make data-load ENV=local`` works right after ``make local``.
+    """
+    if endpoint is None:
+        return {}
+    from ops.localaws import DUMMY_CREDENTIALS
+
+    return dict(DUMMY_CREDENTIALS)
+
+
+def _endpoint_of(env: str) -> str | None:
+    path = ENVS_DIR / f"{env}.toml"
+    return load_env_config(env).aws.endpoint if path.is_file() else None
+
+
+def _terraform_outputs(stack: str, stacks_dir: Path, endpoint: str | None = None) -> dict[str, Any]:
     from ops.tfcli import terraform_env  # lazy: only this path needs Terraform
 
     workdir = stacks_dir / stack
     if not (workdir / "cdk.tf.json").is_file():
         raise OpsError(f"{workdir}/cdk.tf.json does not exist: run `make synth` first (or pass --outputs-file)")
-    env = terraform_env()
+    env = {**terraform_env(), **emulator_credentials(endpoint)}
     if not (workdir / ".terraform").is_dir():
         init = subprocess.run(
             ["terraform", "init", "-input=false", "-no-color"],
@@ -176,7 +194,7 @@ def read_outputs(
             raise OpsError(f"outputs file {outputs_file} is not JSON: {err}") from None
         values = parse_outputs(data, stack)
     else:
-        values = _terraform_outputs(stack, stacks_dir)
+        values = _terraform_outputs(stack, stacks_dir, _endpoint_of(env))
     if not values:
         raise OpsError(f"stack {stack} has no outputs: is it deployed?")
     return StackOutputs(stack=stack, values=values)
@@ -200,7 +218,12 @@ class AwsTarget:
 
         kwargs: dict[str, Any] = {"region_name": self.region}
         if self.endpoint_url:
-            kwargs["endpoint_url"] = self.endpoint_url
+            credentials = emulator_credentials(self.endpoint_url)
+            kwargs.update(
+                endpoint_url=self.endpoint_url,
+                aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+            )
         return boto3.client(service, **kwargs)
 
 

@@ -185,10 +185,13 @@ def test_three_short_profiles_against_the_local_api(api, tmp_path):
     assert [r["name"] for r in data["results"]] == ["low", "average", "high"]
     for r in data["results"]:
         assert r["requests"] > 0 and r["failures"] == 0, r
-        assert {"bbox", "feature"} <= set(r["endpoints"]), r["endpoints"]
+        assert "bbox" in r["endpoints"], r["endpoints"]
         assert r["usage"]["cpu_avg_percent"] is not None and r["usage"]["memory_max_mib"] > 20
         assert r["usage"]["tasks"].startswith("3 processes"), "gunicorn master + 2 workers, found from the port"
     assert data["results"][2]["requests"] > data["results"][0]["requests"], "more users, more requests"
+    # clicks (weight 1 of 4) follow pans: over all three profiles some happen; a 3-second profile
+    # with 2 users may have none by chance, so this is not asserted per profile
+    assert any("feature" in r["endpoints"] for r in data["results"]), [r["endpoints"] for r in data["results"]]
     text = report.read_text()
     assert "## Recommendation" in text and "| scale_up_cpu_percent |" in text
     assert data["recommendation"]["task_cpu"] in (256, 512, 1024, 2048, 4096)
