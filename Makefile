@@ -62,7 +62,7 @@ system-deps:
 	fi
 
 check-envs: $(STAMPS)/python
-	$(PY) -m modules.config envs/
+	$(PY) -m environment.config envs/
 
 synth: install check-envs
 	npx cdktf synth
@@ -80,8 +80,8 @@ api: install
 	$(MAKE) -C backend api
 
 plan: synth
-	cd cdktf.out/stacks/env-$(ENV) && $(CURDIR)/$(PY) -m ops.tfcli -- terraform init -input=false && \
-	  $(CURDIR)/$(PY) -m ops.tfcli -- terraform plan -input=false -lock-timeout=120s -out=plan.tfplan
+	cd cdktf.out/stacks/env-$(ENV) && $(CURDIR)/$(PY) -m toolchain.terraform -- terraform init -input=false && \
+	  $(CURDIR)/$(PY) -m toolchain.terraform -- terraform plan -input=false -lock-timeout=120s -out=plan.tfplan
 
 deploy: install check-envs
 	npx cdktf deploy env-$(ENV) $(DEPLOY_ARGS)

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from modules.config import ConfigError, load_environments
+from environment.config import ConfigError, load_environments
 
 ENVS_DIR = Path(os.environ.get("GEOAPP_ENVS_DIR", "envs"))
 
@@ -35,8 +35,9 @@ def main() -> int:
 
 def compose(app, envs) -> None:
     """One bootstrap stack per state bucket, one stack per environment."""
-    from modules.bootstrap_stack import BootstrapStack, bootstrap_stack_name, group_by_backend
-    from modules.env_stack import EnvironmentStack
+    from environment.names import bootstrap_stack_name, group_by_backend
+    from stacks.bootstrap import BootstrapStack
+    from stacks.env import EnvironmentStack
 
     for bucket, group in group_by_backend(envs).items():
         BootstrapStack(app, bootstrap_stack_name(bucket), envs=group)

@@ -24,7 +24,7 @@ from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAc
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
 from constructs import Construct
 
-from modules.config import ApiSettings
+from environment.config import ApiSettings
 from modules.iam import policy_document, service_assume_role_policy
 from modules.network import Network
 from modules.secrets import ServiceSecrets

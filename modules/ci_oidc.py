@@ -45,11 +45,12 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
+from environment.names import DEFAULT_CI_ROLE_NAME_PREFIX, ci_role_name
+
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
 GITHUB_THUMBPRINTS = ("6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd")
 """GitHub's published certificate thumbprints (AWS now trusts GitHub's CA itself; kept for older accounts)."""
-DEFAULT_ROLE_NAME_PREFIX = "geoapp-ci"
 DEFAULT_PLAN_SUBJECTS = ("pull_request", "ref:refs/heads/main")
 """``sub`` claim suffixes allowed to plan: pull requests, and runs on ``main`` (drift detection)."""
 GLOBAL_SERVICE_REGION = "us-east-1"
@@ -172,14 +173,12 @@ class CiEnvironment:
     """GitHub environment whose jobs may deploy. Default: the environment name."""
 
     @classmethod
-    def from_config(cls, config, *, github_environment: str | None = None) -> CiEnvironment:
-        """From a validated :class:`modules.config.EnvironmentConfig`."""
-        from modules.env_stack import name_prefix
-
+    def from_config(cls, config, *, name_prefix: str, github_environment: str | None = None) -> CiEnvironment:
+        """From a validated :class:`environment.config.EnvironmentConfig` and its name prefix."""
         return cls(
             name=config.name,
             region=config.aws.region,
-            name_prefix=name_prefix(config),
+            name_prefix=name_prefix,
             ecr_repository=config.api.image.repository,
             state_bucket=config.state.bucket,
             state_key=config.state.key,
@@ -191,13 +190,6 @@ class CiEnvironment:
     @property
     def deploy_environment(self) -> str:
         return self.github_environment or self.name
-
-
-def ci_role_name(env: str, kind: str, role_name_prefix: str = DEFAULT_ROLE_NAME_PREFIX) -> str:
-    """``<prefix>-<env>-<kind>``; ``kind`` is ``plan`` or ``deploy`` (``ops/ci.py`` builds the same ARNs)."""
-    if kind not in ("plan", "deploy"):
-        raise ValueError(f"kind must be 'plan' or 'deploy', not {kind!r}")
-    return f"{role_name_prefix}-{env}-{kind}"
 
 
 # --------------------------------------------------------------------------
@@ -503,7 +495,7 @@ class GithubCiAccess(Construct):
         environments: Sequence[CiEnvironment],
         create_provider: bool = True,
         existing_provider_arn: str | None = None,
-        role_name_prefix: str = DEFAULT_ROLE_NAME_PREFIX,
+        role_name_prefix: str = DEFAULT_CI_ROLE_NAME_PREFIX,
         plan_subjects: Sequence[str] = DEFAULT_PLAN_SUBJECTS,
         state_kms_key_arn: str | None = None,
         max_session_seconds: int = 3600,

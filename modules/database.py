@@ -12,7 +12,7 @@ from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
 from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import RdsClusterParameterGroup, RdsClusterParameterGroupParameter
 from constructs import Construct
 
-from modules.config import DatabaseSettings
+from environment.config import DatabaseSettings
 from modules.iam import service_assume_role_policy
 
 #: Logs Aurora exports to CloudWatch; their groups are created here first so that

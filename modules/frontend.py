@@ -53,7 +53,7 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from constructs import Construct
 
-from modules.config import SiteSettings
+from environment.config import SiteSettings
 from modules.storage import PrivateBucket
 
 # AWS-managed CloudFront policies, referenced by their documented, fixed ids

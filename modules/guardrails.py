@@ -42,7 +42,7 @@ from cdktf import (
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import IConstruct
 
-from modules.config import MANDATORY_TAGS
+from environment.config import MANDATORY_TAGS
 
 
 def _default_tags(provider: AwsProvider | None) -> dict[str, str]:

@@ -9,7 +9,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from modules.config import NetworkSettings
+from environment.config import NetworkSettings
 
 MYSQL_PORT = 3306
 #: AWS-managed prefix list of the addresses CloudFront connects to origins from.

@@ -11,7 +11,7 @@ from cdktf import S3Backend, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
 from constructs import Construct
 
-from modules.config import AwsSettings, StateBackendSettings
+from environment.config import AwsSettings, StateBackendSettings
 
 #: Every service endpoint the stacks call (provider ``endpoints`` block keys).
 AWS_SERVICES = (

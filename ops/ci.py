@@ -13,8 +13,8 @@ maps each to the GitHub environment whose jobs may deploy it (``[ci] github_envi
 its name). ``env`` prints ``key=value`` lines: ``region``, ``account_id``,
 ``tier``, ``plan_role_arn``, ``deploy_role_arn``, ``ecr_registry``, ``ecr_repository``, ``image_tag``
 (the one the env file names), ``stack``. The role names follow
-:func:`modules.ci_oidc.ci_role_name` (``geoapp-ci-<env>-plan|deploy`` by default; a test
-checks the two agree), in the ``aws`` partition.
+:func:`environment.names.ci_role_name` (``geoapp-ci-<env>-plan|deploy`` by default), in the
+``aws`` partition.
 """
 
 from __future__ import annotations
@@ -25,21 +25,20 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from environment.names import DEFAULT_CI_ROLE_NAME_PREFIX, ci_role_name
 from ops.stack_outputs import ENVS_DIR, OpsError, load_env_config, run_cli
 
-ROLE_NAME_PREFIX = "geoapp-ci"
-"""Must equal ``modules.ci_oidc.DEFAULT_ROLE_NAME_PREFIX`` (checked by tests/ops/test_ci.py)."""
 
-
-def role_arn(account_id: str, env: str, kind: str, prefix: str = ROLE_NAME_PREFIX) -> str:
-    if kind not in ("plan", "deploy"):
-        raise OpsError(f"role kind must be plan or deploy, not {kind!r}")
-    return f"arn:aws:iam::{account_id}:role/{prefix}-{env}-{kind}"
+def role_arn(account_id: str, env: str, kind: str, prefix: str = DEFAULT_CI_ROLE_NAME_PREFIX) -> str:
+    try:
+        return f"arn:aws:iam::{account_id}:role/{ci_role_name(env, kind, prefix)}"
+    except ValueError as err:
+        raise OpsError(str(err)) from None
 
 
 def cloud_environments(envs_dir: Path = ENVS_DIR, tier: str | None = None) -> list[str]:
     """Env files with CI roles (a ``[ci]`` section) in real AWS; optionally only production or only the others."""
-    from modules.config import ConfigError, load_environments
+    from environment.config import ConfigError, load_environments
 
     try:
         envs = load_environments([envs_dir])

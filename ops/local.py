@@ -4,7 +4,7 @@
     python -m ops.local down   [--env envs/local.toml] [--out cdktf.out]
     python -m ops.local outputs [--env envs/local.toml]
 
-``up``: start the emulator (``ops.localaws``) on the env file's ``[aws] endpoint`` if it is
+``up``: start the emulator (``localaws``) on the env file's ``[aws] endpoint`` if it is
 not running, creating the env's "existing" network; install the cdktf CLI from
 package.json if ``node_modules`` is missing; synthesize once; deploy the bootstrap stack of
 the env's state backend, then ``env-<name>``; print the outputs. A second run changes
@@ -29,26 +29,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from ops import localaws
-from ops.tfcli import terraform_env
+import localaws
+from environment.names import bootstrap_stack_name
+from environment.outputs import SHOWN_OUTPUTS
+from toolchain.terraform import terraform_env
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ENV_FILE = ROOT / "envs" / "local.toml"
 DEFAULT_OUT = ROOT / "cdktf.out"
-SHOWN_OUTPUTS = (
-    "site_url",
-    "api_origin",
-    "ecr_repository_url",
-    "db_endpoint",
-    "db_secret_arn",
-    "auth0_secret_arn",
-    "assets_bucket",
-    "assets_prefix",
-    "cloudfront_distribution_id",
-    "ecs_cluster_name",
-    "ecs_service_name",
-)
-"""Outputs printed by ``up`` (all of them are written to ``<state dir>/outputs-<stack>.json``)."""
 
 
 class LocalError(RuntimeError):
@@ -69,14 +57,12 @@ class Target:
 
     @classmethod
     def from_env_file(cls, env_file: Path) -> Target:
-        from modules.config import ConfigError, parse_environment
+        from environment.config import ConfigError, load_environment
 
         try:
-            config = parse_environment(env_file, env_file.read_text(encoding="utf-8"))
+            config = load_environment(env_file)
         except ConfigError as err:
             raise LocalError("invalid env file:\n  " + "\n  ".join(err.problems)) from None
-        except OSError as err:
-            raise LocalError(f"cannot read {env_file}: {err.strerror}") from None
         if config.aws.endpoint is None:
             raise LocalError(f"{env_file}: [aws] endpoint is not set: this is not an emulator environment")
         endpoint = str(config.aws.endpoint).rstrip("/")
@@ -90,19 +76,12 @@ class Target:
         return cls(
             env_file=env_file.resolve(),
             stack=config.stack_name,
-            bootstrap_stack=_bootstrap_stack_name(config.state.bucket),
+            bootstrap_stack=bootstrap_stack_name(config.state.bucket),
             endpoint=endpoint,
             host=url.hostname,
             port=url.port,
             vpc_id=config.network.vpc_id,
         )
-
-
-def _bootstrap_stack_name(bucket: str) -> str:
-    # modules.bootstrap_stack owns the naming rule; importing it loads jsii (a few seconds).
-    from modules.bootstrap_stack import bootstrap_stack_name
-
-    return bootstrap_stack_name(bucket)
 
 
 def command_env(target: Target, base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -161,7 +140,7 @@ def _check_network(target: Target) -> None:
     if not vpcs:
         raise LocalError(
             f"the emulator at {target.endpoint} has no {target.vpc_id}: it was started without "
-            f"--env {target.env_file}; restart it with `python -m ops.localaws stop` and run again"
+            f"--env {target.env_file}; restart it with `python -m localaws stop` and run again"
         )
 
 

@@ -26,7 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ops.stack_outputs import STACKS_DIR, OpsError, run_cli, stack_name
+from environment.names import env_stack_name
+from ops.stack_outputs import STACKS_DIR, OpsError, run_cli
 
 PLAN_FILE = "plan.tfplan"
 """Name ``make plan`` saves the plan under, in the stack's folder."""
@@ -122,7 +123,7 @@ def summarize(plan_json: dict, stack: str, text: str = "") -> PlanSummary:
 
 
 def _show(workdir: Path, plan: Path, *json_flag: str) -> str:
-    from ops.tfcli import terraform_env
+    from toolchain.terraform import terraform_env
 
     done = subprocess.run(
         ["terraform", "show", "-no-color", *json_flag, str(plan)],
@@ -146,8 +147,8 @@ def read_plan(workdir: Path, plan: Path | None = None, *, stack: str | None = No
 
 
 def _main(args: argparse.Namespace) -> int:
-    workdir = args.stacks_dir / stack_name(args.env)
-    summary = read_plan(workdir, args.plan, stack=stack_name(args.env))
+    workdir = args.stacks_dir / env_stack_name(args.env)
+    summary = read_plan(workdir, args.plan, stack=env_stack_name(args.env))
     title = args.title or (f"Drift check: {summary.stack}" if args.detailed_exitcode else None)
     markdown = summary.markdown(title)
     if args.markdown:

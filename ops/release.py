@@ -62,7 +62,7 @@ def set_image_tag(env: str, tag: str, envs_dir: Path = ENVS_DIR) -> tuple[str, s
     """Set ``[api] image.tag`` in ``envs/<env>.toml``; return ``(old, new)``. Invalid results are not written."""
     import tomlkit
 
-    from modules.config import ConfigError, parse_environment
+    from environment.config import ConfigError, parse_environment
 
     path = envs_dir / f"{env}.toml"
     if not path.is_file():

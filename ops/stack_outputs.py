@@ -4,7 +4,7 @@ Every ops command (publish the frontend, load data, release, load-test) needs tw
 about an environment ``ENV``:
 
 * where its AWS is: region and, for the emulator, the endpoint URL, both read from
-  ``envs/ENV.toml`` (validated by :mod:`modules.config`);
+  ``envs/ENV.toml`` (validated by :mod:`environment.config`);
 * what its stack ``env-ENV`` built: the Terraform outputs of the contract (``assets_bucket``,
   ``ecs_cluster_name``, ...).
 
@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from environment.names import env_stack_name
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """Repository root."""
 
@@ -45,33 +47,9 @@ STACKS_DIR = PROJECT_ROOT / "cdktf.out" / "stacks"
 OUTPUTS_FILE_VAR = "GEOAPP_OUTPUTS_FILE"
 """Environment variable naming an outputs file (used when ``--outputs-file`` is not given)."""
 
-CONTRACT_OUTPUTS = (
-    "site_url",
-    "cloudfront_distribution_id",
-    "assets_bucket",
-    "assets_prefix",
-    "ecr_repository_url",
-    "ecs_cluster_name",
-    "ecs_service_name",
-    "task_definition_family",
-    "task_subnet_ids",
-    "task_security_group_id",
-    "api_origin",
-    "db_endpoint",
-    "db_secret_arn",
-    "auth0_secret_arn",
-    "kms_key_arn",
-)
-"""Output names every env stack exposes (see AGENTS.md)."""
-
 
 class OpsError(Exception):
     """A problem an operator can fix; printed as one line, without a traceback."""
-
-
-def stack_name(env: str) -> str:
-    """Stack of an environment: ``env-<name>``."""
-    return f"env-{env}"
 
 
 # --------------------------------------------------------------------------
@@ -132,7 +110,7 @@ def emulator_credentials(endpoint: str | None) -> dict[str, str]:
     """
     if endpoint is None:
         return {}
-    from ops.localaws import DUMMY_CREDENTIALS
+    from localaws import DUMMY_CREDENTIALS
 
     return dict(DUMMY_CREDENTIALS)
 
@@ -143,7 +121,7 @@ def _endpoint_of(env: str) -> str | None:
 
 
 def _terraform_outputs(stack: str, stacks_dir: Path, endpoint: str | None = None) -> dict[str, Any]:
-    from ops.tfcli import terraform_env  # lazy: only this path needs Terraform
+    from toolchain.terraform import terraform_env  # lazy: only this path needs Terraform
 
     workdir = stacks_dir / stack
     if not (workdir / "cdk.tf.json").is_file():
@@ -181,7 +159,7 @@ def read_outputs(
     environ: Mapping[str, str] | None = None,
 ) -> StackOutputs:
     """The outputs of ``env-<env>``: from ``outputs_file`` / ``$GEOAPP_OUTPUTS_FILE``, else Terraform."""
-    stack = stack_name(env)
+    stack = env_stack_name(env)
     environ = os.environ if environ is None else environ
     if outputs_file is None and environ.get(OUTPUTS_FILE_VAR):
         outputs_file = Path(environ[OUTPUTS_FILE_VAR])
@@ -228,15 +206,15 @@ class AwsTarget:
 
 
 def load_env_config(env: str, envs_dir: Path = ENVS_DIR):
-    """The validated ``envs/<env>.toml`` (a :class:`modules.config.EnvironmentConfig`)."""
-    from modules.config import ConfigError, load_environments
+    """The validated ``envs/<env>.toml`` (a :class:`environment.config.EnvironmentConfig`)."""
+    from environment.config import ConfigError, load_environment
 
     path = envs_dir / f"{env}.toml"
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in envs_dir.glob("*.toml"))) or "none"
         raise OpsError(f"no environment {env!r}: {path} does not exist (environments: {known})")
     try:
-        (config,) = load_environments([path])
+        config = load_environment(path)
     except ConfigError as err:
         raise OpsError("invalid environment file:\n  " + "\n  ".join(err.problems)) from None
     return config

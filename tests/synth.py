@@ -16,8 +16,8 @@ def synth_envs(outdir: Path, env_dir: Path) -> dict[str, dict]:
     """Synthesize every env file of ``env_dir`` like ``cdktf synth``; return {stack: cdk.tf.json}."""
     from cdktf import App
 
+    from environment.config import load_environments
     from main import compose
-    from modules.config import load_environments
 
     app = App(outdir=str(outdir))
     compose(app, load_environments([env_dir]))

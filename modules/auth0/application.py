@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from cdktf import Fn
 from constructs import Construct
 
+from environment.config import Auth0Settings
 from modules.auth0.binding import (
     Auth0Client,
     Auth0ClientCredentials,
@@ -28,7 +29,6 @@ from modules.auth0.binding import (
     Auth0Role,
     Auth0RolePermissions,
 )
-from modules.config import Auth0Settings
 
 WRITE_SCOPE = "write:features"
 """The scope the API requires for writes (project contract)."""

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from modules.config import FARGATE_MEMORY
+from environment.config import FARGATE_MEMORY
 from ops.loadtest.metrics import Usage
 
 FARGATE_CPU = tuple(sorted(FARGATE_MEMORY))

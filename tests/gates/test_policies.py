@@ -20,8 +20,8 @@ from collections.abc import Mapping
 
 import pytest
 
-from modules.bootstrap_stack import bootstrap_stack_name
-from modules.config import MANDATORY_TAGS, load_environments
+from environment.config import MANDATORY_TAGS, load_environments
+from environment.names import bootstrap_stack_name
 from modules.guardrails import (
     REFERENCE,
     ContainerSecretsByArn,
@@ -296,7 +296,7 @@ def test_account_guard_catches_an_unpinned_or_foreign_provider(stacks, mutated, 
 @pytest.fixture(scope="module")
 def taggable_types(tmp_path_factory) -> frozenset[str]:
     """Resource types whose schema has ``tags``, from ``terraform providers schema`` of hashicorp/aws 5.100.0."""
-    from ops.tfcli import terraform_env
+    from toolchain.terraform import terraform_env
 
     work = tmp_path_factory.mktemp("aws-schema")
     required = {"terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": "5.100.0"}}}}

@@ -37,10 +37,10 @@ def synth() -> Callable[[object], dict]:
 def terraform_validate(tmp_path: Path) -> Callable[[dict], str]:
     """Run ``terraform init -backend=false`` + ``validate`` on a synthesized stack; return stdout.
 
-    Uses the offline provider mirror through ``ops.tfcli``; skips where Terraform or the
+    Uses the offline provider mirror through ``toolchain.terraform``; skips where Terraform or the
     mirror is missing (the ``hashicorp/aws`` provider cannot be installed then).
     """
-    from ops.tfcli import find_provider_mirror, terraform_env
+    from toolchain.terraform import find_provider_mirror, terraform_env
 
     if shutil.which("terraform") is None:
         pytest.skip("terraform is not on PATH")

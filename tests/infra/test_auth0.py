@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from environment.config import Auth0Settings, SiteSettings
 from modules.auth0 import DOCUMENTED_ARGUMENTS, DOCUMENTED_COMPUTED, WRITE_SCOPE, Auth0Application
 from modules.auth0.binding import argument_names
-from modules.config import Auth0Settings, SiteSettings
 from tests.synth import only, resources_of
 
 SETTINGS = Auth0Settings(mode="managed", domain="geoapp-staging.eu.auth0.com", audience="https://api.staging.geoapp.example.com")

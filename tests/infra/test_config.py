@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from modules.config import ConfigError, load_environments, parse_environment
+from environment.config import ConfigError, load_environments, parse_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGING = (ROOT / "envs" / "staging.toml").read_text()
@@ -149,7 +149,7 @@ def test_synth_of_a_bad_env_dir_fails_cleanly_and_writes_nothing(tmp_path):
 
 def test_config_cli_reports_ok_files():
     result = subprocess.run(
-        [sys.executable, "-m", "modules.config", "envs"],
+        [sys.executable, "-m", "environment.config", "envs"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from modules.config import SiteSettings
+from environment.config import SiteSettings
 from modules.frontend import (
     ALL_VIEWER_EXCEPT_HOST_HEADER_POLICY_ID,
     CACHING_DISABLED_POLICY_ID,

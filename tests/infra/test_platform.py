@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from modules.config import load_environments
+from environment.config import load_environments
 from tests.synth import ROOT, only, resources_of
 
 ENVS = {env.name: env for env in load_environments([ROOT / "envs"])}
@@ -262,7 +262,7 @@ def test_one_rotating_key_encrypts_secrets_logs_and_the_database(stacks):
 
 @pytest.mark.parametrize("name", sorted(ENVS))
 def test_outputs_expose_what_operators_need_and_no_secret_values(stacks, name):
-    from ops.stack_outputs import CONTRACT_OUTPUTS  # what the operator commands read
+    from environment.outputs import OUTPUT_NAMES as CONTRACT_OUTPUTS  # what the operator commands read
 
     outputs = stacks[f"env-{name}"]["output"]
     assert set(CONTRACT_OUTPUTS) <= set(outputs)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from modules.config import load_environments
+from environment.config import load_environments
 from tests.synth import ROOT, synth_envs
 
 ENVS = {env.name: env for env in load_environments([ROOT / "envs"])}
@@ -157,7 +157,7 @@ def test_guard_rail_fails_synth_when_a_resource_would_lose_a_cost_tag(tmp_path):
 def test_stacks_without_the_auth0_provider_pass_terraform_validate(synth_dir, stack_name, tmp_path):
     import subprocess
 
-    from ops.tfcli import terraform_env
+    from toolchain.terraform import terraform_env
 
     work = tmp_path / stack_name
     shutil.copytree(Path(synth_dir) / "stacks" / stack_name, work)
@@ -193,7 +193,7 @@ def test_cost_allocation_tags_are_an_opt_in_of_the_bootstrap_stack(tmp_path, sta
 
 
 def test_environments_sharing_a_bootstrap_stack_must_agree_on_account_level_options(tmp_path):
-    from modules.config import ConfigError
+    from environment.config import ConfigError
 
     text = (ROOT / "envs" / "staging.toml").read_text()
     (tmp_path / "a.toml").write_text(text)

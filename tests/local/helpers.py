@@ -11,8 +11,8 @@ from typing import Any
 
 import boto3
 
-from modules.config import EnvironmentConfig, parse_environment
-from ops import localaws
+import localaws
+from environment.config import EnvironmentConfig, parse_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_ENV = ROOT / "envs" / "local.toml"

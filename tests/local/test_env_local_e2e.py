@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from ops import local, localaws
+import localaws
+from ops import local
 from tests.local.helpers import client_factory, resource_addresses, state_of, tags_of, terraform, write_env_copy
 
 pytestmark = [

@@ -1,4 +1,4 @@
-"""ops.localaws: loopback only, fails fast, creates the env file's network, background CLI."""
+"""localaws: loopback only, fails fast, creates the env file's network, background CLI."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from ops import localaws
-from ops.localaws.network import NetworkSpec
+import localaws
+from localaws.network import NetworkSpec
 from tests.local.helpers import LOCAL_ENV, ROOT, client_factory
 
 
@@ -44,7 +44,7 @@ def test_creates_the_existing_network_named_in_the_env_file():
 
 def test_background_start_status_stop(tmp_path):
     port = localaws.free_port()
-    cli = [sys.executable, "-m", "ops.localaws"]
+    cli = [sys.executable, "-m", "localaws"]
     state = ["--state-dir", str(tmp_path)]
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:

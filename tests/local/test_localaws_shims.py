@@ -8,8 +8,8 @@ import uuid
 import botocore.exceptions
 import pytest
 
-from ops.localaws import LocalAWS
-from ops.localaws.shims import SHIMS
+from localaws import LocalAWS
+from localaws.shims import SHIMS
 from tests.local.helpers import client_factory
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from modules.ci_oidc import DEFAULT_ROLE_NAME_PREFIX, ci_role_name
+from environment.names import ci_role_name
 from ops import ci
 from ops.stack_outputs import load_env_config
 from tests.synth import ROOT
@@ -13,7 +13,6 @@ ENVS = ROOT / "envs"
 
 
 def test_role_names_agree_with_the_construct():
-    assert ci.ROLE_NAME_PREFIX == DEFAULT_ROLE_NAME_PREFIX
     for kind in ("plan", "deploy"):
         assert ci.role_arn("210987654321", "staging", kind).endswith(":role/" + ci_role_name("staging", kind))
 

@@ -14,8 +14,9 @@ from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnec
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
-from modules.ci_oidc import CiEnvironment, GithubCiAccess, ci_role_name
-from modules.config import load_environments
+from environment.config import load_environments
+from environment.names import ci_role_name, name_prefix
+from modules.ci_oidc import CiEnvironment, GithubCiAccess
 from tests.synth import ROOT
 
 REPO = "acme/geoapp"
@@ -25,7 +26,7 @@ STATE_KEY_ARN = "arn:aws:kms:eu-west-1:210987654321:key/11111111-2222-3333-4444-
 @pytest.fixture(scope="module")
 def staging() -> CiEnvironment:
     (config,) = load_environments([ROOT / "envs" / "staging.toml"])
-    return CiEnvironment.from_config(config)
+    return CiEnvironment.from_config(config, name_prefix=name_prefix(config))
 
 
 def build(envs, **kwargs) -> tuple[TerraformStack, GithubCiAccess]:
@@ -213,7 +214,7 @@ def test_duplicate_environment_names_are_refused(staging):
 
 
 def test_terraform_validates_the_synthesized_stack(staging, tmp_path: Path):
-    from ops.tfcli import terraform_env
+    from toolchain.terraform import terraform_env
 
     app = App(outdir=str(tmp_path))
     stack = TerraformStack(app, "bootstrap-test")
@@ -274,7 +275,7 @@ def test_every_service_of_the_env_stacks_is_granted_to_both_roles(stacks):
         stack = stacks[f"env-{name}"]
         types = set(stack.get("resource", {})) | set(stack.get("data", {}))
         services = {s for s in map(service_of, types) if s}
-        env = CiEnvironment.from_config(config)
+        env = CiEnvironment.from_config(config, name_prefix=name_prefix(config))
         deploy = deploy_policy(env, partition="aws", account="111111111111", role_name_prefix="geoapp-ci")
         plan = plan_policy(env, partition="aws", account="111111111111")
         for policy, kind in ((deploy, "deploy"), (plan, "plan")):

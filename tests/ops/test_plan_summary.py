@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ops import plan_summary
-from ops.tfcli import terraform_env
+from toolchain.terraform import terraform_env
 
 
 def tf(workdir: Path, *args: str) -> None:

@@ -41,7 +41,7 @@ def test_set_tag_changes_only_the_tag_and_keeps_comments(envs):
     changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
     assert len(changed) == 1 and "4f2a9c1b3d5e7f90" in changed[0][1] and old in changed[0][0]
     assert new == "4f2a9c1b3d5e7f90"
-    from modules.config import load_environments
+    from environment.config import load_environments
 
     (config,) = load_environments([envs / "staging.toml"])
     assert config.api.image.tag == "4f2a9c1b3d5e7f90"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ops.localaws import DUMMY_CREDENTIALS
+from localaws import DUMMY_CREDENTIALS
 from ops.stack_outputs import AwsTarget, emulator_credentials
 
 

@@ -1,4 +1,4 @@
-"""CLI: ``python -m ops.localaws {start,stop,status,serve}``."""
+"""CLI: ``python -m localaws {start,stop,status,serve}``."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from .shims import SHIMS
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m ops.localaws",
+        prog="python -m localaws",
         description="Local emulated AWS (moto server + shims) on loopback.",
     )
     sub = parser.add_subparsers(dest="command", required=True)

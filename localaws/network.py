@@ -35,10 +35,10 @@ class NetworkSpec:
 
     @classmethod
     def from_env_file(cls, path: Path) -> NetworkSpec:
-        """Read ``[network]`` and ``[aws]`` from an env file (validated by modules.config)."""
-        from modules.config import parse_environment
+        """Read ``[network]`` and ``[aws]`` from an env file (validated by environment.config)."""
+        from environment.config import load_environment
 
-        config = parse_environment(path, path.read_text(encoding="utf-8"))
+        config = load_environment(path)
         return cls(
             vpc_id=config.network.vpc_id,
             public_subnet_ids=tuple(config.network.public_subnet_ids),

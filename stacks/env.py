@@ -5,9 +5,11 @@ from __future__ import annotations
 from cdktf import Aspects, TerraformOutput, TerraformStack
 from constructs import Construct
 
+from environment.config import EnvironmentConfig
+from environment.names import name_prefix
+from environment.outputs import check_exports
 from modules.api_service import ApiService, listener_port
 from modules.auth0 import Auth0Application
-from modules.config import EnvironmentConfig
 from modules.cost import EnvironmentBudget
 from modules.database import AuroraDatabase
 from modules.frontend import StaticSite
@@ -17,12 +19,6 @@ from modules.network import Network
 from modules.providers import aws_provider, s3_state_backend
 from modules.secrets import ServiceSecrets
 from modules.waf import EdgeFirewall
-
-
-def name_prefix(config: EnvironmentConfig) -> str:
-    """``<application>-<env>`` in the lower-case form AWS names accept."""
-    app = "".join(c if c.isalnum() else "-" for c in config.tags.Application.lower()).strip("-")
-    return f"{app}-{config.name}"
 
 
 class EnvironmentStack(TerraformStack):
@@ -134,6 +130,7 @@ class EnvironmentStack(TerraformStack):
             "auth0_secret_arn": auth0_secret.arn,
             "kms_key_arn": key.arn,
         }
+        check_exports(outputs.keys())
         for name, value in outputs.items():
             TerraformOutput(self, name, value=value)
 

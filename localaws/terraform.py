@@ -2,7 +2,7 @@
 
 Plain data (Terraform JSON syntax), so a stack, a test or a hand-written config can use
 the same settings; ``NOTES.md`` explains each one. Credentials are never part of these
-blocks: put :data:`ops.localaws.DUMMY_CREDENTIALS` in the environment of the command.
+blocks: put :data:`localaws.DUMMY_CREDENTIALS` in the environment of the command.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """moto in server mode, in this process, on loopback only, with the shims installed.
 
 ``LocalAWS`` is the in-process server (tests use it directly); ``start_background`` /
-``stop_background`` / ``status`` manage a detached ``python -m ops.localaws serve`` process
+``stop_background`` / ``status`` manage a detached ``python -m localaws serve`` process
 with a pidfile, for ``make local``.
 
 Defaults: host ``127.0.0.1``, port ``4599`` (the endpoint in ``envs/local.toml``), state dir
@@ -37,7 +37,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4599
 DEFAULT_REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_STATE_DIR = PROJECT_ROOT / ".local"
 PIDFILE_NAME = "localaws.json"
 LOGFILE_NAME = "localaws.log"
@@ -224,10 +224,10 @@ def start_background(
     timeout: float = 60.0,
     env_files: Sequence[Path] = (),
 ) -> Pidfile:
-    """Start ``python -m ops.localaws serve`` detached; return once it answers.
+    """Start ``python -m localaws serve`` detached; return once it answers.
 
     ``env_files``: env files whose ``[network]`` the server creates at start (see
-    :mod:`ops.localaws.network`). Idempotent: if the pidfile names a live server on the same
+    :mod:`localaws.network`). Idempotent: if the pidfile names a live server on the same
     host and port, return it (the caller checks that its network exists).
     """
     require_loopback(host)
@@ -245,7 +245,7 @@ def start_background(
         raise LocalAWSError(f"something already answers at {endpoint_url(host, port)}")
 
     log = open(state_dir / LOGFILE_NAME, "ab")  # noqa: SIM115 - handed to the child
-    cmd = [sys.executable, "-m", "ops.localaws", "serve", "--host", host, "--port", str(port), "--state-dir", str(state_dir.resolve())]
+    cmd = [sys.executable, "-m", "localaws", "serve", "--host", host, "--port", str(port), "--state-dir", str(state_dir.resolve())]
     for env_file in env_files:
         cmd += ["--env", str(Path(env_file).resolve())]
     proc = subprocess.Popen(

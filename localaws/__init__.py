@@ -1,8 +1,8 @@
 """Local emulated AWS: moto in server mode on loopback, with shims for the AWS provider.
 
-    python -m ops.localaws start [--port 4599] [--state-dir .local]   # background
-    python -m ops.localaws status | stop
-    python -m ops.localaws serve  [--port 4599]                       # foreground
+    python -m localaws start [--port 4599] [--state-dir .local]   # background
+    python -m localaws status | stop
+    python -m localaws serve  [--port 4599]                       # foreground
 
 In Python (tests)::
 

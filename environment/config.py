@@ -8,7 +8,7 @@ checked, once, before any construct is built or any output is written.
 Every problem in every file is collected and reported together, one line each,
 as ``<file>: <field>: <reason>``; nothing here raises a traceback at the user.
 
-Run ``python -m modules.config [envs/]`` to check files without synthesizing.
+Run ``python -m environment.config [envs/]`` to check files without synthesizing.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+
+from environment.names import env_stack_name
 
 # --------------------------------------------------------------------------
 # Field types: each one names the shape it accepts, so errors read well.
@@ -368,7 +370,7 @@ class EnvironmentConfig(_Strict):
 
     @property
     def stack_name(self) -> str:
-        return f"env-{self.name}"
+        return env_stack_name(self.name)
 
     @property
     def is_production(self) -> bool:
@@ -499,6 +501,12 @@ def load_environments(paths: list[Path]) -> list[EnvironmentConfig]:
     if problems:
         raise ConfigError(problems)
     return envs
+
+
+def load_environment(path: Path) -> EnvironmentConfig:
+    """One env file, through :func:`load_environments` (the one loader)."""
+    (config,) = load_environments([path])
+    return config
 
 
 def main(argv: list[str]) -> int:

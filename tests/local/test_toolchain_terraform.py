@@ -1,4 +1,4 @@
-"""ops.tfcli: Terraform environment for the offline provider mirror."""
+"""toolchain.terraform: Terraform environment for the offline provider mirror."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ops import tfcli
+from toolchain import terraform as tfcli
 
 PLAT = tfcli.terraform_platform()
 

@@ -1,6 +1,6 @@
 """Prove the shims with real Terraform: apply a small app-shaped config, re-plan, destroy.
 
-    python -m ops.localaws.probe [--keep DIR]
+    python -m localaws.probe [--keep DIR]
 
 Starts an emulator on a free loopback port, writes a Terraform JSON config that exercises
 every gap the shims close (Application Auto Scaling target + step policies + alarms with
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ops.tfcli import terraform_env
+from toolchain.terraform import terraform_env
 
 from .server import LocalAWS, client_env
 from .terraform import provider_settings
@@ -375,7 +375,7 @@ def run_probe(workdir: Path, endpoint: str, *, timeout: float = 300.0) -> list[S
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.localaws.probe", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m localaws.probe", description=__doc__)
     parser.add_argument("--keep", type=Path, help="working dir to keep (default: a temp dir)")
     args = parser.parse_args(argv)
     with LocalAWS(port=0, quiet=True) as aws, tempfile.TemporaryDirectory(prefix="localaws-probe-") as tmp:

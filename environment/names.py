@@ -1,0 +1,52 @@
+"""Every name derived from an environment, defined once.
+
+The stacks name their resources with these, and the operator commands, the emulator and CI
+find them again with the same functions, so a rule changes in one place.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from environment.config import EnvironmentConfig
+
+ENV_STACK_PREFIX = "env-"
+BOOTSTRAP_STACK_PREFIX = "bootstrap-"
+
+DEFAULT_CI_ROLE_NAME_PREFIX = "geoapp-ci"
+"""CI roles are ``<prefix>-<env>-plan|deploy``."""
+
+CiRoleKind = Literal["plan", "deploy"]
+
+
+def env_stack_name(env: str) -> str:
+    """The stack of environment ``env`` (``envs/<env>.toml``): ``env-<env>``."""
+    return f"{ENV_STACK_PREFIX}{env}"
+
+
+def bootstrap_stack_name(bucket: str) -> str:
+    """The bootstrap stack that owns state bucket ``bucket``: ``bootstrap-<slug>``."""
+    return BOOTSTRAP_STACK_PREFIX + re.sub(r"[^a-z0-9-]+", "-", bucket.lower()).strip("-")
+
+
+def name_prefix(config: EnvironmentConfig) -> str:
+    """``<application>-<env>`` in the lower-case form AWS names accept: every resource name starts with it."""
+    app = "".join(c if c.isalnum() else "-" for c in config.tags.Application.lower()).strip("-")
+    return f"{app}-{config.name}"
+
+
+def ci_role_name(env: str, kind: str, role_name_prefix: str = DEFAULT_CI_ROLE_NAME_PREFIX) -> str:
+    """``<prefix>-<env>-<kind>``; ``kind`` is ``plan`` or ``deploy``."""
+    if kind not in ("plan", "deploy"):
+        raise ValueError(f"kind must be 'plan' or 'deploy', not {kind!r}")
+    return f"{role_name_prefix}-{env}-{kind}"
+
+
+def group_by_backend(envs: list[EnvironmentConfig]) -> dict[str, list[EnvironmentConfig]]:
+    """Environments by state bucket: one bootstrap stack each (the loader checked that a group agrees)."""
+    groups: dict[str, list[EnvironmentConfig]] = {}
+    for env in envs:
+        groups.setdefault(env.state.bucket, []).append(env)
+    return groups

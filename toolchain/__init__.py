@@ -1,0 +1,1 @@
+"""How this project runs its tools: the Terraform CLI (offline provider mirror) and the synth comparison."""
