@@ -1,13 +1,18 @@
-"""Shared fixtures: the synthesized stacks of envs/, built once per test session in-process.
+"""Shared fixtures and the suite's rules.
 
-Loading the AWS bindings through jsii costs ~10-18 s, so every infra test shares
-one Python process and one synth of the real env files; tests that need other
-env files call ``tests.synth.synth_envs`` (same process, no second jsii start-up).
+- ``synth_dir`` / ``stacks``: the synthesized stacks of envs/, built once per session
+  in-process (loading the AWS bindings through jsii costs ~10-18 s, so every infra test
+  shares one Python process and one synth; other env files: ``tests.synth.synth_envs``).
+- ``env_local``: env-local deployed ONCE per session by ``ops.local.up`` on a fresh emulator
+  (free loopback port, temp copy of envs/local.toml), torn down at the end. Tests that only
+  read it share it; tests that change it carry ``@pytest.mark.mutates_env_local(order=N)``
+  and run after every other test, by ``order`` (the destroy check is last).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,3 +30,60 @@ def synth_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def stacks(synth_dir) -> dict[str, dict]:
     return {p.name: json.loads((p / "cdk.tf.json").read_text()) for p in sorted((synth_dir / "stacks").iterdir())}
+
+
+@pytest.fixture(scope="session")
+def env_local(tmp_path_factory, request) -> Iterator:
+    """env-local on a fresh emulator, deployed once per session (``tests.local.helpers.EnvLocal``)."""
+    import localaws
+    from ops import local
+    from tests.local.helpers import EnvLocal, client_factory, write_env_copy
+
+    base = tmp_path_factory.mktemp("env-local")
+    env_file, config = write_env_copy(base / "envs", port=localaws.free_port())
+    target = local.Target.from_env_file(env_file)
+    out, state_dir = base / "cdktf.out", base / "state"
+    env: EnvLocal | None = None
+    try:
+        deployment = local.up(target, out, state_dir)
+        env = EnvLocal(
+            target=target,
+            config=config,
+            env_dir=env_file.parent,
+            out=out,
+            state_dir=state_dir,
+            cmd_env=local.command_env(target),
+            deployment=deployment,
+            outputs=deployment.outputs,
+            client=client_factory(target.endpoint),
+        )
+        env.figures.update({f"{step} (s)": seconds for step, seconds in deployment.timings.items()})
+        yield env
+    finally:
+        _stop_env_local(local, localaws, state_dir)
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and env is not None:
+        reporter.write_line("")
+        reporter.write_line("env-local on the emulator (shared by the e2e tests), wall time:")
+        for name, seconds in env.figures.items():
+            reporter.write_line(f"  {name:32s} {seconds:6.1f}")
+
+
+def _stop_env_local(local, localaws, state_dir: Path) -> None:
+    """Stop what ``up`` started: the data plane (when ``ops.local`` has one) and the emulator."""
+    stop = getattr(local, "stop_processes", None)
+    if stop is not None:
+        stop(state_dir)
+    localaws.stop_background(state_dir)
+
+
+def pytest_collection_modifyitems(session, config, items: list[pytest.Item]) -> None:
+    """Tests that change the shared env-local run last, by their marker's ``order`` (stable)."""
+
+    def rank(item: pytest.Item) -> int | None:
+        marker = item.get_closest_marker("mutates_env_local")
+        return None if marker is None else int(marker.kwargs.get("order", 0))
+
+    mutating = sorted((i for i in items if rank(i) is not None), key=rank)
+    if mutating:
+        items[:] = [i for i in items if rank(i) is None] + mutating

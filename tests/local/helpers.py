@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,33 @@ def write_env_copy(dest_dir: Path, *, port: int, database_extra: Mapping[str, st
     config = parse_environment(path, text)
     assert str(config.aws.endpoint).rstrip("/") == f"http://127.0.0.1:{port}"
     return path, config
+
+
+@dataclass
+class EnvLocal:
+    """env-local deployed on a fresh emulator: what the session fixture ``env_local`` yields.
+
+    ``deployment`` is whatever ``ops.local.up`` returned (outputs, timings, and what the
+    data plane adds); ``outputs`` is its env-stack outputs; ``client("s3")`` is a boto3
+    client on the emulator; ``cmd_env`` runs terraform/cdktf against it; ``figures`` are
+    wall times printed at the end of the session.
+    """
+
+    target: Any  # ops.local.Target
+    config: EnvironmentConfig
+    env_dir: Path
+    out: Path
+    state_dir: Path
+    cmd_env: dict[str, str]
+    deployment: Any  # ops.local.Deployment
+    outputs: dict[str, Any]
+    client: Callable[[str], Any]
+    figures: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def stack_dir(self) -> Path:
+        """The synthesized env stack's directory (run ``terraform`` here with ``cmd_env``)."""
+        return self.out / "stacks" / self.target.stack
 
 
 def client_factory(endpoint: str) -> Callable[[str], Any]:

@@ -1,8 +1,9 @@
 """End to end: env-local on a fresh emulator, through the same bootstrap -> env flow as AWS.
 
-One deployment per module (apply takes ~2 minutes), on a free loopback port, from a temp
-copy of envs/local.toml. Tests run in file order: checks on the applied stack, the state
-lock, the restore drill, and last the destroy. Wall times are printed at the end.
+All tests share the session's one deployment (fixture ``env_local`` in tests/conftest.py).
+The checks that change it (state lock, restore drill, destroy) carry
+``mutates_env_local(order=...)``: they run after every read-only test of the session, the
+destroy last. Wall times are printed at the end.
 """
 
 from __future__ import annotations
@@ -11,16 +12,13 @@ import json
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import localaws
 from ops import local
-from tests.local.helpers import client_factory, resource_addresses, state_of, tags_of, terraform, write_env_copy
+from tests.local.helpers import EnvLocal, resource_addresses, state_of, tags_of, terraform, write_env_copy
 
 pytestmark = [
     pytest.mark.emulator,
@@ -31,82 +29,32 @@ pytestmark = [
 REQUIRED_TAGS = ("Environment", "Owner", "Application")
 
 
-@dataclass
-class Env:
-    target: local.Target
-    config: Any
-    env_dir: Path
-    out: Path
-    state_dir: Path
-    cmd_env: dict[str, str]
-    outputs: dict[str, Any]
-    client: Any
-    figures: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def stack_dir(self) -> Path:
-        return self.out / "stacks" / self.target.stack
-
-
-@pytest.fixture(scope="module")
-def deployed(tmp_path_factory, request) -> Iterator[Env]:
-    base = tmp_path_factory.mktemp("env-local")
-    port = localaws.free_port()
-    env_file, config = write_env_copy(base / "envs", port=port)
-    target = local.Target.from_env_file(env_file)
-    out, state_dir = base / "cdktf.out", base / "state"
-    try:
-        deployment = local.up(target, out, state_dir)
-        env = Env(
-            target=target,
-            config=config,
-            env_dir=env_file.parent,
-            out=out,
-            state_dir=state_dir,
-            cmd_env=local.command_env(target),
-            outputs=deployment.outputs,
-            client=client_factory(target.endpoint),
-        )
-        env.figures["apply env-local (s)"] = deployment.timings["apply"]
-        env.figures["apply bootstrap (s)"] = deployment.timings["bootstrap"]
-        env.figures["synth (s)"] = deployment.timings["synth"]
-        yield env
-    finally:
-        localaws.stop_background(state_dir)
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line("")
-        reporter.write_line("env-local on the emulator, wall time (target: apply <= 120 s):")
-        for name, seconds in env.figures.items():
-            reporter.write_line(f"  {name:32s} {seconds:6.1f}")
-
-
-def test_apply_then_plan_reports_no_changes(deployed: Env):
-    result = terraform(["plan", "-detailed-exitcode", "-input=false", "-no-color"], deployed.stack_dir, deployed.cmd_env)
+def test_apply_then_plan_reports_no_changes(env_local: EnvLocal):
+    result = terraform(["plan", "-detailed-exitcode", "-input=false", "-no-color"], env_local.stack_dir, env_local.cmd_env)
     assert result.returncode == 0, "plan after apply is not clean:\n" + result.stdout[-4000:] + result.stderr[-2000:]
 
 
-def test_outputs_follow_the_contract(deployed: Env):
+def test_outputs_follow_the_contract(env_local: EnvLocal):
     expected = {
         "site_url", "cloudfront_distribution_id", "assets_bucket", "assets_prefix", "ecr_repository_url",
         "ecs_cluster_name", "ecs_service_name", "task_definition_family", "task_subnet_ids",
         "task_security_group_id", "api_origin", "db_endpoint", "db_secret_arn", "auth0_secret_arn", "kms_key_arn",
     }  # fmt: skip
-    assert expected <= set(deployed.outputs)
-    assert deployed.outputs["task_subnet_ids"] == list(deployed.config.network.private_subnet_ids)
+    assert expected <= set(env_local.outputs)
+    assert env_local.outputs["task_subnet_ids"] == list(env_local.config.network.private_subnet_ids)
 
 
-def _service(deployed: Env) -> dict[str, Any]:
-    ecs = deployed.client("ecs")
-    (service,) = ecs.describe_services(cluster=deployed.outputs["ecs_cluster_name"], services=[deployed.outputs["ecs_service_name"]])[
+def _service(env_local: EnvLocal) -> dict[str, Any]:
+    ecs = env_local.client("ecs")
+    (service,) = ecs.describe_services(cluster=env_local.outputs["ecs_cluster_name"], services=[env_local.outputs["ecs_service_name"]])[
         "services"
     ]
     return service
 
 
-def test_ecs_service_is_attached_to_the_nlb_target_group(deployed: Env):
-    elb = deployed.client("elbv2")
-    (nlb,) = [lb for lb in elb.describe_load_balancers()["LoadBalancers"] if lb["DNSName"] == deployed.outputs["api_origin"]]
+def test_ecs_service_is_attached_to_the_nlb_target_group(env_local: EnvLocal):
+    elb = env_local.client("elbv2")
+    (nlb,) = [lb for lb in elb.describe_load_balancers()["LoadBalancers"] if lb["DNSName"] == env_local.outputs["api_origin"]]
     assert nlb["Type"] == "network"
     listener_groups = {
         action["TargetGroupArn"]
@@ -114,46 +62,46 @@ def test_ecs_service_is_attached_to_the_nlb_target_group(deployed: Env):
         for action in listener["DefaultActions"]
         if action["Type"] == "forward"
     }
-    service = _service(deployed)
+    service = _service(env_local)
     attached = {lb["targetGroupArn"] for lb in service["loadBalancers"]}
     assert attached and attached <= listener_groups
     assert {lb["containerPort"] for lb in service["loadBalancers"]} == {8000}
     assert service["launchType"] == "FARGATE"
-    assert service["networkConfiguration"]["awsvpcConfiguration"]["subnets"] == deployed.outputs["task_subnet_ids"]
+    assert service["networkConfiguration"]["awsvpcConfiguration"]["subnets"] == env_local.outputs["task_subnet_ids"]
 
 
-def test_task_definition_references_secret_arns_and_no_values(deployed: Env):
-    ecs, sm = deployed.client("ecs"), deployed.client("secretsmanager")
-    task = ecs.describe_task_definition(taskDefinition=_service(deployed)["taskDefinition"])["taskDefinition"]
+def test_task_definition_references_secret_arns_and_no_values(env_local: EnvLocal):
+    ecs, sm = env_local.client("ecs"), env_local.client("secretsmanager")
+    task = ecs.describe_task_definition(taskDefinition=_service(env_local)["taskDefinition"])["taskDefinition"]
     (container,) = task["containerDefinitions"]
     environment = {item["name"]: item["value"] for item in container.get("environment", [])}
-    assert environment["DB_SECRET_ARN"] == deployed.outputs["db_secret_arn"]
-    assert environment["AUTH0_SECRET_ARN"] == deployed.outputs["auth0_secret_arn"]
+    assert environment["DB_SECRET_ARN"] == env_local.outputs["db_secret_arn"]
+    assert environment["AUTH0_SECRET_ARN"] == env_local.outputs["auth0_secret_arn"]
     rendered = json.dumps(task)
-    db_secret = json.loads(sm.get_secret_value(SecretId=deployed.outputs["db_secret_arn"])["SecretString"])
+    db_secret = json.loads(sm.get_secret_value(SecretId=env_local.outputs["db_secret_arn"])["SecretString"])
     assert db_secret["password"] and db_secret["password"] not in rendered
     for name in ("DB_PASSWORD", "PASSWORD", "CLIENT_SECRET", "AUTH0_CLIENT_SECRET"):
         assert name not in environment
 
 
-def test_aurora_settings_match_the_env_file(deployed: Env):
-    rds = deployed.client("rds")
-    endpoint = deployed.outputs["db_endpoint"]
+def test_aurora_settings_match_the_env_file(env_local: EnvLocal):
+    rds = env_local.client("rds")
+    endpoint = env_local.outputs["db_endpoint"]
     (cluster,) = [c for c in rds.describe_db_clusters()["DBClusters"] if c["Endpoint"] == endpoint]
-    db = deployed.config.database
+    db = env_local.config.database
     assert cluster["Engine"] == "aurora-mysql"
     assert cluster["EngineVersion"] == db.engine_version
     assert cluster["ServerlessV2ScalingConfiguration"] == {"MinCapacity": db.min_capacity_acu, "MaxCapacity": float(db.max_capacity_acu)}
     assert cluster["MasterUsername"] == db.username
     assert cluster["DatabaseName"] == db.name
-    assert cluster["MasterUserSecret"]["SecretArn"] == deployed.outputs["db_secret_arn"]
+    assert cluster["MasterUserSecret"]["SecretArn"] == env_local.outputs["db_secret_arn"]
     assert cluster["StorageEncrypted"] is True
     assert cluster["BackupRetentionPeriod"] == db.backup_retention_days
     members = rds.describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": [cluster["DBClusterIdentifier"]]}])["DBInstances"]
     assert len(members) == db.instances
     assert {m["DBInstanceClass"] for m in members} == {"db.serverless"}
     subnets = {s["SubnetIdentifier"] for s in cluster_subnets(rds, cluster)}
-    assert subnets == set(deployed.config.network.private_subnet_ids)
+    assert subnets == set(env_local.config.network.private_subnet_ids)
 
 
 def cluster_subnets(rds, cluster) -> list[dict[str, Any]]:
@@ -161,25 +109,25 @@ def cluster_subnets(rds, cluster) -> list[dict[str, Any]]:
     return group["Subnets"]
 
 
-def test_cloudfront_routes_api_paths_to_the_nlb(deployed: Env):
-    cf = deployed.client("cloudfront")
-    config = cf.get_distribution(Id=deployed.outputs["cloudfront_distribution_id"])["Distribution"]["DistributionConfig"]
+def test_cloudfront_routes_api_paths_to_the_nlb(env_local: EnvLocal):
+    cf = env_local.client("cloudfront")
+    config = cf.get_distribution(Id=env_local.outputs["cloudfront_distribution_id"])["Distribution"]["DistributionConfig"]
     origins = {o["Id"]: o for o in config["Origins"]["Items"]}
     behaviours = {b["PathPattern"]: b for b in config["CacheBehaviors"].get("Items", [])}
     assert "/api/*" in behaviours
     api_origin = origins[behaviours["/api/*"]["TargetOriginId"]]
-    assert api_origin["DomainName"] == deployed.outputs["api_origin"]
+    assert api_origin["DomainName"] == env_local.outputs["api_origin"]
     site_origin = origins[config["DefaultCacheBehavior"]["TargetOriginId"]]
-    assert site_origin["DomainName"].startswith(deployed.outputs["assets_bucket"] + ".")
+    assert site_origin["DomainName"].startswith(env_local.outputs["assets_bucket"] + ".")
     assert site_origin["OriginAccessControlId"], "the site origin must use an origin access control"
-    assert site_origin["OriginPath"] == "/" + deployed.outputs["assets_prefix"]
+    assert site_origin["OriginPath"] == "/" + env_local.outputs["assets_prefix"]
 
 
-def test_autoscaling_policies_and_alarms_carry_both_thresholds(deployed: Env):
-    aas, cw = deployed.client("application-autoscaling"), deployed.client("cloudwatch")
-    resource_id = f"service/{deployed.outputs['ecs_cluster_name']}/{deployed.outputs['ecs_service_name']}"
+def test_autoscaling_policies_and_alarms_carry_both_thresholds(env_local: EnvLocal):
+    aas, cw = env_local.client("application-autoscaling"), env_local.client("cloudwatch")
+    resource_id = f"service/{env_local.outputs['ecs_cluster_name']}/{env_local.outputs['ecs_service_name']}"
     (target,) = aas.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=[resource_id])["ScalableTargets"]
-    api = deployed.config.api
+    api = env_local.config.api
     assert (target["MinCapacity"], target["MaxCapacity"]) == (api.min_tasks, api.max_tasks)
     policies = aas.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=resource_id)["ScalingPolicies"]
     policy_arns = {p["PolicyARN"] for p in policies}
@@ -194,9 +142,9 @@ def test_autoscaling_policies_and_alarms_carry_both_thresholds(deployed: Env):
     assert set(high["AlarmActions"]) != set(low["AlarmActions"]), "scale-out and scale-in must be different policies"
 
 
-def test_every_resource_carries_the_three_tags(deployed: Env):
-    expected = deployed.config.tags.as_dict()
-    state = state_of(deployed.stack_dir, deployed.cmd_env)
+def test_every_resource_carries_the_three_tags(env_local: EnvLocal):
+    expected = env_local.config.tags.as_dict()
+    state = state_of(env_local.stack_dir, env_local.cmd_env)
     checked, missing = 0, []
     for resource in state["resources"]:
         if resource["mode"] != "managed":
@@ -206,7 +154,7 @@ def test_every_resource_carries_the_three_tags(deployed: Env):
             if "tags_all" not in attributes:
                 continue  # the resource type takes no tags
             arn = attributes.get("arn") or attributes["id"]
-            held = tags_of(deployed.client, resource["type"], arn)
+            held = tags_of(env_local.client, resource["type"], arn)
             checked += 1
             wrong = {k: held.get(k) for k in REQUIRED_TAGS if held.get(k) != expected[k]}
             if wrong:
@@ -215,8 +163,9 @@ def test_every_resource_carries_the_three_tags(deployed: Env):
     assert not missing, "resources without the three tags in the emulator:\n" + "\n".join(missing)
 
 
-def test_concurrent_operations_one_holds_the_lock_and_state_stays_intact(deployed: Env):
-    before = state_of(deployed.stack_dir, deployed.cmd_env)
+@pytest.mark.mutates_env_local(order=10)
+def test_concurrent_operations_one_holds_the_lock_and_state_stays_intact(env_local: EnvLocal):
+    before = state_of(env_local.stack_dir, env_local.cmd_env)
     # The holder replaces the API's log group: a cheap change that writes the state once.
     log_group = next(
         f"{r['type']}.{r['name']}"
@@ -225,44 +174,45 @@ def test_concurrent_operations_one_holds_the_lock_and_state_stays_intact(deploye
     )
     holder = subprocess.Popen(
         ["terraform", "apply", "-auto-approve", "-input=false", "-no-color", "-lock-timeout=0s", f"-replace={log_group}"],
-        cwd=deployed.stack_dir,
-        env=deployed.cmd_env,
+        cwd=env_local.stack_dir,
+        env=env_local.cmd_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        lock_id = f"{deployed.config.state.bucket}/{deployed.config.state.key}"
-        _wait_for_lock(deployed, lock_id, holder)
-        second = terraform(["plan", "-input=false", "-no-color", "-lock-timeout=0s"], deployed.stack_dir, deployed.cmd_env)
+        lock_id = f"{env_local.config.state.bucket}/{env_local.config.state.key}"
+        _wait_for_lock(env_local, lock_id, holder)
+        second = terraform(["plan", "-input=false", "-no-color", "-lock-timeout=0s"], env_local.stack_dir, env_local.cmd_env)
     finally:
         holder_output, _ = holder.communicate(timeout=600)
     assert holder.returncode == 0, holder_output[-3000:]
     assert second.returncode != 0
     assert "Error acquiring the state lock" in second.stderr + second.stdout
-    after = state_of(deployed.stack_dir, deployed.cmd_env)
+    after = state_of(env_local.stack_dir, env_local.cmd_env)
     assert after["lineage"] == before["lineage"]
     assert after["serial"] == before["serial"] + 1
     assert resource_addresses(after) == resource_addresses(before)
-    lock_items = deployed.client("dynamodb").scan(TableName=deployed.config.state.lock_table)["Items"]
+    lock_items = env_local.client("dynamodb").scan(TableName=env_local.config.state.lock_table)["Items"]
     assert not [i for i in lock_items if "Info" in i], "the lock was not released"
 
 
-def _wait_for_lock(deployed: Env, lock_id: str, holder: subprocess.Popen, timeout: float = 60) -> None:
-    dynamodb = deployed.client("dynamodb")
+def _wait_for_lock(env_local: EnvLocal, lock_id: str, holder: subprocess.Popen, timeout: float = 60) -> None:
+    dynamodb = env_local.client("dynamodb")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        item = dynamodb.get_item(TableName=deployed.config.state.lock_table, Key={"LockID": {"S": lock_id}}).get("Item")
+        item = dynamodb.get_item(TableName=env_local.config.state.lock_table, Key={"LockID": {"S": lock_id}}).get("Item")
         if item and "Info" in item:
             return
         assert holder.poll() is None, "the first operation ended before it was seen holding the lock"
         time.sleep(0.2)
-    raise AssertionError(f"no lock item {lock_id} appeared in {deployed.config.state.lock_table}")
+    raise AssertionError(f"no lock item {lock_id} appeared in {env_local.config.state.lock_table}")
 
 
-def test_restore_drill_recreates_the_cluster_from_a_snapshot(deployed: Env):
-    rds = deployed.client("rds")
-    (before,) = [c for c in rds.describe_db_clusters()["DBClusters"] if c["Endpoint"] == deployed.outputs["db_endpoint"]]
+@pytest.mark.mutates_env_local(order=20)
+def test_restore_drill_recreates_the_cluster_from_a_snapshot(env_local: EnvLocal):
+    rds = env_local.client("rds")
+    (before,) = [c for c in rds.describe_db_clusters()["DBClusters"] if c["Endpoint"] == env_local.outputs["db_endpoint"]]
     cluster_id = before["DBClusterIdentifier"]
     snapshot_id = f"{cluster_id}-drill-{int(time.time())}"
     # 1. snapshot the cluster
@@ -270,39 +220,40 @@ def test_restore_drill_recreates_the_cluster_from_a_snapshot(deployed: Env):
     (snapshot,) = rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=snapshot_id)["DBClusterSnapshots"]
     assert snapshot["Status"] == "available"
     # 2. set the snapshot in the env file and redeploy
-    write_env_copy(deployed.env_dir, port=deployed.target.port, database_extra={"restore_snapshot": snapshot_id})
+    write_env_copy(env_local.env_dir, port=env_local.target.port, database_extra={"restore_snapshot": snapshot_id})
     started = time.monotonic()
-    local.synth(deployed.target, deployed.out, deployed.cmd_env)
-    local.deploy_stack(deployed.target.stack, deployed.out, deployed.cmd_env)
-    deployed.figures["restore redeploy (s)"] = time.monotonic() - started
+    local.synth(env_local.target, env_local.out, env_local.cmd_env)
+    local.deploy_stack(env_local.target.stack, env_local.out, env_local.cmd_env)
+    env_local.figures["restore redeploy (s)"] = time.monotonic() - started
     # 3. the cluster was recreated from that snapshot
     (after,) = rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"]
     assert after["DbClusterResourceId"] != before["DbClusterResourceId"], "the cluster was not recreated"
     events = rds.describe_events(SourceType="db-cluster", SourceIdentifier=cluster_id)["Events"]
     assert f"Restored from snapshot {snapshot_id}" in [e["Message"] for e in events]
-    state = state_of(deployed.stack_dir, deployed.cmd_env)
+    state = state_of(env_local.stack_dir, env_local.cmd_env)
     (cluster_state,) = [r for r in state["resources"] if r["type"] == "aws_rds_cluster"]
     assert cluster_state["instances"][0]["attributes"]["snapshot_identifier"] == snapshot_id
     assert after["MasterUserSecret"]["SecretArn"], "the restored cluster keeps a managed master secret"
     # hashicorp/terraform-provider-aws#35189 (AWS too): a restore does not apply
     # iam_database_authentication_enabled; the second apply of the runbook does.
-    first = terraform(["plan", "-detailed-exitcode", "-input=false", "-no-color"], deployed.stack_dir, deployed.cmd_env)
+    first = terraform(["plan", "-detailed-exitcode", "-input=false", "-no-color"], env_local.stack_dir, env_local.cmd_env)
     assert first.returncode in (0, 2), first.stderr[-2000:]
     if first.returncode == 2:
         changed = [line for line in first.stdout.splitlines() if line.strip().startswith("~ ") and "=" in line]
         assert [c.split("=")[0].strip(" ~") for c in changed] == ["iam_database_authentication_enabled"], first.stdout[-3000:]
-        local.deploy_stack(deployed.target.stack, deployed.out, deployed.cmd_env)
-    plan = terraform(["plan", "-detailed-exitcode", "-input=false", "-no-color"], deployed.stack_dir, deployed.cmd_env)
+        local.deploy_stack(env_local.target.stack, env_local.out, env_local.cmd_env)
+    plan = terraform(["plan", "-detailed-exitcode", "-input=false", "-no-color"], env_local.stack_dir, env_local.cmd_env)
     assert plan.returncode == 0, plan.stdout[-3000:]
     (final,) = rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"]
     assert final["IAMDatabaseAuthenticationEnabled"] is True
 
 
-def test_destroy_leaves_nothing_behind(deployed: Env):
-    timings = local.destroy_stacks(deployed.target, deployed.out, deployed.cmd_env)
-    deployed.figures["destroy env-local (s)"] = timings["destroy"]
-    deployed.figures["destroy bootstrap (s)"] = timings["destroy_bootstrap"]
-    c = deployed.client
+@pytest.mark.mutates_env_local(order=1000)
+def test_destroy_leaves_nothing_behind(env_local: EnvLocal):
+    timings = local.destroy_stacks(env_local.target, env_local.out, env_local.cmd_env)
+    env_local.figures["destroy env-local (s)"] = timings["destroy"]
+    env_local.figures["destroy bootstrap (s)"] = timings["destroy_bootstrap"]
+    c = env_local.client
     leftovers = {
         "ecs clusters": [
             x for x in c("ecs").describe_clusters(clusters=c("ecs").list_clusters()["clusterArns"])["clusters"] if x["status"] == "ACTIVE"
@@ -330,4 +281,4 @@ def test_destroy_leaves_nothing_behind(deployed: Env):
         ],
     }
     assert {name: items for name, items in leftovers.items() if items} == {}
-    assert c("ec2").describe_vpcs(VpcIds=[deployed.config.network.vpc_id])["Vpcs"], "the existing VPC must survive"
+    assert c("ec2").describe_vpcs(VpcIds=[env_local.config.network.vpc_id])["Vpcs"], "the existing VPC must survive"
