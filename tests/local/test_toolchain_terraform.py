@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 from toolchain import terraform as tfcli
 
@@ -102,21 +99,34 @@ def test_cli_runs_the_command_after_double_dash_in_that_env():
     assert tfcli.main(["--", "no-such-command-xyz"]) == 127
 
 
-@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform not on PATH")
-@pytest.mark.skipif(tfcli.find_provider_mirror() is None, reason="no local provider mirror")
-def test_terraform_init_works_offline_through_the_mirror(tmp_path):
+def test_none_hides_every_mirror_and_forces_the_registry(tmp_path):
+    mirror = make_mirror(tmp_path / "mirror")
+    hidden = {tfcli.MIRROR_ENV_VAR: "none"}
+    assert tfcli.find_provider_mirror([mirror], env=hidden) is None
+    env = tfcli.terraform_env(hidden, cache_dir=tmp_path / "cache", search_dirs=[mirror])
+    text = Path(env["TF_CLI_CONFIG_FILE"]).read_text()
+    assert "filesystem_mirror" not in text and "direct {}" in text
+    assert Path(env["TF_CLI_CONFIG_FILE"]).name != "cli.tfrc", "must not overwrite the mirror config others use"
+
+
+def test_terraform_init_installs_the_pinned_provider_from_mirror_or_registry(tmp_path):
+    """``terraform init`` gets hashicorp/aws from the local mirror when there is one, else from
+    the registry (GitHub's runners); with neither it fails, naming both (never skips)."""
     (tmp_path / "main.tf.json").write_text(
         json.dumps({"terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": "5.100.0"}}}})
     )
     env = tfcli.terraform_env(cache_dir=tmp_path / "cache")
+    mirror = tfcli.find_provider_mirror(env=env)
     result = subprocess.run(
         ["terraform", "init", "-input=false", "-no-color", "-backend=false"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+    source = f"the mirror {mirror}" if mirror else f"the registry (no mirror; {tfcli.MIRROR_ENV_VAR}={env.get(tfcli.MIRROR_ENV_VAR)!r})"
+    assert result.returncode == 0, f"terraform init could not install hashicorp/aws from {source}:\n{result.stdout}{result.stderr}"
     assert "Installed hashicorp/aws v5.100.0" in result.stdout
+    assert ("unauthenticated" in result.stdout) == (mirror is not None), f"provider did not come from {source}:\n{result.stdout}"
