@@ -244,9 +244,9 @@ def add_env_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_cli(main_body, argv: Sequence[str] | None, parser: argparse.ArgumentParser) -> int:
     """Parse ``argv``, run ``main_body(args)``; print :class:`OpsError` or an AWS error as one line and return 1."""
+    args = parser.parse_args(argv)  # before botocore: `--help` answers without loading it
     from botocore.exceptions import BotoCoreError, ClientError
 
-    args = parser.parse_args(argv)
     try:
         return main_body(args)
     except OpsError as err:
