@@ -28,7 +28,7 @@ help:
 	@echo "make test         run every test, lint and gate (installs what is missing)"
 	@echo "make synth        validate envs/*.toml and write cdktf.out/stacks/*"
 	@echo "make plan ENV=x   terraform plan of env-x (needs AWS credentials for its account)"
-	@echo "make deploy ENV=x cdktf deploy env-x"
+	@echo "make deploy ENV=x plan, plan gate, apply env-x [ALLOW_REPLACE=address] [DEPLOY_ARGS=--auto-approve]"
 	@echo "make api          run the backend API locally against DATABASE_URL"
 	@echo "make bench        print the synth and backend benchmark figures"
 	@echo "make publish-frontend ENV=x DIR=build   upload a built SPA to env-x's assets prefix + invalidate"
@@ -83,8 +83,14 @@ plan: synth
 	cd cdktf.out/stacks/env-$(ENV) && $(CURDIR)/$(PY) -m toolchain.terraform -- terraform init -input=false && \
 	  $(CURDIR)/$(PY) -m toolchain.terraform -- terraform plan -input=false -lock-timeout=120s -out=plan.tfplan
 
-deploy: install check-envs
-	npx cdktf deploy env-$(ENV) $(DEPLOY_ARGS)
+# plan, then the plan gate (ops/plan_gate.py: no destroy/replace of the DB cluster, a KMS key or a
+# state bucket unless ALLOW_REPLACE names its address), then apply exactly that plan. Without
+# DEPLOY_ARGS=--auto-approve it asks before applying.
+deploy: plan
+	cd cdktf.out/stacks/env-$(ENV) && PLAN_GATE_ALLOW="$(ALLOW_REPLACE) $${PLAN_GATE_ALLOW:-}" \
+	  $(CURDIR)/$(PY) -m toolchain.terraform -- $(CURDIR)/$(PY) -m ops.plan_gate --envs $(CURDIR)/envs plan.tfplan
+	@case " $(DEPLOY_ARGS) " in *" --auto-approve "*) ;; *) read -r -p "Apply this plan to env-$(ENV)? (yes/no) " ok; [ "$$ok" = yes ];; esac
+	cd cdktf.out/stacks/env-$(ENV) && $(CURDIR)/$(PY) -m toolchain.terraform -- terraform apply -input=false -lock-timeout=120s plan.tfplan
 
 diff: install check-envs
 	npx cdktf diff env-$(ENV)
