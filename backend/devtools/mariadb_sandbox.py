@@ -33,6 +33,64 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _user_args() -> list[str]:
+    return ["--user=root"] if os.geteuid() == 0 else []
+
+
+def install_datadir(datadir: Path) -> None:
+    """``mariadb-install-db`` into ``datadir`` (root over the socket only, no test DB)."""
+    install = subprocess.run(
+        [
+            _find("mariadb-install-db"),
+            "--no-defaults",
+            f"--datadir={datadir}",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+            *_user_args(),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if install.returncode != 0:
+        raise RuntimeError(f"mariadb-install-db failed: {install.stderr[-2000:]}")
+
+
+def server_argv(
+    *,
+    datadir: Path,
+    socket_path: str,
+    port: int,
+    basedir: Path,
+    log: Path,
+    buffer_pool: str = "256M",
+    bind_address: str = "127.0.0.1",
+    extra_args: tuple[str, ...] = (),
+) -> list[str]:
+    """The ``mariadbd`` command line of a private server (also used by the local data plane)."""
+    return [
+        _find("mariadbd"),
+        "--no-defaults",
+        f"--datadir={datadir}",
+        f"--socket={socket_path}",
+        f"--port={port}",
+        f"--bind-address={bind_address}",
+        f"--pid-file={basedir / 'mariadb.pid'}",
+        f"--log-error={log}",
+        f"--tmpdir={basedir}",
+        "--skip-name-resolve",
+        f"--innodb-buffer-pool-size={buffer_pool}",
+        "--innodb-log-file-size=256M",
+        "--innodb-flush-log-at-trx-commit=2",
+        "--local-infile=1",
+        "--max-connections=300",
+        "--character-set-server=utf8mb4",
+        "--collation-server=utf8mb4_unicode_ci",
+        *extra_args,
+        *_user_args(),
+    ]
+
+
 class MariaDBSandbox:
     """``with MariaDBSandbox() as db: db.url("app", "pw", "mydb")``."""
 
@@ -50,43 +108,22 @@ class MariaDBSandbox:
         return str(self.basedir / "mariadb.sock")
 
     def start(self, timeout: float = 60.0) -> MariaDBSandbox:
-        install_db, mariadbd = _find("mariadb-install-db"), _find("mariadbd")
         # a short path: Unix socket paths are limited to ~107 bytes
         self.basedir = Path(tempfile.mkdtemp(prefix="geoapi-mdb-", dir="/tmp"))
         datadir = self.basedir / "data"
-        user = ["--user=root"] if os.geteuid() == 0 else []
-        install = subprocess.run(
-            [install_db, "--no-defaults", f"--datadir={datadir}", "--auth-root-authentication-method=normal", "--skip-test-db", *user],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if install.returncode != 0:
-            raise RuntimeError(f"mariadb-install-db failed: {install.stderr[-2000:]}")
+        install_datadir(datadir)
         self.port = free_port()
         self._log = self.basedir / "error.log"
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv
-            [
-                mariadbd,
-                "--no-defaults",
-                f"--datadir={datadir}",
-                f"--socket={self.socket_path}",
-                f"--port={self.port}",
-                "--bind-address=127.0.0.1",
-                f"--pid-file={self.basedir / 'mariadb.pid'}",
-                f"--log-error={self._log}",
-                f"--tmpdir={self.basedir}",
-                "--skip-name-resolve",
-                f"--innodb-buffer-pool-size={self.buffer_pool}",
-                "--innodb-log-file-size=256M",
-                "--innodb-flush-log-at-trx-commit=2",
-                "--local-infile=1",
-                "--max-connections=300",
-                "--character-set-server=utf8mb4",
-                "--collation-server=utf8mb4_unicode_ci",
-                *self.extra_args,
-                *user,
-            ],
+            server_argv(
+                datadir=datadir,
+                socket_path=self.socket_path,
+                port=self.port,
+                basedir=self.basedir,
+                log=self._log,
+                buffer_pool=self.buffer_pool,
+                extra_args=self.extra_args,
+            ),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -4,17 +4,23 @@ RDS-managed master passwords rotate.  Connections already open keep working,
 but a new connection made with the cached password is refused with MySQL error
 1045.  The ``do_connect`` hook below then re-reads the secret once and retries,
 so the service heals without a restart.
+
+TLS: when ``settings.db_tls`` is set, every connection is made over TLS with the
+server certificate verified (chain to the CA bundle, name = the DB endpoint); a
+server that does not offer TLS is refused. :func:`check_tls` makes one connection at
+start so that a wrong CA bundle stops the service with one clear line.
 """
 
 from __future__ import annotations
 
 import logging
+import ssl
 from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
-from geoapi.settings import Settings
+from geoapi.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +42,8 @@ def make_engine(settings: Settings, **overrides: Any) -> Engine:
         "max_overflow": settings.db_pool_size,
         "connect_args": {"connect_timeout": settings.db_connect_timeout},
     }
+    if settings.db_tls is not None:
+        options["connect_args"]["ssl"] = settings.db_tls.context()
     options.update(overrides)
     engine = create_engine(settings.database_url, **options)
     credentials = settings.db_credentials
@@ -62,3 +70,37 @@ def make_engine(settings: Settings, **overrides: Any) -> Engine:
             return dialect.connect(*cargs, **cparams)
 
     return engine
+
+
+def _tls_cause(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error behind a connection error (SQLAlchemy -> PyMySQL -> ssl), if any."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, ssl.SSLError):
+            return cause
+        seen.add(id(cause))
+        cause = getattr(cause, "original_exception", None) or getattr(cause, "orig", None) or cause.__cause__ or cause.__context__
+    return None
+
+
+def check_tls(engine: Engine, settings: Settings) -> None:
+    """Connect once; raise :class:`ConfigError` when the server's certificate does not verify.
+
+    Other connection errors (the database still starting, a network blip) are logged and
+    left to the readiness check: only a certificate problem is a configuration error.
+    """
+    if settings.db_tls is None:
+        return
+    try:
+        with engine.connect() as conn:
+            cipher = conn.exec_driver_sql("SHOW STATUS LIKE 'Ssl_cipher'").fetchone()
+        log.info("database TLS verified for %s (cipher %s)", settings.db_tls.server_name, cipher[1] if cipher else "?")
+    except Exception as exc:  # SQLAlchemy wraps the driver's error; look for the TLS cause
+        cause = _tls_cause(exc)
+        if cause is not None:
+            raise ConfigError(
+                f"database TLS verification failed for {settings.db_tls.server_name} with CA bundle {settings.db_tls.ca_file}: "
+                f"{getattr(cause, 'verify_message', None) or cause}"
+            ) from None
+        log.warning("database not reachable at start (readiness will report it): %s", str(exc).splitlines()[0])

@@ -10,12 +10,14 @@ import sys
 import urllib.error
 import urllib.request
 
+from geoapi import envvars as ev
+
 
 def main() -> int:
-    port = os.environ.get("PORT", "8000")
+    port = os.environ.get(ev.PORT, "8000")
     url = f"http://127.0.0.1:{port}/api/health/live"
     try:
-        with urllib.request.urlopen(url, timeout=float(os.environ.get("HEALTHCHECK_TIMEOUT", "3"))) as response:
+        with urllib.request.urlopen(url, timeout=float(os.environ.get(ev.HEALTHCHECK_TIMEOUT, "3"))) as response:
             return 0 if response.status == 200 else 1
     except (urllib.error.URLError, OSError) as exc:
         print(f"healthcheck: {url}: {exc}", file=sys.stderr)

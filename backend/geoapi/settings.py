@@ -3,17 +3,28 @@
 On ECS the task definition passes ARNs (``DB_SECRET_ARN``, ``AUTH0_SECRET_ARN``)
 and plain settings; locally the same values come from plain variables
 (``DATABASE_URL``, ``AUTH0_DOMAIN``, ``AUTH0_AUDIENCE``).  See backend/README.md.
+Every variable name is defined in :mod:`geoapi.envvars`.
+
+TLS to the database: with ``DB_SECRET_ARN`` it is required (unless ``DB_HOST`` is a loopback
+address, for development servers and tests without a CA). The server certificate must
+chain to the PEM bundle named by ``DB_CA_BUNDLE`` (the RDS global bundle in the image) and
+carry ``DB_HOST`` (the Aurora endpoint); ``DB_HOSTADDR`` (local only) connects elsewhere
+while the name checked stays ``DB_HOST``. With ``DATABASE_URL``, TLS is used when
+``DB_CA_BUNDLE`` is set.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from sqlalchemy.engine import URL, make_url
 
+from geoapi import envvars as ev
 from geoapi.secrets import SecretError, SecretStore
 
 IndexHint = Literal["force", "auto", "ignore"]
@@ -95,6 +106,36 @@ class AuthSettings:
 
 
 @dataclass(frozen=True)
+class DbTls:
+    """Verify the DB server: its certificate chains to ``ca_file`` and names ``server_name``."""
+
+    ca_file: str
+    server_name: str
+
+    def context(self) -> ssl.SSLContext:
+        """A client context that checks the chain and ``server_name`` whatever address is connected to."""
+        try:
+            context = _NamedContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.load_verify_locations(cafile=self.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"{ev.DB_CA_BUNDLE}={self.ca_file}: cannot load the CA bundle: {exc}") from None
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.check_hostname = True
+        context.server_name = self.server_name
+        return context
+
+
+class _NamedContext(ssl.SSLContext):
+    """Checks the certificate against ``server_name`` (DB_HOST), not the address connected to (DB_HOSTADDR)."""
+
+    server_name: str
+
+    def wrap_socket(self, sock, *args, server_hostname=None, **kwargs):  # noqa: ANN001, ANN002, ANN003 - ssl's signature
+        return super().wrap_socket(sock, *args, server_hostname=self.server_name, **kwargs)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the app needs. Build it with :func:`load_settings` or directly in tests."""
 
@@ -113,6 +154,8 @@ class Settings:
     bbox_index_hint: IndexHint = "force"
     title: str = "Geo-spatial data API"
     description: str = "OGC API - Features service over MySQL-compatible storage."
+    #: TLS to the database (None: plain TCP, only for DATABASE_URL development servers)
+    db_tls: DbTls | None = None
     db_pool_size: int = 5
     db_connect_timeout: int = 5
     log_level: str = "INFO"
@@ -146,51 +189,84 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
 
 
-def _database(environ: Mapping[str, str], store: SecretStore) -> tuple[str, DbCredentials]:
-    arn = environ.get("DB_SECRET_ARN")
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _ca_bundle(environ: Mapping[str, str], server_name: str, *, required: bool) -> DbTls | None:
+    ca_file = environ.get(ev.DB_CA_BUNDLE)
+    if not ca_file:
+        if required:
+            raise ConfigError(f"{ev.DB_CA_BUNDLE} is not set: TLS to the database is required and needs the CA bundle (the image sets it)")
+        return None
+    if not os.path.isfile(ca_file):
+        raise ConfigError(f"{ev.DB_CA_BUNDLE}={ca_file}: no such file")
+    tls = DbTls(ca_file=ca_file, server_name=server_name)
+    tls.context()  # a bad bundle fails here, once, at start
+    return tls
+
+
+def _database(environ: Mapping[str, str], store: SecretStore) -> tuple[str, DbCredentials, DbTls | None]:
+    arn = environ.get(ev.DB_SECRET_ARN)
     if arn:
         try:
             secret = store.get(arn, required_keys=("username", "password"))
         except SecretError as exc:
-            raise ConfigError(f"DB_SECRET_ARN: {exc}") from exc
-        host = environ.get("DB_HOST") or secret.get("host")
-        name = environ.get("DB_NAME") or secret.get("dbname")
-        port = _int(environ, "DB_PORT", int(secret.get("port") or 3306))
+            raise ConfigError(f"{ev.DB_SECRET_ARN}: {exc}") from exc
+        host = environ.get(ev.DB_HOST) or secret.get("host")
+        name = environ.get(ev.DB_NAME) or secret.get("dbname")
+        port = _int(environ, ev.DB_PORT, int(secret.get("port") or 3306))
         if not host or not name:
-            raise ConfigError("DB_SECRET_ARN is set but DB_HOST or DB_NAME is missing (and the secret has no host/dbname)")
+            raise ConfigError(f"{ev.DB_SECRET_ARN} is set but {ev.DB_HOST} or {ev.DB_NAME} is missing (and the secret has no host/dbname)")
+        tls = _ca_bundle(environ, str(host), required=not _is_loopback(str(host)))
         url = URL.create(
-            "mysql+pymysql", username=str(secret["username"]), host=host, port=port, database=name, query={"charset": "utf8mb4"}
+            "mysql+pymysql",
+            username=str(secret["username"]),
+            host=environ.get(ev.DB_HOSTADDR) or host,
+            port=port,
+            database=name,
+            query={"charset": "utf8mb4"},
         )
-        return url.render_as_string(hide_password=False), SecretCredentials(store, arn)
-    raw_url = environ.get("DATABASE_URL")
+        return url.render_as_string(hide_password=False), SecretCredentials(store, arn), tls
+    raw_url = environ.get(ev.DATABASE_URL)
     if not raw_url:
-        raise ConfigError("no database configured: set DB_SECRET_ARN (+ DB_HOST, DB_NAME) or DATABASE_URL")
+        raise ConfigError(f"no database configured: set {ev.DB_SECRET_ARN} (+ {ev.DB_HOST}, {ev.DB_NAME}) or {ev.DATABASE_URL}")
     try:
         url = make_url(raw_url)
     except Exception as exc:  # sqlalchemy.exc.ArgumentError and friends
-        raise ConfigError(f"DATABASE_URL is not a valid SQLAlchemy URL: {exc}") from None
+        raise ConfigError(f"{ev.DATABASE_URL} is not a valid SQLAlchemy URL: {exc}") from None
     if url.get_backend_name() not in ("mysql", "mariadb"):
-        raise ConfigError(f"DATABASE_URL must be a mysql+pymysql:// or mariadb+pymysql:// URL, not {url.drivername}://")
-    return raw_url, StaticCredentials(url.password)
+        raise ConfigError(f"{ev.DATABASE_URL} must be a mysql+pymysql:// or mariadb+pymysql:// URL, not {url.drivername}://")
+    return raw_url, StaticCredentials(url.password), _ca_bundle(environ, str(url.host or ""), required=False)
 
 
 def _auth(environ: Mapping[str, str], store: SecretStore) -> AuthSettings | None:
-    kwargs = {"jwks_cache_seconds": _int(environ, "JWKS_CACHE_SECONDS", 300)}
-    issuer = environ.get("AUTH0_ISSUER") or None
-    jwks_url = environ.get("AUTH0_JWKS_URL") or None
-    arn = environ.get("AUTH0_SECRET_ARN")
+    kwargs = {"jwks_cache_seconds": _int(environ, ev.JWKS_CACHE_SECONDS, 300)}
+    issuer = environ.get(ev.AUTH0_ISSUER) or None
+    jwks_url = environ.get(ev.AUTH0_JWKS_URL) or None
+    arn = environ.get(ev.AUTH0_SECRET_ARN)
     if arn:
         try:
             secret = store.get(arn, required_keys=("domain", "audience"))
         except SecretError as exc:
             raise ConfigError(f"AUTH0_SECRET_ARN: {exc}") from exc
         return AuthSettings.for_domain(str(secret["domain"]), str(secret["audience"]), issuer=issuer, jwks_url=jwks_url, **kwargs)
-    domain, audience = environ.get("AUTH0_DOMAIN"), environ.get("AUTH0_AUDIENCE")
+    domain, audience = environ.get(ev.AUTH0_DOMAIN), environ.get(ev.AUTH0_AUDIENCE)
     if domain and audience:
         return AuthSettings.for_domain(domain, audience, issuer=issuer, jwks_url=jwks_url, **kwargs)
     if domain or audience:
         raise ConfigError("set both AUTH0_DOMAIN and AUTH0_AUDIENCE, or neither")
     return None
+
+
+def _log_level(environ: Mapping[str, str]) -> str:
+    level = (environ.get(ev.LOG_LEVEL) or "INFO").strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"{ev.LOG_LEVEL} must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {level!r}")
+    return level
 
 
 def load_settings(environ: Mapping[str, str] | None = None, store: SecretStore | None = None) -> Settings:
@@ -201,14 +277,15 @@ def load_settings(environ: Mapping[str, str] | None = None, store: SecretStore |
     """
     env = os.environ if environ is None else environ
     store = store or SecretStore()
-    database_url, credentials = _database(env, store)
+    database_url, credentials, tls = _database(env, store)
     return Settings(
         database_url=database_url,
         db_credentials=credentials,
+        db_tls=tls,
         auth=_auth(env, store),
-        public_reads=_bool(env, "PUBLIC_READS", True),
-        public_url=(env.get("PUBLIC_URL") or None),
-        bbox_index_hint=env.get("BBOX_INDEX_HINT", "force"),  # type: ignore[arg-type]
-        db_pool_size=_int(env, "DB_POOL_SIZE", 5),
-        log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        public_reads=_bool(env, ev.PUBLIC_READS, True),
+        public_url=(env.get(ev.PUBLIC_URL) or None),
+        bbox_index_hint=env.get(ev.BBOX_INDEX_HINT, "force"),  # type: ignore[arg-type]
+        db_pool_size=_int(env, ev.DB_POOL_SIZE, 5),
+        log_level=_log_level(env),
     )
