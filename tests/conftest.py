@@ -10,6 +10,9 @@
 - Under CI (``CI`` set to anything but "" / "0" / "false"), a skipped or xfailed test is a
   failure, unless its node id starts with an entry of :data:`CI_SKIP_ALLOWED` (a reason each).
   Skips at collection (``pytest.skip(allow_module_level=True)``) fail the run at the end.
+- Phases: the terminal summary gives the wall time of install (``$CI_INSTALL_SECONDS``, set by
+  .ci/run), lint (tests/gates/test_lint.py), e2e (``emulator`` tests, the shared deploy
+  included) and unit (the rest): setup + call + teardown of each test, summed per phase.
 """
 
 from __future__ import annotations
@@ -135,7 +138,30 @@ def pytest_collectreport(report) -> None:
         _COLLECT_SKIPS.append(f"{report.nodeid}: {reason}")
 
 
+LINT_MODULES = ("tests/gates/test_lint.py",)
+_PHASE_SECONDS: dict[str, float] = {"lint": 0.0, "unit": 0.0, "e2e": 0.0}
+_PHASE_OF: dict[str, str] = {}
+
+
+def _phase(item: pytest.Item) -> str:
+    if item.nodeid.startswith(LINT_MODULES):
+        return "lint"
+    return "e2e" if item.get_closest_marker("emulator") is not None else "unit"
+
+
+def pytest_collection_finish(session) -> None:
+    _PHASE_OF.update({item.nodeid: _phase(item) for item in session.items})
+
+
+def pytest_runtest_logreport(report) -> None:
+    _PHASE_SECONDS[_PHASE_OF.get(report.nodeid, "unit")] += report.duration
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    install = os.environ.get("CI_INSTALL_SECONDS")
+    phases = ([("install", float(install))] if install else []) + list(_PHASE_SECONDS.items())
+    terminalreporter.section("wall time per phase")
+    terminalreporter.write_line("  ".join(f"{name} {seconds:.0f} s" for name, seconds in phases))
     if _COLLECT_SKIPS:
         terminalreporter.section("skipped at collection under CI (a failure)", red=True)
         for line in _COLLECT_SKIPS:
