@@ -8,12 +8,12 @@ a traceback.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
@@ -65,7 +65,7 @@ def _render(result: APIResponse) -> Response:
         response = Response(status=result.status)
         response.headers.remove("Content-Type")
     else:
-        data = json.dumps(result.body, separators=(",", ":"), ensure_ascii=False)
+        data = orjson.dumps(result.body)
         response = Response(data, status=result.status, mimetype=result.media_type)
     for name, value in result.headers.items():
         response.headers[name] = value
@@ -129,6 +129,10 @@ def _build_blueprint() -> Blueprint:
     @bp.get("/collections/<collection_id>/items")
     def items(collection_id: str) -> Response:
         return _read(services().api.items, collection_id)
+
+    @bp.get("/collections/<collection_id>/queryables")
+    def queryables(collection_id: str) -> Response:
+        return _read(services().api.queryables, collection_id)
 
     @bp.get("/collections/<collection_id>/items/<feature_id>")
     def item(collection_id: str, feature_id: str) -> Response:

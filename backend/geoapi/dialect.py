@@ -18,6 +18,19 @@ what SRID 4326 means for axis order:
   UPDATE`` in favour of a row alias (``INSERT ... AS new``), which MariaDB does
   not parse.
 
+* **Generated columns for queryables** (:func:`queryable_column_sql`): one SQL text for
+  both.  MariaDB refuses ``CAST(... AS DATETIME)`` (and ``CONVERT_TZ``) in a generated
+  column, so temporal queryables are kept as canonical, sortable strings
+  (``YYYY-MM-DD``, ``YYYY-MM-DDTHH:MM:SS.ffffff`` in UTC) built with string functions
+  that both servers allow there.  ``JSON_TYPE`` names differ (MySQL adds ``DECIMAL``
+  and ``UNSIGNED INTEGER``): the lists below hold both servers' names.  A value of the
+  wrong JSON type gives NULL (it matches no comparison), never a failed write.
+
+* **Features as GeoJSON text** (:func:`feature_json_sql`): ``ST_AsGeoJSON`` on both.
+  MariaDB writes shortest round-trip numbers (checked here: 0.30000000000000004 and
+  1e-20 survive); MySQL 8 documents no rounding by default (max_dec_digits 2^32-1) and
+  writes GeoJSON's longitude-latitude order whatever the SRS's axis order.
+
 Everything else (SPATIAL index, ``ST_Intersects``, index hints, JSON columns)
 is common to both and is written in :mod:`geoapi.repository` and the migrations.
 
@@ -157,3 +170,51 @@ def bbox_polygon_wkt(minx: float, miny: float, maxx: float, maxy: float, *, geog
     north = [(x, maxy) for x in _steps(maxx, minx, GEOGRAPHIC_STEP)]
     west = [(minx, y) for y in _steps(maxy, miny, GEOGRAPHIC_STEP)]
     return _ring(south + east + north + west)
+
+
+# -- queryables: generated columns over features.properties -------------------------------------
+#: JSON_TYPE names (MariaDB and MySQL 8 together) per queryable storage kind
+_NUMERIC = "('INTEGER', 'DOUBLE', 'DECIMAL', 'UNSIGNED INTEGER')"
+#: longest string a string queryable keeps (longer values are compared on this prefix)
+STRING_QUERYABLE_CHARS = 255
+
+
+def _json(path: str) -> str:
+    return f"JSON_EXTRACT(properties, '{path}')"
+
+
+def _text(path: str) -> str:
+    return f"JSON_UNQUOTE({_json(path)})"
+
+
+def queryable_column_sql(kind: str, path: str) -> str:
+    """Column definition (type + generated expression) of a queryable of storage ``kind``.
+
+    ``kind`` is ``s`` (string), ``n`` (number/integer), ``b`` (boolean), ``d`` (date) or
+    ``t`` (timestamp); ``path`` a JSON path such as ``$.name`` (names are checked by the caller).
+    """
+    is_string = f"JSON_TYPE({_json(path)}) = 'STRING'"
+    if kind == "s":
+        return f"VARCHAR({STRING_QUERYABLE_CHARS}) GENERATED ALWAYS AS (CASE WHEN {is_string} THEN LEFT({_text(path)}, {STRING_QUERYABLE_CHARS}) END) VIRTUAL"
+    if kind == "n":
+        return f"DOUBLE GENERATED ALWAYS AS (CASE WHEN JSON_TYPE({_json(path)}) IN {_NUMERIC} THEN {_text(path)} END) VIRTUAL"
+    if kind == "b":
+        return f"TINYINT GENERATED ALWAYS AS (CASE WHEN JSON_TYPE({_json(path)}) = 'BOOLEAN' THEN {_text(path)} = 'true' END) VIRTUAL"
+    value = _text(path)
+    if kind == "d":
+        return f"CHAR(10) GENERATED ALWAYS AS (CASE WHEN {is_string} AND {value} LIKE '____-__-__' THEN {value} END) VIRTUAL"
+    if kind == "t":
+        utc = f"({value} LIKE '%Z' OR {value} LIKE '%+00:00')"
+        shaped = f"{value} LIKE '____-__-__T__:__:__%'"
+        fraction = f"IF(SUBSTRING({value}, 20, 1) = '.', SUBSTRING_INDEX(SUBSTRING_INDEX(SUBSTRING({value}, 21), 'Z', 1), '+', 1), '')"
+        canonical = f"CONCAT(LEFT({value}, 10), 'T', SUBSTRING({value}, 12, 8), '.', LEFT(RPAD({fraction}, 6, '0'), 6))"
+        return f"CHAR(26) GENERATED ALWAYS AS (CASE WHEN {is_string} AND {shaped} AND {utc} THEN {canonical} END) VIRTUAL"
+    raise ValueError(f"unknown queryable storage kind {kind!r}")
+
+
+def feature_json_sql(alias: str) -> str:
+    """SQL text of one row of ``features`` (as ``alias``) written as a GeoJSON Feature, without links."""
+    return (
+        f"""CONCAT('{{"type":"Feature","id":', {alias}.id, ',"geometry":', ST_AsGeoJSON({alias}.geom), """
+        f"""',"properties":', {alias}.properties, '}}')"""
+    )

@@ -1,27 +1,37 @@
 """Feature storage: the SQL behind the API (MySQL 8 / MariaDB, via SQLAlchemy Core).
 
-Geometries travel as lon/lat WKB (``geomet`` converts to and from GeoJSON);
-the server-specific fragments come from :mod:`geoapi.dialect`.
+Item pages are written as GeoJSON by the database (:mod:`geoapi.itemsql`); single
+features travel as lon/lat WKB (``geomet`` / shapely convert); the server-specific
+fragments come from :mod:`geoapi.dialect`.
 """
 
 from __future__ import annotations
 
 import json
-import struct
+import time
 from typing import Any
 
-import shapely.geometry
-import shapely.wkb
-from geomet import wkb
-from sqlalchemy import text
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from geoapi import dialect as spatial
+from geoapi import schema
 from geoapi.core.errors import InvalidBody
-from geoapi.core.model import Collection, Feature
-from geoapi.core.params import BBox
+from geoapi.core.model import Collection, Feature, Page
+from geoapi.core.query import ItemsQuery, Queryable
+from geoapi.geometry import geometry_to_wkb, wkb_to_geometry
+from geoapi.itemsql import COUNT_CAP, ItemsSQL
 from geoapi.settings import IndexHint
+
+#: the longest page the database may write as one string (pages are read row by row above it)
+GROUP_CONCAT_MAX_LEN = 8 * 1024 * 1024
+
+
+def _session_settings(dbapi_connection: Any, _record: Any) -> None:
+    """Per-connection settings the item pages need (run once per new DB connection)."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET SESSION group_concat_max_len = {GROUP_CONCAT_MAX_LEN}")
 
 # Server errors that mean "this geometry is not acceptable", not "the server is broken".
 _GEOMETRY_REJECTED = {
@@ -34,35 +44,6 @@ _GEOMETRY_REJECTED = {
 }
 
 
-def geometry_to_wkb(geometry: dict[str, Any]) -> bytes:
-    return wkb.dumps(geometry, big_endian=False)
-
-
-_POINT_LE = struct.Struct("<BIdd")
-
-
-def _as_lists(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _as_lists(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_as_lists(v) for v in value]
-    return value
-
-
-def wkb_to_geometry(data: bytes) -> dict[str, Any]:
-    """GeoJSON geometry from 2D WKB. Points (the bulk of most data sets) skip the generic parser.
-
-    The generic parser is shapely (GEOS): geomet's WKB loader fails on a GeometryCollection
-    that holds a Multi* member (KeyError in geomet 1.1.0), which made one stored feature
-    break every page that listed it.
-    """
-    data = bytes(data)
-    if len(data) == 21 and data[:5] == b"\x01\x01\x00\x00\x00":
-        _, _, x, y = _POINT_LE.unpack(data)
-        return {"type": "Point", "coordinates": [x, y]}
-    return _as_lists(shapely.geometry.mapping(shapely.wkb.loads(data)))
-
-
 def _properties(raw: Any) -> dict[str, Any]:
     if raw is None:
         return {}
@@ -71,11 +52,18 @@ def _properties(raw: Any) -> dict[str, Any]:
 
 
 class FeatureRepository:
-    """All reads and writes of collections and features (implements :class:`geoapi.core.model.FeatureStore`)."""
+    """All reads and writes of collections and features (implements :class:`geoapi.core.model.FeatureStore`).
 
-    def __init__(self, engine: Engine, *, bbox_index_hint: IndexHint = "force") -> None:
+    Collections (with their queryables) are cached for ``collection_ttl`` seconds per process:
+    an items request then costs one statement (two when numberMatched needs a count).
+    """
+
+    def __init__(self, engine: Engine, *, bbox_index_hint: IndexHint = "force", collection_ttl: float = 5.0) -> None:
         self.engine = engine
         self.bbox_index_hint = bbox_index_hint
+        self.collection_ttl = collection_ttl
+        self._collections: dict[str, tuple[float, Collection]] = {}
+        event.listen(engine, "connect", _session_settings)
 
     # -- health -------------------------------------------------------------
     def ping(self) -> None:
@@ -84,9 +72,9 @@ class FeatureRepository:
 
     # -- collections --------------------------------------------------------
     @staticmethod
-    def _collection(row: Any) -> Collection:
+    def _collection(row: Any, queryables: tuple[Queryable, ...] = ()) -> Collection:
         bbox = json.loads(row.bbox) if isinstance(row.bbox, (str, bytes)) else row.bbox
-        return Collection(id=row.id, title=row.title, description=row.description or "", bbox=bbox)
+        return Collection(id=row.id, title=row.title, description=row.description or "", bbox=bbox, queryables=queryables)
 
     def list_collections(self) -> list[Collection]:
         with self.engine.connect() as conn:
@@ -94,45 +82,57 @@ class FeatureRepository:
             return [self._collection(r) for r in rows]
 
     def get_collection(self, collection_id: str) -> Collection | None:
+        cached = self._collections.get(collection_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
         with self.engine.connect() as conn:
             row = conn.execute(text("SELECT id, title, description, bbox FROM collections WHERE id = :id"), {"id": collection_id}).first()
-            return self._collection(row) if row else None
+            if row is None:
+                return None
+            declared = conn.execute(select(schema.queryables).where(schema.queryables.c.collection_id == collection_id))
+            collection = self._collection(row, tuple(sorted((schema.queryable_from_row(q) for q in declared), key=lambda q: q.name)))
+        self._collections[collection_id] = (time.monotonic() + self.collection_ttl, collection)
+        return collection
 
     # -- features -----------------------------------------------------------
-    def _index_hint(self) -> str:
-        return {
-            "force": f"FORCE INDEX ({spatial.GEOMETRY_INDEX})",
-            "ignore": f"IGNORE INDEX ({spatial.GEOMETRY_INDEX})",
-            "auto": "",
-        }[self.bbox_index_hint]
+    def items_sql(self, conn: Connection, collection_id: str, query: ItemsQuery) -> ItemsSQL:
+        """The statements of an items query on this connection's server (exposed so tests can EXPLAIN them)."""
+        return ItemsSQL(spatial.for_connection(conn), self.bbox_index_hint, collection_id, query)
 
-    def items_sql(self, conn: Connection, bbox: BBox | None) -> str:
-        """The SELECT for an items page (exposed so tests can EXPLAIN exactly what runs)."""
-        d = spatial.for_connection(conn)
-        if bbox is None:
-            return (
-                f"SELECT id, {d.geom_as_wkb('geom')} AS wkb, properties FROM features "
-                "WHERE collection_id = :cid ORDER BY id LIMIT :limit OFFSET :offset"
-            )
-        return (
-            f"SELECT id, {d.geom_as_wkb('geom')} AS wkb, properties FROM features {self._index_hint()} "
-            f"WHERE collection_id = :cid AND ST_Intersects(geom, {d.geom_from_wkt('box')}) "
-            "ORDER BY id LIMIT :limit OFFSET :offset"
-        )
+    def list_features(self, collection: Collection, query: ItemsQuery) -> Page:
+        """One page, encoded by the database; numberMatched as documented in :meth:`_number_matched`."""
+        with self.engine.connect() as conn:
+            sql = self.items_sql(conn, collection.id, query)
+            row = conn.exec_driver_sql(*sql.statement("page")).one()
+            docs = row.docs or ""
+            if row.cap and len(docs) * 4 >= row.cap and len(docs.encode()) >= row.cap:  # cut short by group_concat_max_len
+                rows = conn.exec_driver_sql(*sql.statement("page_rows"))
+                docs = ",".join(r.doc for r in rows if r.rn <= query.limit)
+            returned = min(row.n, query.limit)
+            more = row.n > query.limit
+            matched = self._number_matched(conn, sql, query, returned, more)
+        return Page(more=more, number_matched=matched, encoded="[" + docs + "]", returned=returned)
 
     @staticmethod
-    def items_params(conn: Connection, collection_id: str, bbox: BBox | None, limit: int, offset: int) -> dict[str, Any]:
-        params: dict[str, Any] = {"cid": collection_id, "limit": limit, "offset": offset}
-        if bbox is not None:
-            params["box"] = spatial.bbox_polygon_wkt(
-                bbox.minx, bbox.miny, bbox.maxx, bbox.maxy, geographic=spatial.for_connection(conn).geographic
-            )
-        return params
+    def _number_matched(conn: Connection, sql: ItemsSQL, query: ItemsQuery, returned: int, more: bool) -> int | None:
+        """numberMatched: exact, or None (omitted) when it cannot be had within the budget.
 
-    def list_features(self, collection_id: str, *, bbox: BBox | None, limit: int, offset: int) -> list[Feature]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(text(self.items_sql(conn, bbox)), self.items_params(conn, collection_id, bbox, limit, offset))
-            return [Feature(r.id, collection_id, wkb_to_geometry(r.wkb), _properties(r.properties)) for r in rows]
+        * The page is the last one (no next page) and not past the end: ``offset + returned``, free.
+        * Otherwise, when the conditions can be answered from one index alone (no bbox or
+          spatial filter; at most one non-negated comparison / range / IN / IS NULL on one
+          queryable or the id): an index-only ``COUNT`` of at most COUNT_CAP + 1 entries
+          (10,001: about a millisecond); given when it finds at most COUNT_CAP.
+        * Else omitted: counting a spatial or composite filter means testing every candidate
+          row, as costly as the page itself or worse, on every page.
+        """
+        if not query.count:
+            return None
+        if not more and (returned > 0 or query.offset == 0):
+            return query.offset + returned
+        if not sql.countable:
+            return None
+        found = conn.exec_driver_sql(*sql.statement("count")).scalar_one()
+        return found if found <= COUNT_CAP else None
 
     def get_feature(self, collection_id: str, feature_id: int) -> Feature | None:
         with self.engine.connect() as conn:

@@ -15,7 +15,7 @@ for blocked in ("flask", "werkzeug", "sqlalchemy", "pymysql"):
 
 from geoapi.core.api import FeaturesAPI
 from geoapi.core.errors import APIError
-from geoapi.core.model import Collection, Feature
+from geoapi.core.model import Collection, Feature, Page
 
 class Memory:
     def __init__(self):
@@ -24,10 +24,12 @@ class Memory:
                   2: Feature(2, "pts", {"type": "Point", "coordinates": [5.0, 5.0]}, {})}
     def list_collections(self): return [self.c]
     def get_collection(self, cid): return self.c if cid == "pts" else None
-    def list_features(self, cid, *, bbox, limit, offset):
+    def list_features(self, collection, query):
+        bbox = query.bbox
         rows = [f for f in self.f.values() if bbox is None or (bbox.minx <= f.geometry["coordinates"][0] <= bbox.maxx
                 and bbox.miny <= f.geometry["coordinates"][1] <= bbox.maxy)]
-        return rows[offset:offset + limit]
+        page = rows[query.offset:query.offset + query.limit + 1]
+        return Page(features=page[:query.limit], more=len(page) > query.limit)
     def get_feature(self, cid, fid): return self.f.get(fid)
     def create_feature(self, cid, g, p): self.f[3] = Feature(3, cid, g, p); return 3
     def replace_feature(self, cid, fid, g, p): return False

@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from geoapi import dialect
 from geoapi.core.params import BBox
+from geoapi.core.query import ItemsQuery
 from geoapi.db import make_engine
 from geoapi.repository import FeatureRepository
 
@@ -14,12 +15,13 @@ BOX = BBox(-10.0, 35.0, 20.0, 60.0)
 
 
 def _explain(db, hint: str, bbox: BBox | None = BOX) -> list[dict]:
+    """The plan of the part of an items page that selects rows (its ids, in order)."""
     engine = make_engine(db.settings(), pool_size=1, max_overflow=0)
     repo = FeatureRepository(engine, bbox_index_hint=hint)
     try:
         with engine.connect() as conn:
-            sql = repo.items_sql(conn, bbox)
-            rows = conn.execute(text("EXPLAIN " + sql), repo.items_params(conn, "places", bbox, 101, 0))
+            sql, params = repo.items_sql(conn, "places", ItemsQuery(limit=100, bbox=bbox)).statement("page_ids")
+            rows = conn.exec_driver_sql("EXPLAIN " + sql, params)
             return [dict(r._mapping) for r in rows]
     finally:
         engine.dispose()

@@ -1,4 +1,4 @@
-"""OGC API - Features Part 1 (core, GeoJSON, OpenAPI 3.0) plus create/replace/delete.
+"""OGC API - Features Part 1 (core, GeoJSON, OpenAPI 3.0), Part 3 (queryables, CQL2 filters) and create/replace/delete.
 
 Each handler takes plain values (base URL, path values, query parameters, body
 bytes) and returns an :class:`APIResponse`; raising :class:`APIError` is how a
@@ -10,36 +10,35 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
-from geoapi.core import openapi
+from geoapi.core import cql2, openapi
 from geoapi.core.errors import NotFound
 from geoapi.core.geojson import parse_feature_body
+from geoapi.core.items import check_generic, items_query, page_features, page_links, queryables_of
 from geoapi.core.model import Collection, Feature, FeatureStore
-from geoapi.core.params import (
-    QueryParams,
-    parse_bbox,
-    parse_datetime,
-    parse_format,
-    parse_limit,
-    parse_offset,
-    reject_unknown,
-    single,
-)
+from geoapi.core.params import QueryParams, parse_format, reject_unknown
+from geoapi.core.query import GEOMETRY
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
 OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
+SCHEMA_JSON = "application/schema+json"
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+
+#: exactly what is implemented, each class with a test in tests/backend/test_conformance_classes.py
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    *cql2.CONFORMANCE,
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
 ]
-
-ITEMS_PARAMS = ("bbox", "limit", "offset", "datetime", "f")
 PLAIN_PARAMS = ("f",)
 MAX_FEATURE_ID = 2**63 - 1
 
@@ -114,6 +113,7 @@ class FeaturesAPI:
             "links": [
                 _link(f"{base}/collections/{c.id}", "self", JSON, "This collection"),
                 _link(f"{base}/collections/{c.id}/items", "items", GEOJSON, "The features of this collection"),
+                _link(f"{base}/collections/{c.id}/queryables", QUERYABLES_REL, SCHEMA_JSON, "The queryable properties"),
             ],
         }
         if c.bbox:
@@ -155,49 +155,42 @@ class FeaturesAPI:
         return body
 
     def items(self, base: str, collection_id: str, params: QueryParams) -> APIResponse:
-        reject_unknown(params, ITEMS_PARAMS)
+        check_generic(params)
+        collection = self._require_collection(collection_id)
+        query = items_query(collection, params)
+        page = self.repo.list_features(collection, query)
+        body: dict[str, Any] = {
+            "type": "FeatureCollection",
+            "features": page_features(page, query.properties, lambda f: self._feature_body(base, f, links=False)),
+            "links": [
+                *page_links(f"{base}/collections/{collection_id}/items", params, query, page, _link),
+                _link(f"{base}/collections/{collection_id}", "collection", JSON, "The collection"),
+            ],
+            "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "numberReturned": page.returned if page.encoded is not None else len(page.features),
+        }
+        if page.number_matched is not None:
+            body["numberMatched"] = page.number_matched
+        return APIResponse(200, body, media_type=GEOJSON)
+
+    def queryables(self, base: str, collection_id: str, params: QueryParams) -> APIResponse:
+        """Part 3 /req/queryables: a JSON Schema of what ``filter``, ``sortby`` and ``?name=`` accept."""
+        reject_unknown(params, PLAIN_PARAMS)
         parse_format(params)
-        bbox = parse_bbox(single(params, "bbox"))
-        limit = parse_limit(single(params, "limit"))
-        offset = parse_offset(single(params, "offset"))
-        when = parse_datetime(single(params, "datetime"))
-
-        # one row more than asked tells whether a next page exists
-        rows = self.repo.list_features(collection_id, bbox=bbox, limit=limit + 1, offset=offset)
-        if not rows:  # a feature's collection exists (foreign key): look it up only for an empty page
-            self._require_collection(collection_id)
-        page, more = rows[:limit], len(rows) > limit
-
-        items_url = f"{base}/collections/{collection_id}/items"
-
-        def page_url(page_offset: int) -> str:
-            query: dict[str, Any] = {"limit": limit}
-            if bbox is not None:
-                query["bbox"] = bbox.as_query_value()
-            if when is not None:
-                query["datetime"] = when
-            if page_offset:
-                query["offset"] = page_offset
-            return f"{items_url}?{urlencode(query)}"
-
-        links = [
-            _link(page_url(offset), "self", GEOJSON, "This page"),
-            _link(f"{base}/collections/{collection_id}", "collection", JSON, "The collection"),
-        ]
-        if more:
-            links.append(_link(page_url(offset + limit), "next", GEOJSON, "Next page"))
-        if offset > 0:
-            links.append(_link(page_url(max(offset - limit, 0)), "prev", GEOJSON, "Previous page"))
+        collection = self._require_collection(collection_id)
+        properties = {name: q.json_schema() for name, q in queryables_of(collection).items()}
+        properties[GEOMETRY] = {"title": "Geometry", "format": "geometry-any"}
         return APIResponse(
             200,
             {
-                "type": "FeatureCollection",
-                "features": [self._feature_body(base, f, links=False) for f in page],
-                "links": links,
-                "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "numberReturned": len(page),
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$id": f"{base}/collections/{collection_id}/queryables",
+                "type": "object",
+                "title": collection.title,
+                "properties": properties,
+                "additionalProperties": False,
             },
-            media_type=GEOJSON,
+            media_type=SCHEMA_JSON,
         )
 
     def item(self, base: str, collection_id: str, feature_id: str, params: QueryParams) -> APIResponse:

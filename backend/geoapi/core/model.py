@@ -1,4 +1,4 @@
-"""What the API core needs from storage: two records and one interface (pygeoapi's "provider").
+"""What the API core needs from storage: a few records and one interface (pygeoapi's "provider").
 
 :class:`geoapi.repository.FeatureRepository` implements :class:`FeatureStore` over
 MySQL/MariaDB; the core never imports it, so it can be tested or reused with another store.
@@ -6,10 +6,10 @@ MySQL/MariaDB; the core never imports it, so it can be tested or reused with ano
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from geoapi.core.params import BBox
+from geoapi.core.query import ItemsQuery, Queryable
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,13 @@ class Collection:
     description: str
     #: [minLon, minLat, maxLon, maxLat] of the data, when known (set by the seed command)
     bbox: list[float] | None
+    #: the declared properties that can be filtered and sorted on (created by migrations)
+    queryables: tuple[Queryable, ...] = ()
+
+    @property
+    def temporal(self) -> Queryable | None:
+        """The property ``datetime=`` filters on, if the collection declares one."""
+        return next((q for q in self.queryables if q.temporal), None)
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,23 @@ class Feature:
     properties: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Page:
+    """One page of features, in order, and what the store knows about the rest.
+
+    A store may hand the features over already encoded (``encoded``: a JSON array of
+    GeoJSON Features, each without links) instead of as :class:`Feature` records.
+    """
+
+    features: list[Feature] = field(default_factory=list)
+    #: True when at least one more feature follows this page
+    more: bool = False
+    #: how many features match in all, when the store could count them within its budget
+    number_matched: int | None = None
+    encoded: str | bytes | None = None
+    returned: int = 0
+
+
 class FeatureStore(Protocol):
     """Reads and writes of collections and features. Geometries are GeoJSON dicts in lon/lat."""
 
@@ -36,8 +60,8 @@ class FeatureStore(Protocol):
 
     def get_collection(self, collection_id: str) -> Collection | None: ...
 
-    def list_features(self, collection_id: str, *, bbox: BBox | None, limit: int, offset: int) -> list[Feature]:
-        """Features ordered by id; ``bbox`` keeps those whose geometry intersects it."""
+    def list_features(self, collection: Collection, query: ItemsQuery) -> Page:
+        """A page of ``query``'s features, ordered by ``query.sortby`` then id."""
         ...
 
     def get_feature(self, collection_id: str, feature_id: int) -> Feature | None: ...

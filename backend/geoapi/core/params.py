@@ -10,14 +10,16 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 
 from geoapi.core.errors import InvalidParameter
 
 QueryParams = Mapping[str, list[str]]
 
 DEFAULT_LIMIT = 10
-MAX_LIMIT = 10_000
-MAX_OFFSET = 1_000_000_000
+#: caps: one request reads at most MAX_OFFSET + MAX_LIMIT (+1) rows of an index, never the table
+MAX_LIMIT = 1_000
+MAX_OFFSET = 10_000
 
 _UNSIGNED = re.compile(r"[0-9]{1,12}")
 
@@ -100,7 +102,9 @@ def _bounded_int(raw: str | None, name: str, default: int, lo: int, hi: int) -> 
     if not _UNSIGNED.fullmatch(raw):
         raise InvalidParameter(f"{name} must be an integer between {lo} and {hi}, got {raw[:40]!r}")
     value = int(raw)
-    if not lo <= value <= hi:
+    if value > hi:
+        raise InvalidParameter(f"{name}={value} is over the cap of {hi}: ask for at most {hi} (narrow the query with bbox or filter to reach further)")
+    if value < lo:
         raise InvalidParameter(f"{name} must be between {lo} and {hi}, got {value}")
     return value
 
@@ -114,9 +118,75 @@ def parse_offset(raw: str | None) -> int:
 
 
 def parse_datetime(raw: str | None) -> str | None:
-    """Syntax-check ``datetime``. Collections here have no temporal property, so it selects every feature."""
+    """Syntax-check ``datetime`` (the raw value, kept for links); :func:`datetime_interval` reads it."""
     if raw is None:
         return None
     if not _DATETIME.fullmatch(raw):
         raise InvalidParameter("datetime must be an RFC 3339 date or date-time, or an interval 'start/end' with '..' for an open end")
     return raw
+
+
+def _instant(text: str, *, end: bool) -> datetime:
+    """A date or date-time as an aware UTC datetime; a bare date covers its whole day (UTC)."""
+    if len(text) == 10:
+        day = date.fromisoformat(text)
+        moment = datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
+        return moment
+    try:
+        value = datetime.fromisoformat(text.replace("z", "Z").replace("t", "T"))
+    except ValueError:
+        raise InvalidParameter(f"datetime: {text[:40]!r} is not a valid RFC 3339 date-time") from None
+    return value.astimezone(UTC)
+
+
+def datetime_interval(raw: str) -> tuple[datetime | None, datetime | None]:
+    """``(start, end)`` in UTC, both inclusive, None for an open end; an instant gives start == end."""
+    try:
+        if "/" not in raw:
+            return _instant(raw, end=False), _instant(raw, end=True)
+        first, last = raw.split("/")
+        start = None if first == ".." else _instant(first, end=False)
+        stop = None if last == ".." else _instant(last, end=True)
+    except ValueError:
+        raise InvalidParameter(f"datetime: {raw[:60]!r} names a day or time that does not exist") from None
+    if start is not None and stop is not None and start > stop:
+        raise InvalidParameter("datetime: the interval ends before it starts")
+    return start, stop
+
+
+_SORT_KEY = re.compile(r"([+-]?)([A-Za-z_][A-Za-z0-9_]{0,63})")
+
+
+def parse_sortby(raw: str | None, allowed: Iterable[str]) -> tuple[tuple[str, bool], ...]:
+    """``sortby=name,-population`` -> ``(("name", True), ("population", False))`` (True: ascending)."""
+    if raw is None:
+        return ()
+    names = set(allowed)
+    keys: list[tuple[str, bool]] = []
+    for part in raw.split(","):
+        match = _SORT_KEY.fullmatch(part.strip())
+        if not match:
+            raise InvalidParameter(f"sortby: {part[:40]!r} is not a property name with an optional +/- prefix")
+        sign, name = match.groups()
+        if name not in names:
+            raise InvalidParameter(f"sortby: unknown property {name!r}; sortable: {', '.join(sorted(names))}")
+        if any(k == name for k, _ in keys):
+            raise InvalidParameter(f"sortby: {name!r} is given twice")
+        keys.append((name, sign != "-"))
+    return tuple(keys)
+
+
+_PROPERTY_NAME = re.compile(r"[^\x00-\x1f,]{1,128}")
+
+
+def parse_properties(raw: str | None) -> tuple[str, ...] | None:
+    """``properties=a,b``: the properties to return (None: all; an empty value: none)."""
+    if raw is None:
+        return None
+    if raw == "":
+        return ()
+    names = tuple(part.strip() for part in raw.split(","))
+    for name in names:
+        if not _PROPERTY_NAME.fullmatch(name):
+            raise InvalidParameter(f"properties: {name[:40]!r} is not a property name")
+    return tuple(dict.fromkeys(names))

@@ -1,0 +1,201 @@
+"""The SQL of an items page, built with SQLAlchemy Core from an :class:`~geoapi.core.query.ItemsQuery`.
+
+One statement per page, shaped so that the database does the per-feature work:
+
+1. ``page``: the ids (and sort keys) of the page plus one row, in order: the only part that
+   touches many rows, through the SPATIAL index, a queryable index or the collection index;
+2. ``ranked``: those <= limit+1 rows numbered in the same order (a window over the page only);
+3. the page's features written as GeoJSON by the database (``ST_AsGeoJSON`` plus the stored
+   properties text) and joined into one JSON array text with ``GROUP_CONCAT``, next to the
+   row count (``limit + 1`` rows means a next page exists).
+
+Python then reads one row and one string, instead of decoding every row, geometry and
+property set (that was most of the CPU per request).  ``GROUP_CONCAT`` is capped by the
+session's ``group_concat_max_len`` (raised on connect, see the repository); a result that
+reaches the cap would be cut short, so the repository then reads the same page row by row.
+
+Every value is a bind parameter (``cid``, ``box``, ``v0``..., ``page_limit``...), so the
+statements depend only on the query's *shape*; they are compiled by SQLAlchemy once per
+shape and kept (:func:`_compiled`), which keeps statement building off the request path.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Integer, Text, bindparam, case, func, literal_column, select
+from sqlalchemy.dialects import mysql
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.expression import FunctionElement
+
+from geoapi import dialect as spatial
+from geoapi.core.query import Between, Compare, InList, IsNull, ItemsQuery, SortKey, uses_geometry
+from geoapi.schema import features
+from geoapi.settings import IndexHint
+from geoapi.sqlfilter import FilterSQL, filter_shape, ordered, referenced_columns, sort_keys
+
+#: numberMatched is counted (index-only) up to this many matches, and omitted above it
+COUNT_CAP = 10_000
+_COMPILER_DIALECT = mysql.dialect(paramstyle="pyformat")
+
+
+class GroupConcat(FunctionElement):
+    """``GROUP_CONCAT(expr ORDER BY key SEPARATOR ',')`` (SQLAlchemy has no ordered form for MySQL)."""
+
+    type = Text()
+    inherit_cache = True
+    name = "group_concat"
+
+
+@compiles(GroupConcat)
+def _group_concat(element: GroupConcat, compiler: Any, **kw: Any) -> str:
+    expr, key = list(element.clauses)
+    return f"GROUP_CONCAT({compiler.process(expr, **kw)} ORDER BY {compiler.process(key, **kw)} SEPARATOR ',')"
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What the SQL of a query depends on (values excluded)."""
+
+    dialect: str
+    index_hint: IndexHint
+    bbox: bool
+    where: tuple
+    sortby: tuple[SortKey, ...]
+    #: the queryable columns the filter reads (their indexes join the spatial one in FORCE INDEX)
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """SQL text (pyformat parameters, as PyMySQL takes them) and the constant parameters it binds."""
+
+    sql: str
+    constants: dict[str, Any]
+
+    def params(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {**self.constants, **values}
+
+
+def _compile(stmt: Select) -> Compiled:
+    compiled = stmt.compile(dialect=_COMPILER_DIALECT)
+    return Compiled(compiled.string, {k: v for k, v in compiled.params.items() if v is not None})
+
+
+class _Builder:
+    """Builds the statements of one :class:`Shape` (SQLAlchemy Core, bind parameters only)."""
+
+    def __init__(self, shape: Shape, d: spatial.SpatialDialect, where: Any) -> None:
+        self.shape = shape
+        self.d = d
+        self.where = where
+        self.keys = sort_keys(shape.sortby)
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = [features.c.collection_id == bindparam("cid")]
+        if self.shape.bbox:
+            extra = [literal_column("'axis-order=long-lat'")] if self.d.axis_option else []
+            box = func.ST_GeomFromText(bindparam("box"), literal_column(str(spatial.SRID)), *extra)
+            conds.append(func.ST_Intersects(features.c.geom, box))
+        if self.where is not None:
+            conds.append(FilterSQL(self.d).condition(self.where))
+        return conds
+
+    def hinted(self, stmt: Select) -> Select:
+        """FORCE the SPATIAL index (and the filter's queryable indexes) for spatial queries.
+
+        Without it the optimizer may walk ``(collection_id, id)`` for ``ORDER BY id LIMIT n``
+        and test every feature of the collection against the box.
+        """
+        spatial_query = self.shape.bbox or uses_geometry(self.where)
+        if self.shape.index_hint == "auto" or not spatial_query:
+            return stmt
+        if self.shape.index_hint == "ignore":
+            return stmt.with_hint(features, f"IGNORE INDEX ({spatial.GEOMETRY_INDEX})")
+        indexes = [spatial.GEOMETRY_INDEX, *(f"ix_{c}" for c in self.shape.columns)]
+        return stmt.with_hint(features, f"FORCE INDEX ({', '.join(indexes)})")
+
+    def page_ids(self) -> Select:
+        columns = [features.c.id.label("fid"), *(col.label(f"k{i}") for i, (col, _) in enumerate(self.keys))]
+        stmt = select(*columns).where(*self.conditions()).order_by(*(ordered(c, asc) for c, asc in self.keys))
+        return self.hinted(stmt.limit(bindparam("page_rows")).offset(bindparam("page_offset")))
+
+    def ranked(self):  # noqa: ANN201 - a Subquery
+        page = self.page_ids().subquery("page")
+        window = [ordered(page.c[f"k{i}"], asc) for i, (_, asc) in enumerate(self.keys)]
+        return select(page.c.fid, func.row_number().over(order_by=window).label("rn")).subquery("ranked")
+
+    def page(self) -> Select:
+        ranked = self.ranked()
+        f = features.alias("f")
+        doc = literal_column(spatial.feature_json_sql("f"), Text)
+        kept = case((ranked.c.rn <= bindparam("page_limit"), doc))
+        return select(
+            func.count().label("n"),
+            GroupConcat(kept, ranked.c.rn).label("docs"),
+            literal_column("@@group_concat_max_len", Integer).label("cap"),
+        ).select_from(ranked.join(f, f.c.id == ranked.c.fid))
+
+    def page_rows(self) -> Select:
+        ranked = self.ranked()
+        f = features.alias("f")
+        doc = literal_column(spatial.feature_json_sql("f"), Text)
+        return select(ranked.c.rn, doc.label("doc")).select_from(ranked.join(f, f.c.id == ranked.c.fid)).order_by(ranked.c.rn)
+
+    def count(self) -> Select:
+        capped = select(literal_column("1")).select_from(features).where(*self.conditions()).limit(COUNT_CAP + 1)
+        return select(func.count()).select_from(capped.subquery("matches"))
+
+
+class _ShapeKeyed:
+    """A filter tree that hashes and compares by its shape only (for the statement cache)."""
+
+    def __init__(self, shape: Shape, tree: Any) -> None:
+        self.shape = shape
+        self.tree = tree
+
+    def __hash__(self) -> int:
+        return hash(self.shape)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ShapeKeyed) and other.shape == self.shape
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(shape: Shape, where: _ShapeKeyed, part: str) -> Compiled:
+    d = spatial.MARIADB if shape.dialect == spatial.MARIADB.name else spatial.MYSQL8
+    return _compile(getattr(_Builder(shape, d, where.tree), part)())
+
+
+class ItemsSQL:
+    """The statements of one items query on one server: SQL text plus parameters, cached by shape."""
+
+    def __init__(self, d: spatial.SpatialDialect, index_hint: IndexHint, collection_id: str, query: ItemsQuery) -> None:
+        self.query = query
+        shape_of_where, values = filter_shape(query.where) if query.where is not None else ((), [])
+        self.shape = Shape(d.name, index_hint, query.bbox is not None, shape_of_where, query.sortby, tuple(sorted(referenced_columns(query.where))))
+        # the tree is passed along for building only; equal shapes build equal SQL whatever its values
+        self._where = _ShapeKeyed(self.shape, query.where)
+        self.values: dict[str, Any] = {f"v{i}": v for i, v in enumerate(values)}
+        self.values.update(cid=collection_id, page_rows=query.limit + 1, page_offset=query.offset, page_limit=query.limit)
+        if query.bbox is not None:
+            b = query.bbox
+            self.values["box"] = spatial.bbox_polygon_wkt(b.minx, b.miny, b.maxx, b.maxy, geographic=d.geographic)
+
+    def statement(self, part: str) -> tuple[str, dict[str, Any]]:
+        """``(sql, params)`` of ``part``: ``page``, ``page_rows``, ``page_ids`` (to EXPLAIN) or ``count``."""
+        compiled = _compiled(self.shape, self._where, part)
+        return compiled.sql, compiled.params(self.values)
+
+    @property
+    def countable(self) -> bool:
+        """True when the match count can be read from one index alone: no spatial test, and at most
+        one non-negated comparison, range, IN or IS NULL on one queryable (or the id)."""
+        query = self.query
+        if query.bbox is not None:
+            return False
+        node = query.where
+        return node is None or (isinstance(node, (Compare, Between, InList, IsNull)) and not getattr(node, "negate", False))
