@@ -17,6 +17,7 @@ import re
 import sys
 import tomllib
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -220,8 +221,9 @@ class ApiSettings(_Strict):
     """Add tasks while average CPU is at or above this. """
     scale_down_cpu_percent: int = Field(ge=0, le=99)
     """Remove tasks while average CPU is at or below this."""
-    health_check_path: str = Field("/api/health/ready", pattern=r"/api/[A-Za-z0-9/_-]*")
-    """HTTP path the load balancer probes. Default: the readiness path."""
+    health_check_path: str = Field("/api/health/live", pattern=r"/api/[A-Za-z0-9/_-]*")
+    """HTTP path the load balancer probes. Default: the liveness path, which does not touch the
+    database (a database blip must not mark every task unhealthy; readiness stays for diagnostics)."""
     health_check_grace_seconds: int = Field(60, ge=0, le=2_147_483_647)
     log_retention_days: int = 30
     """CloudWatch retention for API logs. Default: 30."""
@@ -268,6 +270,12 @@ class DatabaseSettings(_Strict):
     """Disaster recovery: create the cluster from this snapshot. Default: an empty cluster."""
     monitoring: bool = True
     """Performance Insights and enhanced monitoring on every instance. Default: true."""
+    deletion_protection: bool | None = None
+    """RDS refuses to delete the cluster while on. Default: on in every environment except an
+    emulator one (``[aws] endpoint`` set, env-local); production cannot turn it off."""
+    final_snapshot: bool | None = None
+    """Take a final snapshot when the cluster is destroyed. Default: on in every environment except
+    an emulator one (env-local); production cannot turn it off."""
     seed_source: (
         Annotated[str, _pattern(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s*?]*)?", "an s3://bucket/key-or-prefix URL")] | None
     ) = None
@@ -346,6 +354,77 @@ class CiSettings(_Strict):
     """Use the account's existing GitHub OIDC provider instead of creating it. Default: create it."""
 
 
+HostedZoneId = Annotated[str, _pattern(r"Z[A-Z0-9]{1,31}", "a Route 53 hosted zone id (Z and upper-case letters/digits)")]
+Cidr = Annotated[
+    str,
+    _pattern(r"((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)/(3[0-2]|[12]?\d)", "an IPv4 CIDR such as 203.0.113.0/24"),
+]
+IamPrincipalArn = Annotated[
+    str,
+    _pattern(
+        r"arn:aws:(iam::\d{12}:(role|user)/[A-Za-z0-9+=,.@_/-]+|sts::\d{12}:assumed-role/[A-Za-z0-9+=,.@_/-]+)", "an IAM role or user ARN"
+    ),
+]
+
+
+class AlarmSettings(_Strict):
+    """Operations alarms: one SNS topic per environment (KMS-encrypted) and what goes to it."""
+
+    emails: list[Email] = []
+    """Subscribers of the alarm topic (each confirms by e-mail). Default: the ``[cost]`` alert_emails."""
+    evaluation_minutes: int = Field(5, ge=1, le=60)
+    """Consecutive minutes a condition must hold before an alarm fires. Default: 5."""
+    unhealthy_targets: int = Field(1, ge=1)
+    """Alarm when at least this many load-balancer targets are unhealthy. Default: 1."""
+    api_5xx_percent: float = Field(5, gt=0, le=100)
+    """Alarm when this share of API responses (gunicorn access log) are 5xx. Default: 5 %."""
+    api_latency_p99_ms: int = Field(2000, ge=10)
+    """Alarm when the 99th percentile API response time exceeds this. Default: 2000 ms."""
+    aurora_capacity_percent: float = Field(95, gt=0, le=100)
+    """Alarm when Aurora uses this share of its maximum capacity (ACUUtilization). Default: 95 %."""
+    aurora_cpu_percent: float = Field(80, gt=0, le=100)
+    """Alarm when the cluster's CPU is at or above this. Default: 80 %."""
+    aurora_connections: int = Field(500, ge=1)
+    """Alarm when the cluster holds at least this many connections. Default: 500."""
+
+
+class DnsSettings(_Strict):
+    hosted_zone_id: HostedZoneId | None = None
+    """Route 53 zone of the site and API origin names. With it the stack creates the alias records and the
+    ACM DNS validation records; without it, output ``dns_records`` lists the records to create by hand.
+    Default: none."""
+
+
+class LogSettings(_Strict):
+    retention_days: int = Field(90, ge=1, le=3653)
+    """Days CloudFront access logs and WAF logs are kept in the log bucket. Default: 90."""
+
+
+class PublishSettings(_Strict):
+    """The role Jenkins assumes to publish the SPA (``geoapp-frontend-publish-<env>``)."""
+
+    jenkins_principal_arn: IamPrincipalArn | None = None
+    """The only principal that may assume the publish role. Default: none (no role is created)."""
+
+
+class LoadTestSettings(_Strict):
+    """Load-test sources the WAF's per-IP rate rule does not count, until ``expires``."""
+
+    source_cidrs: list[Cidr] = []
+    """Addresses the load-test kit runs from. Default: none (every address is rate limited)."""
+    expires: date | None = None
+    """Last day the exemption is meant to stay (synth warns after it). Required with ``source_cidrs``."""
+
+    @model_validator(mode="after")
+    def _expiry(self):
+        if self.source_cidrs and self.expires is None:
+            raise ValueError("source_cidrs needs an expires date: a rate-limit exemption must not stay by accident")
+        return self
+
+    def expired(self, today: date | None = None) -> bool:
+        return bool(self.source_cidrs) and self.expires is not None and self.expires < (today or date.today())
+
+
 class EnvironmentConfig(_Strict):
     """One environment, as written in ``envs/<name>.toml``."""
 
@@ -367,6 +446,32 @@ class EnvironmentConfig(_Strict):
     cost: CostSettings
     ci: CiSettings | None = None
     """GitHub Actions roles for this environment. Default: none."""
+    alarms: AlarmSettings = AlarmSettings()
+    dns: DnsSettings = DnsSettings()
+    logs: LogSettings = LogSettings()
+    publish: PublishSettings = PublishSettings()
+    loadtest: LoadTestSettings = LoadTestSettings()
+
+    @property
+    def is_emulator(self) -> bool:
+        """The env targets the emulator (``[aws] endpoint``), i.e. env-local."""
+        return self.aws.endpoint is not None
+
+    @property
+    def database_deletion_protection(self) -> bool:
+        """``[database] deletion_protection``, defaulted: on unless the env is the emulator."""
+        explicit = self.database.deletion_protection
+        return (not self.is_emulator) if explicit is None else explicit
+
+    @property
+    def database_final_snapshot(self) -> bool:
+        """``[database] final_snapshot``, defaulted: on unless the env is the emulator."""
+        explicit = self.database.final_snapshot
+        return (not self.is_emulator) if explicit is None else explicit
+
+    @property
+    def alarm_emails(self) -> list[str]:
+        return list(self.alarms.emails or self.cost.alert_emails)
 
     @property
     def stack_name(self) -> str:
@@ -394,6 +499,8 @@ class EnvironmentConfig(_Strict):
                 raise ValueError("production needs api.origin_tls: bearer tokens must not cross the internet in clear text")
             if self.state.allow_destroy:
                 raise ValueError("production cannot set state.allow_destroy: its state bucket must survive")
+            if self.database.deletion_protection is False or self.database.final_snapshot is False:
+                raise ValueError("production cannot turn off database.deletion_protection or database.final_snapshot")
         return self
 
 
