@@ -81,7 +81,53 @@ class AuroraDatabase(Construct):
         subnets = DbSubnetGroup(
             self, "subnets", name=f"{name_prefix}-db", subnet_ids=subnet_ids, description=f"{name_prefix} Aurora, private subnets"
         )
-        parameters = RdsClusterParameterGroup(
+        self.cluster = self._cluster(
+            identifier,
+            settings,
+            subnets=subnets,
+            parameters=self._parameter_group(name_prefix),
+            log_groups=self._log_groups(identifier, log_retention_days, kms_key_arn),
+            security_group_id=security_group_id,
+            kms_key_arn=kms_key_arn,
+            protect=protect,
+        )
+        self.monitoring_role = None
+        instance_monitoring = {}
+        if monitoring:
+            self.monitoring_role = self._monitoring_role(name_prefix)
+            instance_monitoring = {
+                "performance_insights_enabled": True,
+                "performance_insights_kms_key_id": kms_key_arn,
+                "performance_insights_retention_period": 7,
+                "monitoring_interval": monitoring_interval_seconds,
+                "monitoring_role_arn": self.monitoring_role.arn,
+            }
+        self.instances = [
+            RdsClusterInstance(
+                self,
+                f"instance-{n}",
+                identifier=f"{identifier}-{n}",
+                cluster_identifier=self.cluster.id,
+                instance_class="db.serverless",
+                engine=self.cluster.engine,
+                engine_version=self.cluster.engine_version,
+                db_subnet_group_name=subnets.name,
+                publicly_accessible=False,
+                auto_minor_version_upgrade=True,
+                copy_tags_to_snapshot=True,
+                **instance_monitoring,
+            )
+            for n in range(1, settings.instances + 1)
+        ]
+        self.identifier = identifier
+        self.endpoint = self.cluster.endpoint
+        self.port = 3306
+        self.database_name = settings.name
+        self.master_secret_arn = self.cluster.master_user_secret.get(0).secret_arn
+
+    def _parameter_group(self, name_prefix: str) -> RdsClusterParameterGroup:
+        """TLS only; the audit log records connections, grants and schema changes."""
+        return RdsClusterParameterGroup(
             self,
             "parameters",
             name=f"{name_prefix}-aurora-mysql8",
@@ -93,17 +139,34 @@ class AuroraDatabase(Construct):
                 RdsClusterParameterGroupParameter(name="server_audit_events", value="CONNECT,QUERY_DCL,QUERY_DDL"),
             ],
         )
-        log_groups = [
+
+    def _log_groups(self, identifier: str, retention_days: int, kms_key_arn: str) -> list[CloudwatchLogGroup]:
+        """One encrypted, expiring group per :data:`EXPORTED_LOGS` kind, made before the cluster."""
+        return [
             CloudwatchLogGroup(
                 self,
                 f"log-{kind}",
                 name=f"/aws/rds/cluster/{identifier}/{kind}",
-                retention_in_days=log_retention_days,
+                retention_in_days=retention_days,
                 kms_key_id=kms_key_arn,
             )
             for kind in EXPORTED_LOGS
         ]
-        self.cluster = RdsCluster(
+
+    def _cluster(
+        self,
+        identifier: str,
+        settings: DatabaseSettings,
+        *,
+        subnets: DbSubnetGroup,
+        parameters: RdsClusterParameterGroup,
+        log_groups: list[CloudwatchLogGroup],
+        security_group_id: str,
+        kms_key_arn: str,
+        protect: bool,
+    ) -> RdsCluster:
+        """The cluster: encrypted, RDS-managed master secret, backups, exported logs."""
+        return RdsCluster(
             self,
             "cluster",
             cluster_identifier=identifier,
@@ -135,48 +198,20 @@ class AuroraDatabase(Construct):
             snapshot_identifier=settings.restore_snapshot,
             depends_on=log_groups,
         )
-        self.monitoring_role = None
-        instance_monitoring = {}
-        if monitoring:
-            partition = DataAwsPartition(self, "partition").partition
-            self.monitoring_role = IamRole(
-                self,
-                "monitoring-role",
-                name=f"{name_prefix}-rds-monitoring",
-                assume_role_policy=service_assume_role_policy("monitoring.rds.amazonaws.com"),
-            )
-            IamRolePolicyAttachment(
-                self,
-                "monitoring-policy",
-                role=self.monitoring_role.name,
-                policy_arn=f"arn:{partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
-            )
-            instance_monitoring = {
-                "performance_insights_enabled": True,
-                "performance_insights_kms_key_id": kms_key_arn,
-                "performance_insights_retention_period": 7,
-                "monitoring_interval": monitoring_interval_seconds,
-                "monitoring_role_arn": self.monitoring_role.arn,
-            }
-        self.instances = [
-            RdsClusterInstance(
-                self,
-                f"instance-{n}",
-                identifier=f"{identifier}-{n}",
-                cluster_identifier=self.cluster.id,
-                instance_class="db.serverless",
-                engine=self.cluster.engine,
-                engine_version=self.cluster.engine_version,
-                db_subnet_group_name=subnets.name,
-                publicly_accessible=False,
-                auto_minor_version_upgrade=True,
-                copy_tags_to_snapshot=True,
-                **instance_monitoring,
-            )
-            for n in range(1, settings.instances + 1)
-        ]
-        self.identifier = identifier
-        self.endpoint = self.cluster.endpoint
-        self.port = 3306
-        self.database_name = settings.name
-        self.master_secret_arn = self.cluster.master_user_secret.get(0).secret_arn
+
+    def _monitoring_role(self, name_prefix: str) -> IamRole:
+        """The role RDS assumes to publish enhanced OS metrics."""
+        partition = DataAwsPartition(self, "partition").partition
+        role = IamRole(
+            self,
+            "monitoring-role",
+            name=f"{name_prefix}-rds-monitoring",
+            assume_role_policy=service_assume_role_policy("monitoring.rds.amazonaws.com"),
+        )
+        IamRolePolicyAttachment(
+            self,
+            "monitoring-policy",
+            role=role.name,
+            policy_arn=f"arn:{partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+        )
+        return role

@@ -20,18 +20,39 @@ from cdktf import Fn
 from constructs import Construct
 
 from environment.config import Auth0Settings
-from modules.auth0.binding import (
-    Auth0Client,
-    Auth0ClientCredentials,
-    Auth0Provider,
-    Auth0ResourceServer,
-    Auth0ResourceServerScopes,
-    Auth0Role,
-    Auth0RolePermissions,
-)
+from modules.auth0.binding import Auth0Client, Auth0ClientCredentials, Auth0Provider, Auth0ResourceServer
+from modules.auth0.binding import Auth0ResourceServerScopes, Auth0Role, Auth0RolePermissions
 
 WRITE_SCOPE = "write:features"
 """The scope the API requires for writes (project contract)."""
+
+SPA_REFRESH_TOKEN = {
+    "rotation_type": "rotating",
+    "expiration_type": "expiring",
+    "leeway": 0,
+    "token_lifetime": 2_592_000,  # 30 days absolute
+    "idle_token_lifetime": 1_296_000,  # 15 days idle
+    "infinite_token_lifetime": False,
+    "infinite_idle_token_lifetime": False,
+}
+"""The SPA's refresh tokens: rotating, 30 days at most, 15 days idle."""
+
+
+def check_arguments(settings: Auth0Settings, app_name: str, site_url: str, access_token_lifetime_seconds: int) -> None:
+    """Raise ValueError, naming the argument, for what :class:`Auth0Application` cannot build."""
+    if settings.mode != "managed":
+        raise ValueError(
+            f"Auth0Application: settings.mode is {settings.mode!r}; build this construct only "
+            'for mode = "managed" (external mode creates no Auth0 resources)'
+        )
+    if not app_name.strip() or "<" in app_name or ">" in app_name:
+        raise ValueError(f"Auth0Application: app_name {app_name!r} must be non-empty, without '<' or '>'")
+    if not 60 <= access_token_lifetime_seconds <= 2_592_000:
+        raise ValueError(
+            f"Auth0Application: access_token_lifetime_seconds must be between 60 and 2592000 (30 days), not {access_token_lifetime_seconds}"
+        )
+    if isinstance(site_url, str) and not site_url.startswith("${") and (not site_url.startswith("https://") or site_url.endswith("/")):
+        raise ValueError(f"Auth0Application: site_url {site_url!r} must be https://host without a trailing '/'")
 
 
 class Auth0Application(Construct):
@@ -83,32 +104,31 @@ class Auth0Application(Construct):
                 Default: 3600 (1 hour).
         """
         super().__init__(scope, id_)
-        if settings.mode != "managed":
-            raise ValueError(
-                f"Auth0Application: settings.mode is {settings.mode!r}; build this construct only "
-                'for mode = "managed" (external mode creates no Auth0 resources)'
-            )
-        if not app_name.strip() or "<" in app_name or ">" in app_name:
-            raise ValueError(f"Auth0Application: app_name {app_name!r} must be non-empty, without '<' or '>'")
-        if not 60 <= access_token_lifetime_seconds <= 2_592_000:
-            raise ValueError(
-                "Auth0Application: access_token_lifetime_seconds must be between 60 and 2592000 (30 days), "
-                f"not {access_token_lifetime_seconds}"
-            )
-        if isinstance(site_url, str) and not site_url.startswith("${") and (not site_url.startswith("https://") or site_url.endswith("/")):
-            raise ValueError(f"Auth0Application: site_url {site_url!r} must be https://host without a trailing '/'")
-
-        urls = [site_url, *extra_origins]
+        check_arguments(settings, app_name, site_url, access_token_lifetime_seconds)
         self.provider = Auth0Provider(self, "provider", domain=settings.domain)
+        self._api(settings.audience, app_name, access_token_lifetime_seconds, enforce_rbac)
+        self._spa(app_name, [site_url, *extra_origins])
+        self.editor_role: Auth0Role | None = None
+        self.editor_role_permissions: Auth0RolePermissions | None = None
+        if enforce_rbac:
+            self._editor_role(app_name)
+
+        self.client_id: str = self.client.client_id
+        self.domain: str = settings.domain
+        self.audience: str = self.resource_server.identifier
+        self.secret_payload: str = Fn.jsonencode({"domain": self.domain, "audience": self.audience, "client_id": self.client_id})
+
+    def _api(self, audience: str, app_name: str, token_lifetime: int, enforce_rbac: bool) -> None:
+        """The resource server (the API, identified by its audience) and its one scope."""
         self.resource_server = Auth0ResourceServer(
             self,
             "api",
             provider=self.provider,
-            identifier=settings.audience,
+            identifier=audience,
             name=f"{app_name} API",
             signing_alg="RS256",
             allow_offline_access=True,
-            token_lifetime=access_token_lifetime_seconds,
+            token_lifetime=token_lifetime,
             skip_consent_for_verifiable_first_party_clients=True,
             enforce_policies=enforce_rbac,
             token_dialect="access_token",  # noqa: S106 - an Auth0 token format, not a password
@@ -120,6 +140,9 @@ class Auth0Application(Construct):
             resource_server_identifier=self.resource_server.identifier,
             scopes={WRITE_SCOPE: "Create, change and delete features"},
         )
+
+    def _spa(self, app_name: str, urls: list[str]) -> None:
+        """The SPA: a public client (code + PKCE) allowed to return to ``urls``."""
         self.client = Auth0Client(
             self,
             "spa",
@@ -135,15 +158,7 @@ class Auth0Application(Construct):
             allowed_origins=urls,
             grant_types=["authorization_code", "refresh_token"],
             jwt_alg="RS256",
-            refresh_token={
-                "rotation_type": "rotating",
-                "expiration_type": "expiring",
-                "leeway": 0,
-                "token_lifetime": 2_592_000,  # 30 days absolute
-                "idle_token_lifetime": 1_296_000,  # 15 days idle
-                "infinite_token_lifetime": False,
-                "infinite_idle_token_lifetime": False,
-            },
+            refresh_token=SPA_REFRESH_TOKEN,
         )
         # A browser cannot keep a secret: the SPA authenticates with PKCE only.
         self.client_credentials = Auth0ClientCredentials(
@@ -153,26 +168,21 @@ class Auth0Application(Construct):
             client_id=self.client.client_id,
             authentication_method="none",
         )
-        self.editor_role: Auth0Role | None = None
-        self.editor_role_permissions: Auth0RolePermissions | None = None
-        if enforce_rbac:
-            self.editor_role = Auth0Role(
-                self,
-                "editor-role",
-                provider=self.provider,
-                name=f"{app_name} editor",
-                description=f"May create, change and delete features in {app_name}",
-            )
-            self.editor_role_permissions = Auth0RolePermissions(
-                self,
-                "editor-role-permissions",
-                provider=self.provider,
-                role_id=self.editor_role.id,
-                permissions=[(self.resource_server.identifier, WRITE_SCOPE)],
-                depends_on=[self.scopes],
-            )
 
-        self.client_id: str = self.client.client_id
-        self.domain: str = settings.domain
-        self.audience: str = self.resource_server.identifier
-        self.secret_payload: str = Fn.jsonencode({"domain": self.domain, "audience": self.audience, "client_id": self.client_id})
+    def _editor_role(self, app_name: str) -> None:
+        """The role whose holders get ``write:features`` when the API enforces RBAC."""
+        self.editor_role = Auth0Role(
+            self,
+            "editor-role",
+            provider=self.provider,
+            name=f"{app_name} editor",
+            description=f"May create, change and delete features in {app_name}",
+        )
+        self.editor_role_permissions = Auth0RolePermissions(
+            self,
+            "editor-role-permissions",
+            provider=self.provider,
+            role_id=self.editor_role.id,
+            permissions=[(self.resource_server.identifier, WRITE_SCOPE)],
+            depends_on=[self.scopes],
+        )
