@@ -59,7 +59,7 @@ const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 
 function loginPage(uid, clientId, error) {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in (local issuer)</title></head>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Sign in (local issuer)</title></head>
 <body>
 <h1>Sign in to ${escapeHtml(clientId)}</h1>
 <p>Local OpenID Connect issuer (a stand-in for Auth0).</p>
@@ -159,7 +159,10 @@ async function main() {
       const allowed = new Set(users.get(accountId)?.scopes ?? []);
       for (const [indicator, scopes] of Object.entries(prompt.details.missingResourceScopes ?? {})) {
         const granted = scopes.filter((s) => allowed.has(s));
+        const refused = scopes.filter((s) => !allowed.has(s));
         if (granted.length) grant.addResourceScope(indicator, granted.join(' '));
+        // rejected, not just left out: otherwise consent would be asked for them again, forever
+        if (refused.length) grant.rejectResourceScope(indicator, refused.join(' '));
       }
       await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
       return;

@@ -4,8 +4,8 @@ import type { ApiClient } from '@/lib/api-client';
 import { useApiClient } from '@/lib/api-context';
 import type { BBox, Item, ItemsPage } from '@/types/api';
 
-/** Features asked for per request (the API allows 1..10000). */
-export const PAGE_SIZE = 2500;
+/** Features asked for per request: the API's largest page (backend/geoapi/core/params.py MAX_LIMIT). */
+export const PAGE_SIZE = 1000;
 /** Most features drawn for one view; beyond this the app asks the user to zoom in. */
 export const MAX_FEATURES = 10_000;
 
