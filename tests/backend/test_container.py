@@ -3,6 +3,17 @@
 There is no Docker engine on this machine, so the CMD of backend/Dockerfile is
 run directly as a subprocess, with the environment the ECS task definition
 gives it (ARNs only), against the private MariaDB and the moto server.
+
+Read-only root file system: what is tested here is (1) the task definition asks for it
+(``readonlyRootFilesystem`` true, and its writable mount points are the declared volumes
+only), and (2) the app needs nothing more: the entrypoint serves reads, writes and the
+health check inside a private mount namespace (``unshare --mount``) where every file
+system is remounted read-only and only the task definition's writable volume paths
+(``/tmp``) are writable, fresh bind mounts as a task volume is. A write anywhere else fails
+with EROFS. What cannot be tested without a Docker engine and ECS: the built image itself
+(its layers, the uid 10001 user it runs as, compiled bytecode) and ECS enforcing the flag;
+the process runs as root here (the interpreter is not readable by another uid on these
+machines), which a read-only mount stops all the same.
 """
 
 from __future__ import annotations
@@ -26,6 +37,20 @@ from devtools.mariadb_sandbox import free_port
 from .conftest import AUDIENCE, BACKEND
 
 DOCKERFILE = BACKEND / "Dockerfile"
+
+READ_ONLY_ROOT = r"""
+set -eu
+awk '{print $2}' /proc/self/mounts | sort -u | while read -r mp; do
+  mp=$(printf '%b' "$mp")
+  case "$mp" in /proc|/proc/*|/sys|/sys/*|/dev|/dev/*) continue ;; esac
+  mount -o remount,bind,ro "$mp"
+done
+while [ "$1" != "--" ]; do mount --bind "$1" "$2"; mount -o remount,bind,rw "$2"; shift 2; done
+shift
+exec "$@"
+"""
+"""``sh -c`` body: every mount read-only (not /proc, /sys, /dev, as in a container), then each
+``HOST_DIR CONTAINER_PATH`` pair before ``--`` bind-mounted writable, then exec the command."""
 
 
 def _instructions() -> list[tuple[str, str]]:
@@ -72,18 +97,19 @@ def test_dockerfile_contract():
                 assert (BACKEND / source).exists(), f"COPY source {source} exists"
 
 
-def _container_env(tmp_path: Path, port: int, extra: dict[str, str]) -> dict[str, str]:
-    home, tmp = tmp_path / "home", tmp_path / "tmp"
-    home.mkdir()
-    tmp.mkdir()
+def _container_env(tmp_path: Path, port: int, extra: dict[str, str], tmp: str | None = None) -> dict[str, str]:
+    """The image's ENV; ``tmp`` the container's /tmp (default: a fresh dir under ``tmp_path``)."""
+    if tmp is None:
+        (tmp_path / "tmp").mkdir()
+        tmp = str(tmp_path / "tmp")
     return {
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
         # the image's ENV, with /app -> backend/
         "PYTHONPATH": str(BACKEND),
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
-        "HOME": str(home),
-        "TMPDIR": str(tmp),
+        "HOME": tmp,
+        "TMPDIR": tmp,
         "PORT": str(port),
         "WEB_CONCURRENCY": "2",
         "GUNICORN_THREADS": "2",
@@ -92,13 +118,35 @@ def _container_env(tmp_path: Path, port: int, extra: dict[str, str]) -> dict[str
     }
 
 
+def api_container(stacks: dict[str, dict]) -> dict:
+    """The API container definition of env-staging's task definition."""
+    (task,) = stacks["env-staging"]["resource"]["aws_ecs_task_definition"].values()
+    (container,) = json.loads(task["container_definitions"])
+    return container
+
+
+def writable_paths(container: dict) -> list[str]:
+    return sorted(m["containerPath"] for m in container.get("mountPoints", []) if not m.get("readOnly", False))
+
+
+def in_read_only_root(command: list[str], volumes: dict[str, Path]) -> list[str]:
+    """``command`` in a private mount namespace: root read-only, ``volumes`` (path -> host dir) writable."""
+    unshare = shutil.which("unshare")
+    assert unshare, "unshare (util-linux) is needed to run the entrypoint on a read-only root"
+    pairs = [str(part) for path, host in volumes.items() for part in (host, path)]
+    return [unshare, "--mount", "--propagation", "private", "sh", "-c", READ_ONLY_ROOT, "sh", *pairs, "--", *command]
+
+
+def test_task_definition_asks_for_a_read_only_root_and_only_tmp_writable(stacks):
+    container = api_container(stacks)
+    assert container["readonlyRootFilesystem"] is True
+    assert writable_paths(container) == ["/tmp"]
+    assert "/tmp" in [rest for kw, rest in _instructions() if kw == "ENV"][-1], "the image points HOME/TMPDIR at /tmp"
+
+
 def _get(url: str, headers: dict[str, str] | None = None, timeout: float = 5):
     response = requests.get(url, headers=headers or {}, timeout=timeout)
     return response.status_code, response.headers, response.content
-
-
-def _files(root: Path) -> set[str]:
-    return {str(p.relative_to(root)) for p in root.rglob("*")}
 
 
 @pytest.fixture
@@ -124,11 +172,15 @@ def task_secrets(secretsmanager, mariadb, seeded_db, jwks):
     mariadb.execute(f"DROP USER '{user}'@'%'")
 
 
-def test_entrypoint_serves_the_api_with_secrets_from_arns(tmp_path, aws_env, task_secrets, jwks):
+def test_entrypoint_serves_the_api_with_secrets_from_arns_on_a_read_only_root(tmp_path, aws_env, task_secrets, jwks, stacks):
+    """Reads, a write, the health check: all on a read-only root with only the task's volumes writable."""
+    volumes = {path: tmp_path / f"volume{path.replace('/', '-')}" for path in writable_paths(api_container(stacks))}
+    for host in volumes.values():
+        host.mkdir()
     port = free_port()
-    env = _container_env(tmp_path, port, {**aws_env, **task_secrets})
-    before = _files(BACKEND)
-    process = subprocess.Popen(_exec_form("CMD"), cwd=BACKEND, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = _container_env(tmp_path, port, {**aws_env, **task_secrets}, tmp="/tmp")  # noqa: S108 - the container's /tmp volume
+    command = in_read_only_root(_exec_form("CMD"), volumes)
+    process = subprocess.Popen(command, cwd=BACKEND, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}/api"
     try:
         deadline = time.monotonic() + 60
@@ -161,7 +213,8 @@ def test_entrypoint_serves_the_api_with_secrets_from_arns(tmp_path, aws_env, tas
         assert requests.delete(location, headers=jwks.bearer(), timeout=5).status_code == 204
 
         # the container's health check command
-        check = subprocess.run(_exec_form("HEALTHCHECK"), cwd=BACKEND, env=env, capture_output=True, timeout=30, check=False)
+        healthcheck = in_read_only_root(_exec_form("HEALTHCHECK"), volumes)
+        check = subprocess.run(healthcheck, cwd=BACKEND, env=env, capture_output=True, timeout=30, check=False)
         assert check.returncode == 0, check.stderr
     finally:
         process.send_signal(signal.SIGTERM)
@@ -172,9 +225,7 @@ def test_entrypoint_serves_the_api_with_secrets_from_arns(tmp_path, aws_env, tas
             output, _ = process.communicate()
     assert process.returncode == 0, output
     assert "Booting worker" in output
-    # read-only root FS: nothing written outside TMPDIR (not in the app dir, not in $HOME)
-    assert _files(BACKEND) == before
-    assert list((tmp_path / "home").iterdir()) == []
+    assert "Read-only file system" not in output, output
 
 
 def test_healthcheck_fails_when_nothing_listens(tmp_path):

@@ -1,0 +1,89 @@
+"""Drift detection on a real deployment: the nightly check's commands on the shared env-local.
+
+The drift workflow (.github/workflows/drift.yml) runs ``make plan ENV=x`` (``terraform plan
+-out=plan.tfplan`` in the stack's folder) and then ``python -m ops.plan_summary x
+--detailed-exitcode``, whose exit code is the verdict (0 no drift, 2 drift). Here both run on
+the session's env-local deploy: clean first, then after a change made outside Terraform (the
+API log group's retention, changed through the AWS API), then clean again once it is undone.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.local.helpers import EnvLocal, state_of, terraform
+from tests.synth import ROOT
+
+pytestmark = pytest.mark.emulator
+
+
+def drift_check(env: EnvLocal, markdown: Path) -> subprocess.CompletedProcess[str]:
+    """What the workflow runs: the plan ``make plan`` saves, then the summary's exit code."""
+    plan = terraform(["plan", "-input=false", "-no-color", "-lock-timeout=120s", "-out=plan.tfplan"], env.stack_dir, env.cmd_env)
+    assert plan.returncode == 0, plan.stdout[-3000:] + plan.stderr[-3000:]
+    env_name = env.target.stack.removeprefix("env-")
+    command = [sys.executable, "-m", "ops.plan_summary", env_name, "--stacks-dir", str(env.out / "stacks")]
+    return subprocess.run(
+        [*command, "--detailed-exitcode", "--markdown", str(markdown)],
+        cwd=ROOT,
+        env=env.cmd_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def api_log_group(env: EnvLocal) -> tuple[str, str, int | None]:
+    """(address, name, retention_in_days) of the API's log group, from the state."""
+    for resource in state_of(env.stack_dir, env.cmd_env)["resources"]:
+        if resource["type"] == "aws_cloudwatch_log_group" and resource["mode"] == "managed":
+            attributes = resource["instances"][0]["attributes"]
+            if not attributes["name"].startswith("/aws/rds/"):
+                return f"{resource['type']}.{resource['name']}", attributes["name"], attributes.get("retention_in_days") or None
+    raise AssertionError("env-local has no API log group")
+
+
+@pytest.mark.mutates_env_local(order=5)
+def test_drift_check_passes_clean_fails_on_an_outside_change_and_names_it(env_local: EnvLocal, tmp_path: Path):
+    clean = drift_check(env_local, tmp_path / "clean.md")
+    assert clean.returncode == 0, f"drift reported on a fresh deploy:\n{clean.stdout}{clean.stderr}"
+    assert "No changes" in (tmp_path / "clean.md").read_text()
+
+    address, name, retention = api_log_group(env_local)
+    logs = env_local.client("logs")
+    logs.put_retention_policy(logGroupName=name, retentionInDays=1 if retention != 1 else 3)
+    try:
+        drifted = drift_check(env_local, tmp_path / "drift.md")
+    finally:
+        if retention:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=retention)
+        else:
+            logs.delete_retention_policy(logGroupName=name)
+    assert drifted.returncode == 2, f"an outside change was not reported as drift (exit 2):\n{drifted.stdout}{drifted.stderr}"
+    report = (tmp_path / "drift.md").read_text()
+    assert f"`{address}` (update)" in report, report[:3000]
+    assert address in drifted.stdout
+
+    again = drift_check(env_local, tmp_path / "undone.md")
+    assert again.returncode == 0, f"drift still reported after undoing the change:\n{again.stdout}{again.stderr}"
+
+
+def test_the_nightly_workflow_fails_on_the_summary_verdict():
+    """drift.yml runs exactly the check above: ``make plan`` then the summary's exit code."""
+    jobs = yaml.safe_load((ROOT / ".github" / "workflows" / "drift.yml").read_text())
+    steps = jobs["jobs"]["drift"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    plan_at = next(i for i, r in enumerate(runs) if r.strip() == 'make plan ENV="$ENV_NAME"')
+    verdict_at = next(i for i, r in enumerate(runs) if "ops.plan_summary" in r)
+    assert plan_at < verdict_at
+    verdict = runs[verdict_at]
+    assert '"$ENV_NAME" --detailed-exitcode' in verdict and 'exit "$code"' in verdict
+    assert "schedule" in (jobs.get("on") or jobs.get(True))
+    plan_recipe = (ROOT / "Makefile").read_text().split("\nplan:", 1)[1].split("\n\n", 1)[0]
+    assert "terraform plan" in plan_recipe and "-out=plan.tfplan" in plan_recipe
