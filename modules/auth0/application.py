@@ -20,8 +20,7 @@ from cdktf import Fn
 from constructs import Construct
 
 from environment.config import Auth0Settings
-from modules.auth0.binding import Auth0Client, Auth0ClientCredentials, Auth0Provider, Auth0ResourceServer
-from modules.auth0.binding import Auth0ResourceServerScopes, Auth0Role, Auth0RolePermissions
+from modules.auth0 import binding
 
 WRITE_SCOPE = "write:features"
 """The scope the API requires for writes (project contract)."""
@@ -105,11 +104,11 @@ class Auth0Application(Construct):
         """
         super().__init__(scope, id_)
         check_arguments(settings, app_name, site_url, access_token_lifetime_seconds)
-        self.provider = Auth0Provider(self, "provider", domain=settings.domain)
+        self.provider = binding.Auth0Provider(self, "provider", domain=settings.domain)
         self._api(settings.audience, app_name, access_token_lifetime_seconds, enforce_rbac)
         self._spa(app_name, [site_url, *extra_origins])
-        self.editor_role: Auth0Role | None = None
-        self.editor_role_permissions: Auth0RolePermissions | None = None
+        self.editor_role: binding.Auth0Role | None = None
+        self.editor_role_permissions: binding.Auth0RolePermissions | None = None
         if enforce_rbac:
             self._editor_role(app_name)
 
@@ -120,7 +119,7 @@ class Auth0Application(Construct):
 
     def _api(self, audience: str, app_name: str, token_lifetime: int, enforce_rbac: bool) -> None:
         """The resource server (the API, identified by its audience) and its one scope."""
-        self.resource_server = Auth0ResourceServer(
+        self.resource_server = binding.Auth0ResourceServer(
             self,
             "api",
             provider=self.provider,
@@ -133,7 +132,7 @@ class Auth0Application(Construct):
             enforce_policies=enforce_rbac,
             token_dialect="access_token",  # noqa: S106 - an Auth0 token format, not a password
         )
-        self.scopes = Auth0ResourceServerScopes(
+        self.scopes = binding.Auth0ResourceServerScopes(
             self,
             "api-scopes",
             provider=self.provider,
@@ -143,7 +142,7 @@ class Auth0Application(Construct):
 
     def _spa(self, app_name: str, urls: list[str]) -> None:
         """The SPA: a public client (code + PKCE) allowed to return to ``urls``."""
-        self.client = Auth0Client(
+        self.client = binding.Auth0Client(
             self,
             "spa",
             provider=self.provider,
@@ -161,7 +160,7 @@ class Auth0Application(Construct):
             refresh_token=SPA_REFRESH_TOKEN,
         )
         # A browser cannot keep a secret: the SPA authenticates with PKCE only.
-        self.client_credentials = Auth0ClientCredentials(
+        self.client_credentials = binding.Auth0ClientCredentials(
             self,
             "spa-credentials",
             provider=self.provider,
@@ -171,14 +170,14 @@ class Auth0Application(Construct):
 
     def _editor_role(self, app_name: str) -> None:
         """The role whose holders get ``write:features`` when the API enforces RBAC."""
-        self.editor_role = Auth0Role(
+        self.editor_role = binding.Auth0Role(
             self,
             "editor-role",
             provider=self.provider,
             name=f"{app_name} editor",
             description=f"May create, change and delete features in {app_name}",
         )
-        self.editor_role_permissions = Auth0RolePermissions(
+        self.editor_role_permissions = binding.Auth0RolePermissions(
             self,
             "editor-role-permissions",
             provider=self.provider,
