@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -72,6 +73,8 @@ def site_db(mariadb) -> Iterator[Database]:
     db = _make_database(mariadb)
     sketches = Path(mariadb.basedir) / "sketches.geojson"
     sketches.write_text(json.dumps(SKETCHES))
+    # the seed checks a file against its recorded SHA-256 (sha256sum format, beside it)
+    Path(f"{sketches}.sha256").write_text(f"{hashlib.sha256(sketches.read_bytes()).hexdigest()}  sketches.geojson\n")
     engine = make_engine(db.settings(), pool_size=1, max_overflow=0)
     try:
         seed(engine, str(sketches), collection_id="sketches", title="Sketches")
