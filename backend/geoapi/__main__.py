@@ -1,7 +1,7 @@
 """One-off commands, run in the same image as the service (e.g. as an ECS task).
 
     python -m geoapi migrate [--revision REV]
-    python -m geoapi seed SOURCE [SOURCE ...] [--collection ID] [--title TITLE]
+    python -m geoapi seed SOURCE [SOURCE ...] [--collection ID] [--title TITLE] [--sha256 HEX]
 
 Settings come from the environment exactly as for the service.  Exit status:
 0 done, 1 configuration or input error (one log line says why).
@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("sources", nargs="+", metavar="SOURCE")
     s.add_argument("--collection", help="collection id for GeoJSON (default: the file name's stem)")
     s.add_argument("--title", help="collection title for GeoJSON (default: its 'name' member or the id)")
+    s.add_argument("--sha256", help="expected SHA-256 of the (single) source (default: read from <source>.sha256 beside it)")
     return parser
 
 
@@ -48,8 +49,11 @@ def main(argv: list[str] | None = None) -> int:
             migrate.upgrade(engine, args.revision)
             log.info("database at revision %s", migrate.current_revision(engine))
             return 0
+        if args.sha256 and len(args.sources) > 1:
+            log.error("seed failed: --sha256 names the checksum of one source; give one source or use .sha256 files")
+            return 1
         for source in args.sources:
-            seed(engine, source, collection_id=args.collection, title=args.title)
+            seed(engine, source, collection_id=args.collection, title=args.title, sha256=args.sha256)
         return 0
     except SeedError as exc:
         log.error("seed failed: %s", exc)

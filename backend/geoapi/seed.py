@@ -1,55 +1,46 @@
-"""``python -m geoapi seed SOURCE``: load an SQL dump or a GeoJSON file, idempotently.
+"""``python -m geoapi seed SOURCE``: the first load, streamed, checked, idempotent.
 
-SOURCE is a local path or an ``s3://bucket/key`` URL; ``.gz`` files are
-decompressed.  The kind is told by the name: ``*.sql[.gz]`` or
-``*.geojson|*.json[.gz]``.
+SOURCE is a local path or an ``s3://bucket/key`` URL; ``.gz`` is decompressed on the fly.
+The kind is told by the name: ``*.sql[.gz]`` (an SQL dump, see :mod:`geoapi.sqldump`) or
+``*.geojson|*.json[.gz]`` (see :mod:`geoapi.geojson_load`).
 
-* **GeoJSON** (a FeatureCollection or a single Feature): every feature is
-  validated like an API write before anything is written, then all are
-  upserted in one transaction, keyed by the feature's ``id`` (or a hash of its
-  geometry and properties when it has none).  Running it again leaves the
-  same rows.
-* **SQL dump** (mysqldump / mariadb-dump output; binary columns must be
-  dumped with ``--hex-blob`` so the file is UTF-8): applied once.  Its SHA-256
-  is recorded in ``seed_log`` and a dump already applied is skipped.
-  Statements are split by sqlparse and executed in one transaction; a DDL
-  statement commits implicitly, as it always does on MySQL.
+1. The SHA-256 recorded beside the source (``<source>.sha256``, or ``--sha256``) is read
+   first; a source whose checksum is in ``seed_log`` was loaded before and is skipped
+   without being read (no second load).
+2. First pass: the stored bytes are hashed (and a dump's statements checked against the
+   application schema); a mismatch or a refused statement stops here, nothing written.
+3. Second pass: the source is streamed again (an S3 object at the same ETag), hashed again,
+   and loaded in one transaction with ``seed_log`` recorded; it commits only if the bytes
+   hashed the same.  A failure rolls everything back, so the load can be run again from the
+   start and ends in the same state.
+
+Memory stays flat: one chunk (1 MB), one statement or one batch of features at a time.  The
+log shows progress every 5 seconds: rows, bytes (and share of the total), rates.
+
+The database comes from the service's settings (``DATABASE_URL`` or ``DB_SECRET_ARN``), so
+the load runs as whichever user those name: it needs INSERT/UPDATE/DELETE/SELECT on the
+application schema, never DDL or grants.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gzip
-import hashlib
-import json
+import codecs
 import logging
-import re
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-import boto3
-import sqlparse
-from botocore.exceptions import BotoCoreError, ClientError
+import ijson
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from geoapi import dialect as spatial
-from geoapi.core.errors import InvalidBody
-from geoapi.core.geojson import parse_feature
-from geoapi.repository import geometry_to_wkb
+from geoapi import geojson_load, sqldump
+from geoapi.sources import CHUNK, Progress, SeedError, Source, check_second_pass, verify
 
-log = logging.getLogger(__name__)
+__all__ = ["SeedError", "SeedResult", "seed"]
 
-BATCH = 1000
-_COLLECTION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-class SeedError(RuntimeError):
-    """The source cannot be loaded; nothing (or, for DDL in a dump, only DDL) was written."""
+log = logging.getLogger("geoapi.seed")
 
 
 @dataclass(frozen=True)
@@ -58,43 +49,6 @@ class SeedResult:
     kind: str
     items: int
     skipped: bool = False
-
-
-# -- sources -----------------------------------------------------------------
-@contextlib.contextmanager
-def local_copy(source: str, s3_client_factory: Callable[[], Any] | None = None) -> Iterator[Path]:
-    """A local path for ``source``; an S3 object is downloaded to the temp dir and removed afterwards."""
-    if not source.startswith("s3://"):
-        path = Path(source)
-        if not path.is_file():
-            raise SeedError(f"{source}: no such file")
-        yield path
-        return
-    parsed = urlparse(source)
-    bucket, key = parsed.netloc, parsed.path.lstrip("/")
-    if not bucket or not key:
-        raise SeedError(f"{source}: an S3 URL must look like s3://bucket/key")
-    client = (s3_client_factory or (lambda: boto3.client("s3")))()
-    with tempfile.TemporaryDirectory(prefix="geoapi-seed-") as tmp:
-        target = Path(tmp) / Path(key).name
-        try:
-            client.download_file(bucket, key, str(target))
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            raise SeedError(f"{source}: cannot download: {error.get('Code')} {error.get('Message', '')}".strip()) from None
-        except BotoCoreError as exc:
-            raise SeedError(f"{source}: cannot download: {exc}") from None
-        yield target
-
-
-def _read(path: Path) -> bytes:
-    data = path.read_bytes()
-    if path.name.endswith(".gz"):
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise SeedError(f"{path.name}: not a valid gzip file: {exc}") from None
-    return data
 
 
 def _kind(name: str) -> str:
@@ -106,11 +60,6 @@ def _kind(name: str) -> str:
     raise SeedError(f"{name}: cannot tell the kind; name it *.sql, *.geojson or *.json (optionally .gz)")
 
 
-def _default_collection_id(name: str) -> str:
-    stem = name.split(".", 1)[0]
-    return re.sub(r"[^A-Za-z0-9_-]", "_", stem)[:64] or "features"
-
-
 def _require_schema(engine: Engine) -> None:
     if not inspect(engine).has_table("seed_log"):
         raise SeedError("the database has no schema yet: run `python -m geoapi migrate` first")
@@ -118,169 +67,103 @@ def _require_schema(engine: Engine) -> None:
 
 def _record(conn: Connection, checksum: str, source: str, kind: str, items: int) -> None:
     conn.execute(
-        text(
-            spatial.for_connection(conn).upsert(
-                "INSERT INTO seed_log (checksum, source, kind, items) VALUES (:c, :s, :k, :n)",
-                ["source", "items"],
-            )
-        ),
+        text(spatial.for_connection(conn).upsert("INSERT INTO seed_log (checksum, source, kind, items) VALUES (:c, :s, :k, :n)", ["source", "items"])),
         {"c": checksum, "s": source[:1024], "k": kind, "n": items},
     )
 
 
-# -- GeoJSON -----------------------------------------------------------------
-@dataclass(frozen=True)
-class _Row:
-    source_key: str
-    wkb: bytes
-    properties: str
-
-
-def _features(document: Any) -> list[Any]:
-    if isinstance(document, dict) and document.get("type") == "FeatureCollection":
-        features = document.get("features")
-        if not isinstance(features, list):
-            raise SeedError("FeatureCollection has no 'features' array")
-        return features
-    if isinstance(document, dict) and document.get("type") == "Feature":
-        return [document]
-    raise SeedError("a GeoJSON seed must be a FeatureCollection or a Feature")
-
-
-def _rows(features: list[Any]) -> tuple[list[_Row], list[float] | None]:
-    rows: list[_Row] = []
-    bounds = [180.0, 90.0, -180.0, -90.0]
-    for index, raw in enumerate(features):
-        try:
-            feature = parse_feature(raw)
-        except InvalidBody as exc:
-            raise SeedError(f"feature #{index}: {exc.description}") from None
-        raw_id = raw.get("id")
-        if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) and str(raw_id):
-            key = str(raw_id)[:191]
-        else:
-            canonical = json.dumps({"g": feature.geometry, "p": feature.properties}, sort_keys=True)
-            key = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-        rows.append(_Row(key, geometry_to_wkb(feature.geometry), json.dumps(feature.properties)))
-        for lon, lat in _positions(feature.geometry):
-            bounds = [min(bounds[0], lon), min(bounds[1], lat), max(bounds[2], lon), max(bounds[3], lat)]
-    return rows, (bounds if rows else None)
-
-
-def _positions(geometry: dict[str, Any]) -> Iterator[tuple[float, float]]:
-    if geometry["type"] == "GeometryCollection":
-        for member in geometry["geometries"]:
-            yield from _positions(member)
-        return
-    stack = [geometry["coordinates"]]
-    while stack:
-        node = stack.pop()
-        if node and isinstance(node[0], (int, float)):
-            yield node[0], node[1]
-        else:
-            stack.extend(node)
-
-
-def _union(a: list[float] | None, b: list[float] | None) -> list[float] | None:
-    if not a or not b:
-        return a or b
-    return [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
-
-
-def seed_geojson(engine: Engine, data: bytes, *, source: str, collection_id: str, title: str | None) -> int:
-    if not _COLLECTION_ID.fullmatch(collection_id):
-        raise SeedError(f"collection id {collection_id!r} must match [A-Za-z0-9_-]{{1,64}}")
+# -- SQL dumps -------------------------------------------------------------------------------
+def _statements(stream: Any, source: Source) -> Any:
+    """The dump's statements, split as the text arrives (UTF-8 decoded incrementally)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    splitter = sqldump.Splitter()
     try:
-        document = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SeedError(f"{source}: not valid JSON: {exc}") from None
-    rows, bounds = _rows(_features(document))
-    name = document.get("name") if isinstance(document.get("name"), str) else None
-    checksum = hashlib.sha256(data).hexdigest()
-    with engine.begin() as conn:
-        d = spatial.for_connection(conn)
-        existing = conn.execute(text("SELECT bbox FROM collections WHERE id = :id FOR UPDATE"), {"id": collection_id}).first()
-        old_bounds = None
-        if existing is not None and existing.bbox:
-            old_bounds = json.loads(existing.bbox) if isinstance(existing.bbox, (str, bytes)) else existing.bbox
-        conn.execute(
-            text(d.upsert("INSERT INTO collections (id, title, description, bbox) VALUES (:id, :title, :descr, :bbox)", ["title", "bbox"])),
-            {
-                "id": collection_id,
-                "title": (title or name or collection_id)[:255],
-                "descr": f"Loaded from {Path(source).name}",
-                "bbox": json.dumps(_union(old_bounds, bounds)),
-            },
-        )
-        insert = d.upsert(
-            f"INSERT INTO features (collection_id, source_key, geom, properties) VALUES (:cid, :key, {d.geom_from_wkb('wkb')}, :props)",
-            ["geom", "properties"],
-        )
-        for start in range(0, len(rows), BATCH):
-            batch = rows[start : start + BATCH]
-            conn.execute(text(insert), [{"cid": collection_id, "key": r.source_key, "wkb": r.wkb, "props": r.properties} for r in batch])
-        _record(conn, checksum, source, "geojson", len(rows))
-    return len(rows)
-
-
-# -- SQL dump ----------------------------------------------------------------
-def _statements(sql: str) -> Iterator[str]:
-    for line in sql.splitlines():
-        if line.strip().upper().startswith("DELIMITER"):
-            raise SeedError(
-                "the dump uses DELIMITER (stored routines/triggers), which only the mysql client "
-                "understands; dump data only (--skip-triggers, no --routines)"
-            )
-    for statement in sqlparse.split(sql):
-        stripped = sqlparse.format(statement, strip_comments=True).strip().rstrip(";").strip()
-        if stripped:
-            yield statement.strip().rstrip(";")
-
-
-def seed_sql(engine: Engine, data: bytes, *, source: str) -> tuple[int, bool]:
-    checksum = hashlib.sha256(data).hexdigest()
-    with engine.connect() as conn:
-        done = conn.execute(text("SELECT 1 FROM seed_log WHERE checksum = :c"), {"c": checksum}).first()
-    if done:
-        return 0, True
-    try:
-        sql = data.decode("utf-8")
+        while chunk := stream.read(CHUNK):
+            yield from splitter.feed(decoder.decode(chunk))
+        yield from splitter.feed(decoder.decode(b"", final=True), final=True)
     except UnicodeDecodeError:
-        raise SeedError(f"{source}: not UTF-8 text; make binary columns readable with mysqldump --hex-blob") from None
+        raise SeedError(f"{source.url}: not UTF-8 text; make binary columns readable with mysqldump --hex-blob") from None
+
+
+def _checked(statement: sqldump.Statement, database: str, source: Source) -> bool:
+    try:
+        return sqldump.check(statement, database)
+    except sqldump.Refused as exc:
+        raise SeedError(f"{source.url}: {sqldump.describe(statement)} {exc}; nothing was loaded") from None
+
+
+def _check_dump(source: Source, database: str) -> None:
+    """Part of the first pass: every statement of the dump is one a dump may run."""
+    with source.open() as (data, _):
+        for statement in _statements(data, source):
+            _checked(statement, database, source)
+
+
+def _load_sql(conn: Connection, source: Source, expected: str, database: str, progress: Progress) -> int:
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     count = 0
-    with engine.begin() as conn:
-        for count, statement in enumerate(_statements(sql), start=1):  # noqa: B007
+    with source.open(progress) as (data, hashed):
+        for statement in _statements(data, source):
+            if not _checked(statement, database, source):
+                continue
             try:
-                conn.exec_driver_sql(statement)
-            except Exception as exc:
-                orig = getattr(exc, "orig", exc)
-                raise SeedError(f"{source}: statement {count} failed: {orig}") from None
-        _record(conn, checksum, source, "sql", count)
-    return count, False
+                cursor.execute(statement.sql)
+            except Exception as exc:  # the driver's error, whatever the server said
+                raise SeedError(f"{source.url}: {sqldump.describe(statement)} failed: {exc}; rolled back") from None
+            count += 1
+            progress.tick(rows=sqldump.row_count(statement))
+        check_second_pass(source, hashed, expected)
+    return count
 
 
-# -- entry point ---------------------------------------------------------------
+# -- GeoJSON -----------------------------------------------------------------------------------
+def _load_geojson(conn: Connection, source: Source, expected: str, collection_id: str, title: str | None, progress: Progress) -> int:
+    with source.open() as (data, _):
+        kind, name = geojson_load.document_head(data)
+    loader = geojson_load.GeoJSONLoader(conn, collection_id, progress)
+    old_bounds = loader.start(title or name or collection_id, source.name)
+    with source.open(progress) as (data, hashed):
+        try:
+            count = loader.load(geojson_load.features_of(data, kind))
+        except ijson.JSONError as exc:
+            raise SeedError(f"{source.url}: not valid JSON after {loader.progress.rows:,} features: {exc}; rolled back") from None
+        check_second_pass(source, hashed, expected)
+    loader.finish(old_bounds)
+    return count
+
+
+# -- entry point ---------------------------------------------------------------------------------
 def seed(
     engine: Engine,
     source: str,
     *,
     collection_id: str | None = None,
     title: str | None = None,
+    sha256: str | None = None,
     s3_client_factory: Callable[[], Any] | None = None,
 ) -> SeedResult:
     """Load one source; see the module docstring."""
-    name = Path(urlparse(source).path if source.startswith("s3://") else source).name
-    kind = _kind(name)
+    src = Source(source, s3_client_factory)
+    kind = _kind(src.name)
     _require_schema(engine)
-    with local_copy(source, s3_client_factory) as path:
-        data = _read(path)
-    if kind == "geojson":
-        items = seed_geojson(engine, data, source=source, collection_id=collection_id or _default_collection_id(name), title=title)
-        log.info("seeded %d features from %s", items, source)
-        return SeedResult(source, kind, items)
-    items, skipped = seed_sql(engine, data, source=source)
-    if skipped:
-        log.info("%s was applied before (same SHA-256); skipped", source)
-    else:
-        log.info("applied %d statements from %s", items, source)
-    return SeedResult(source, kind, items, skipped)
+    expected = (sha256 or src.recorded_sha256()).lower()
+    with engine.connect() as conn:
+        done = conn.execute(text("SELECT items FROM seed_log WHERE checksum = :c"), {"c": expected}).first()
+        database = conn.execute(text("SELECT DATABASE()")).scalar_one()
+    if done is not None:
+        log.info("%s was loaded before (same SHA-256 %s); skipped", source, expected[:12])
+        return SeedResult(source, kind, int(done.items), skipped=True)
+    size = verify(src, expected)
+    if kind == "sql":
+        _check_dump(src, database)
+    progress = Progress(f"load {src.name}", size)
+    with engine.begin() as conn:
+        if kind == "sql":
+            items = _load_sql(conn, src, expected, database, progress)
+        else:
+            target = collection_id or geojson_load.default_collection_id(src.name)
+            items = _load_geojson(conn, src, expected, target, title, progress)
+        _record(conn, expected, source, kind, items)
+    progress.report(done=True)
+    log.info("loaded %s: %d %s", source, items, "statements" if kind == "sql" else "features")
+    return SeedResult(source, kind, items)

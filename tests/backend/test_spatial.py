@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
 
 from geoapi import dialect
 from geoapi.core.params import BBox

@@ -105,8 +105,36 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where or 'body'}: {error.get('msg', 'invalid')}"
 
 
+_FEATURE_KEYS = frozenset({"type", "id", "geometry", "properties"})
+_NUMBER = (int, float)
+
+
+def _plain_point(document: dict[str, Any]) -> FeatureInput | None:
+    """The common case, checked without pydantic: a Feature with a 2D Point, an int/str id or
+    none, and an object (or null) for properties.  Anything else goes to the full check, which
+    accepts exactly what this accepts (tests/backend/test_first_load.py compares them)."""
+    geometry = document.get("geometry")
+    if not (document.keys() <= _FEATURE_KEYS and "properties" in document and type(geometry) is dict):
+        return None
+    coordinates = geometry.get("coordinates")
+    if geometry.keys() != {"type", "coordinates"} or geometry["type"] != "Point" or type(coordinates) is not list:
+        return None
+    if len(coordinates) != 2 or type(coordinates[0]) not in _NUMBER or type(coordinates[1]) not in _NUMBER:
+        return None
+    fid, properties = document.get("id"), document["properties"]
+    if (fid is not None and type(fid) not in (int, str)) or (properties is not None and type(properties) is not dict):
+        return None
+    point = {"type": "Point", "coordinates": [float(coordinates[0]), float(coordinates[1])]}
+    validate_geometry(point)
+    return FeatureInput(geometry=point, properties=dict(properties or {}))
+
+
 def parse_feature(document: Any) -> FeatureInput:
     """Validate a decoded JSON value as a GeoJSON Feature with a non-null geometry."""
+    if isinstance(document, dict) and document.get("type") == "Feature":
+        fast = _plain_point(document)
+        if fast is not None:
+            return fast
     if not isinstance(document, dict):
         raise InvalidBody("body must be a GeoJSON Feature object")
     if document.get("type") != "Feature":
