@@ -50,3 +50,21 @@ def group_by_backend(envs: list[EnvironmentConfig]) -> dict[str, list[Environmen
     for env in envs:
         groups.setdefault(env.state.bucket, []).append(env)
     return groups
+
+
+# ---- permissions boundary (issue 15) ----------------------------------------------------------
+
+
+def permissions_boundary_name(env: str, role_name_prefix: str = DEFAULT_CI_ROLE_NAME_PREFIX) -> str:
+    """The managed policy the bootstrap stack makes as the boundary of every role of env ``env``:
+    ``<prefix>-<env>-boundary`` (outside the env's own ``<name_prefix>-*`` names, so the deploy
+    role, which may change those, cannot change its boundary)."""
+    return f"{role_name_prefix}-{env}-boundary"
+
+
+def permissions_boundary_arn(
+    config: EnvironmentConfig, *, partition: str = "aws", role_name_prefix: str = DEFAULT_CI_ROLE_NAME_PREFIX
+) -> str:
+    """ARN of :func:`permissions_boundary_name` in the environment's account; the env stack puts it
+    on every role it creates (the deploy role may create roles only with it)."""
+    return f"arn:{partition}:iam::{config.aws.account_id}:policy/{permissions_boundary_name(config.name, role_name_prefix)}"

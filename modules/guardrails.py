@@ -371,6 +371,30 @@ DEFAULT_RULES = (
 PRODUCTION_RULES = (ProductionDatabaseProtected(),)
 
 
+@dataclass(frozen=True)
+class RoleHasPermissionsBoundary:
+    """Every role of an environment stack carries the environment's permissions boundary."""
+
+    boundary_name: re.Pattern[str] = re.compile(r"(?:arn:[^:]+:iam::[^:]*:policy/)?[\w+=,.@-]+-boundary|\$\{[^{}]+\}")
+    id: str = "IAM-001"
+    why: str = (
+        "a role without the boundary can hold whatever the deploy role writes into it (the deploy role may create roles only with it)"
+    )
+    resource_types: tuple[str, ...] = ("aws_iam_role",)
+
+    def check(self, resource: Resource) -> str | None:
+        boundary = str(resource.attrs.get("permissions_boundary") or "")
+        if not boundary:
+            return f"aws_iam_role {resource.attrs.get('name', resource.name)!r} has no permissions_boundary"
+        if not self.boundary_name.fullmatch(boundary):
+            return f"aws_iam_role permissions_boundary {boundary!r} is not an environment boundary (environment.names.permissions_boundary_arn)"
+        return None
+
+
+ENVIRONMENT_RULES = (RoleHasPermissionsBoundary(),)
+"""Rules for the env stacks only (the bootstrap's CI roles are not under an environment's boundary)."""
+
+
 def _is_resource_rule(rule) -> bool:
     return hasattr(rule, "resource_types")
 

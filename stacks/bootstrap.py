@@ -13,7 +13,7 @@ from constructs import Construct
 
 from environment.config import MANDATORY_TAGS, EnvironmentConfig
 from environment.names import name_prefix
-from modules.ci_oidc import CiEnvironment, GithubCiAccess
+from modules.ci import CiEnvironment, GithubCiAccess, PermissionsBoundaries
 from modules.cost import CostAllocationTags
 from modules.guardrails import GuardRails
 from modules.providers import aws_provider, s3_state_backend
@@ -48,6 +48,12 @@ class BootstrapStack(TerraformStack):
             TerraformOutput(self, "lock_table", value=resources.lock_table.name)
         # Everything below is account-level and shared by the group's environments (the loader
         # has checked that they agree on it).
+        scopes = {
+            e.name: CiEnvironment.from_config(e, name_prefix=name_prefix(e), github_environment=e.ci.github_environment if e.ci else None)
+            for e in envs
+        }
+        # every env-stack role carries its environment's boundary (environment.names.permissions_boundary_arn)
+        self.boundaries = PermissionsBoundaries(self, "boundaries", environments=list(scopes.values()))
         with_ci = [e for e in envs if e.ci is not None]
         self.ci_access = None
         if with_ci:
@@ -56,9 +62,7 @@ class BootstrapStack(TerraformStack):
                 self,
                 "ci",
                 repository=ci.github_repository,
-                environments=[
-                    CiEnvironment.from_config(e, name_prefix=name_prefix(e), github_environment=e.ci.github_environment) for e in with_ci
-                ],
+                environments=[scopes[e.name] for e in with_ci],
                 create_provider=ci.existing_oidc_provider_arn is None,
                 existing_provider_arn=ci.existing_oidc_provider_arn,
                 state_kms_key_arn=resources.key.arn,

@@ -1,4 +1,4 @@
-"""modules.ci_oidc: GitHub OIDC provider and per-environment plan/deploy roles, asserted on synthesized JSON."""
+"""modules.ci: GitHub OIDC provider and per-environment plan/deploy roles, asserted on synthesized JSON."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from environment.config import load_environments
 from environment.names import ci_role_name, name_prefix
-from modules.ci_oidc import CiEnvironment, GithubCiAccess
+from modules.ci import CiEnvironment, GithubCiAccess
 from tests.synth import ROOT
 
 REPO = "acme/geoapp"
+BOUNDARY = "arn:aws:iam::111111111111:policy/geoapp-ci-staging-boundary"
+WRITE = re.compile(r":(Put|Create|Delete|Update|Tag|Untag|Attach|Detach|Modify|Authorize|Revoke|Run|Start|Stop|Register|Pass|\*)")
 STATE_KEY_ARN = "arn:aws:kms:eu-west-1:210987654321:key/11111111-2222-3333-4444-555555555555"
 
 
@@ -86,18 +88,34 @@ def test_provider_trusts_github_for_sts(synthesized, staging):
     )
 
 
-def test_deploy_role_only_from_the_github_environment_of_the_same_name(synthesized):
+def test_deploy_role_only_from_the_deploy_workflows_on_main_in_the_github_environment(synthesized):
     deploy = roles(synthesized)[ci_role_name("staging", "deploy")]
     (statement,) = json.loads(deploy["assume_role_policy"])["Statement"]
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert re.fullmatch(r"\$\{aws_iam_openid_connect_provider\.[\w-]+\.arn\}", statement["Principal"]["Federated"])
+    claim = "token.actions.githubusercontent.com"
     assert statement["Condition"] == {
         "StringEquals": {
-            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-            "token.actions.githubusercontent.com:sub": ["repo:acme/geoapp:environment:staging"],
+            f"{claim}:aud": "sts.amazonaws.com",
+            f"{claim}:sub": "repo:acme/geoapp:environment:staging",
+            f"{claim}:repository": "acme/geoapp",
+            f"{claim}:environment": "staging",
+            f"{claim}:ref": "refs/heads/main",
+            f"{claim}:job_workflow_ref": [
+                "acme/geoapp/.github/workflows/infra-main.yml@refs/heads/main",
+                "acme/geoapp/.github/workflows/backend.yml@refs/heads/main",
+            ],
         }
     }
     assert deploy["max_session_duration"] == 3600
+
+
+def test_the_deploy_workflows_named_in_the_trust_exist_and_run_in_a_github_environment():
+    from modules.ci.environment import DEFAULT_DEPLOY_WORKFLOWS
+
+    for workflow in DEFAULT_DEPLOY_WORKFLOWS:
+        text = (ROOT / workflow).read_text()
+        assert "environment:" in text and "id-token: write" in text, workflow
 
 
 def test_plan_role_from_pull_requests_and_main_only(synthesized):
@@ -107,6 +125,7 @@ def test_plan_role_from_pull_requests_and_main_only(synthesized):
         "repo:acme/geoapp:pull_request",
         "repo:acme/geoapp:ref:refs/heads/main",
     ]
+    assert statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:repository"] == "acme/geoapp"
 
 
 def test_deploy_policy_touches_only_its_own_state(synthesized):
@@ -125,31 +144,27 @@ def test_deploy_policy_touches_only_its_own_state(synthesized):
     assert kms["Resource"] == STATE_KEY_ARN and "kms:ViaService" in kms["Condition"]["StringEquals"]
 
 
-def test_deploy_policy_scopes_iam_s3_and_ecr_and_denies_escalation(synthesized):
+def test_deploy_policy_changes_roles_only_under_the_boundary(synthesized):
+    """What the policy says about IAM (that this closes every escalation path: tests/gates/test_escalation.py)."""
     policy = inline_policy(synthesized, ci_role_name("staging", "deploy"))
-    for statement in allows(policy):
-        actions = as_list(statement["Action"])
-        assert "*" not in actions
-        if statement["Resource"] == "*" and not statement.get("Condition"):
-            # unconditional "*" only for harmless calls
-            assert set(actions) <= {
-                "s3:ListAllMyBuckets",
-                "s3:GetBucketLocation",
-                "ecr:GetAuthorizationToken",
-                "secretsmanager:GetRandomPassword",
-                "secretsmanager:ListSecrets",
-            }, statement["Sid"]
-        if any(a.startswith("iam:") for a in actions) and statement["Sid"] != "ServiceLinkedRoles":
-            for resource in as_list(statement["Resource"]):
-                assert re.search(r":(role|policy)/geo-data-app-staging-\*$|:iam::aws:policy/\*$", resource), resource
-        if "s3:*" in actions:
-            assert all("geo-data-app-staging-*" in r for r in as_list(statement["Resource"]))
-        if "ecr:*" in actions:
-            assert statement["Resource"].endswith(":repository/geoapp/api-staging")
-    pass_role = next(s for s in allows(policy) if "iam:PassRole" in as_list(s["Action"]))
-    assert pass_role["Condition"]["StringEquals"]["iam:PassedToService"] == ["ecs-tasks.amazonaws.com", "monitoring.rds.amazonaws.com"]
-    regional = next(s for s in allows(policy) if s["Sid"] == "EnvironmentServicesInRegion")
-    assert regional["Condition"]["StringEquals"]["aws:RequestedRegion"] == ["eu-west-1", "us-east-1"]
+    partition, account = tokens(synthesized)
+    boundary = f"arn:{partition}:iam::{account}:policy/geoapp-ci-staging-boundary"
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    changes = by_sid["EnvironmentRolesOnlyWithTheBoundary"]
+    assert {"iam:CreateRole", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"} <= set(changes["Action"])
+    assert changes["Resource"] == f"arn:{partition}:iam::{account}:role/geo-data-app-staging-*"
+    assert changes["Condition"] == {"StringEquals": {"iam:PermissionsBoundary": boundary}}
+    attach = by_sid["AttachOnlyOwnPoliciesUnderTheBoundary"]["Condition"]
+    assert attach["StringEquals"] == {"iam:PermissionsBoundary": boundary}
+    assert attach["ArnLike"]["iam:PolicyARN"][0] == f"arn:{partition}:iam::{account}:policy/geo-data-app-staging-*"
+    assert by_sid["BoundaryStaysOn"]["Condition"] == {"StringNotEquals": {"iam:PermissionsBoundary": boundary}}
+    assert by_sid["BoundaryIsNeverRemoved"]["Action"] == "iam:DeleteRolePermissionsBoundary"
+    assert by_sid["BoundaryPolicyIsManagedByBootstrap"]["Resource"] == boundary
+    assert "iam:CreatePolicyVersion" in by_sid["BoundaryPolicyIsManagedByBootstrap"]["Action"]
+    assert by_sid["PassEnvironmentRolesToEcsAndRds"]["Condition"]["StringEquals"]["iam:PassedToService"] == [
+        "ecs-tasks.amazonaws.com",
+        "monitoring.rds.amazonaws.com",
+    ]
     denies = {s["Sid"]: s for s in policy["Statement"] if s["Effect"] == "Deny"}
     assert {"iam:CreateUser", "iam:CreateAccessKey"} <= set(denies["NoLongLivedCredentials"]["Action"])
     assert any(r.endswith(":role/geoapp-ci-*") for r in denies["CiAccessIsNotSelfService"]["Resource"])
@@ -157,20 +172,47 @@ def test_deploy_policy_scopes_iam_s3_and_ecr_and_denies_escalation(synthesized):
     assert denies["StateKeyIsManagedByBootstrap"]["Resource"] == STATE_KEY_ARN
 
 
-WRITE = re.compile(r":(Put|Create|Delete|Update|Tag|Untag|Attach|Detach|Modify|Authorize|Revoke|Run|Start|Stop|Register|Pass|\*)")
+def test_deploy_policy_scopes_each_service_wildcard_by_name_or_environment_tag(synthesized):
+    policy = inline_policy(synthesized, ci_role_name("staging", "deploy"))
+    seen = 0
+    for statement in allows(policy):
+        if not any(a.endswith(":*") for a in as_list(statement["Action"])):
+            continue
+        seen += 1
+        tagged = statement.get("Condition", {}).get("StringEquals", {}).get("aws:ResourceTag/Environment")
+        resources = as_list(statement["Resource"])
+        assert tagged == "staging" or all("geo-data-app-staging" in r or r.endswith(":repository/geoapp/api-staging") for r in resources), (
+            statement
+        )
+    assert seen >= 10
+    reads = next(s for s in allows(policy) if s["Sid"] == "ReadForRefresh")
+    assert reads["Condition"]["StringEquals"]["aws:RequestedRegion"] == ["eu-west-1", "us-east-1"]
 
 
-def test_plan_policy_writes_nothing_but_its_lock(synthesized):
+def test_plan_takes_no_lock_and_reads_no_credential(synthesized):
     policy = inline_policy(synthesized, ci_role_name("staging", "plan"))
     for statement in allows(policy):
         writes = [a for a in as_list(statement["Action"]) if WRITE.search(a)]
-        if writes:
-            assert statement["Sid"] in ("OwnStateLockFile", "OwnStateLockRows"), (statement["Sid"], writes)
-    state = next(s for s in allows(policy) if s["Sid"] == "OwnStateObject")
-    assert state["Action"] == ["s3:GetObject"]
-    secret_reads = [s for s in allows(policy) if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
-    partition, account = tokens(synthesized)
-    assert [s["Resource"] for s in secret_reads] == [f"arn:{partition}:secretsmanager:eu-west-1:{account}:secret:geo-data-app-staging/*"]
+        assert not writes, (statement["Sid"], writes)
+    assert not any(str(r).endswith(".tflock") for s in allows(policy) for r in as_list(s["Resource"]))
+    rows = next(s for s in allows(policy) if s["Sid"] == "OwnStateDigestRow")
+    assert rows["Action"] == ["dynamodb:DescribeTable", "dynamodb:GetItem"]
+    # staging's Auth0 secret is filled by hand (external mode): no secret value is readable
+    assert not [s for s in allows(policy) if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
+    deny = next(s for s in policy["Statement"] if s.get("Sid") == "NoCredentialValues")
+    assert (deny["Effect"], deny["Action"], deny["Resource"]) == ("Deny", "secretsmanager:GetSecretValue", "*")
+
+
+def test_plan_reads_only_a_credential_free_managed_secret(staging):
+    from modules.ci import plan_policy
+
+    managed = CiEnvironment(**{**staging.__dict__, "plan_readable_secrets": ("auth0",)})
+    policy = plan_policy(managed, partition="aws", account="111111111111")
+    arn = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:geo-data-app-staging/auth0-??????"
+    (read,) = [s for s in allows(policy) if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
+    assert read["Resource"] == [arn]
+    deny = next(s for s in policy["Statement"] if s.get("Sid") == "NoCredentialValues")
+    assert deny["NotResource"] == [arn] and "Resource" not in deny
 
 
 def test_existing_provider_is_reused_not_created(staging):
@@ -267,7 +309,7 @@ def service_of(rtype: str) -> str | None:
 
 
 def test_every_service_of_the_env_stacks_is_granted_to_both_roles(stacks):
-    from modules.ci_oidc import deploy_policy, plan_policy
+    from modules.ci import deploy_policy, plan_policy
 
     envs = {e.name: e for e in load_environments([ROOT / "envs"]) if e.aws.endpoint is None}
     assert envs, "no cloud environments to check"
@@ -276,7 +318,7 @@ def test_every_service_of_the_env_stacks_is_granted_to_both_roles(stacks):
         types = set(stack.get("resource", {})) | set(stack.get("data", {}))
         services = {s for s in map(service_of, types) if s}
         env = CiEnvironment.from_config(config, name_prefix=name_prefix(config))
-        deploy = deploy_policy(env, partition="aws", account="111111111111", role_name_prefix="geoapp-ci")
+        deploy = deploy_policy(env, partition="aws", account="111111111111", role_name_prefix="geoapp-ci", boundary_arn=BOUNDARY)
         plan = plan_policy(env, partition="aws", account="111111111111")
         for policy, kind in ((deploy, "deploy"), (plan, "plan")):
             granted = {a.split(":")[0] for s in allows(policy) for a in as_list(s["Action"])}

@@ -1,0 +1,212 @@
+"""No privilege escalation through the CI roles: the synthesized plan and deploy policies run through
+cloudsplaining's escalation finder and our own rule (tests/gates/iam_analysis.py), which catch the
+policy the deploy role had before issue 15 (kept as a fixture), and which find nothing today."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import pytest
+from policy_sentry.querying.actions import get_action_data
+
+from modules.ci.deploy_policy import UNSCOPED_WRITES
+from tests.gates.iam_analysis import (
+    access_level,
+    actions_on_star_without_tag_condition,
+    concrete,
+    env_role_policies,
+    escalation_paths,
+    role_policies,
+    star_only,
+    unguarded_iam_changes,
+    untagged_service_wildcards_on_star,
+)
+
+FIXTURE = Path(__file__).parent / "fixtures" / "ci_policies_before_issue15.json"
+"""The CI roles' policies as synthesized at the commit before issue 15 (bootstrap of staging)."""
+ACCOUNT = "111111111111"
+
+
+@pytest.fixture(scope="module")
+def before() -> dict[str, dict]:
+    return json.loads(FIXTURE.read_text())
+
+
+@pytest.fixture(scope="module")
+def ci_policies(stacks) -> dict[str, dict]:
+    """``{role name: policy}`` of every CI role of every bootstrap stack."""
+    found = {}
+    for name, stack in stacks.items():
+        if name.startswith("bootstrap-"):
+            found.update(role_policies(stack, account=ACCOUNT))
+    assert {r.rsplit("-", 1)[1] for r in found} == {"plan", "deploy"}, sorted(found)
+    return found
+
+
+@pytest.fixture(scope="module")
+def boundaries(stacks) -> dict[str, dict]:
+    found = {}
+    for name, stack in stacks.items():
+        if name.startswith("bootstrap-"):
+            for policy in stack["resource"].get("aws_iam_policy", {}).values():
+                found[policy["name"]] = concrete(policy["policy"], account=ACCOUNT)
+    return found
+
+
+def test_the_analysis_catches_the_deploy_policy_before_issue_15(before):
+    deploy = before["geoapp-ci-staging-deploy"]
+    paths = escalation_paths(deploy)
+    # cloudsplaining's paths (scoped to role/<prefix>-*, which it ignores by default) ...
+    assert any(p.startswith("PutRolePolicy (") for p in paths), paths
+    assert any(p.startswith("AttachRolePolicy (") for p in paths), paths
+    # ... and our rule: IAM changes with no boundary or policy-ARN condition
+    assert "EnvironmentRolesAndPolicies: iam:createrole without iam:PermissionsBoundary" in paths
+    assert "EnvironmentRolesAndPolicies: iam:attachrolepolicy without iam:PermissionsBoundary, iam:PolicyARN" in paths
+    assert "EnvironmentRolesAndPolicies: iam:createpolicyversion (no condition key caps it)" in paths
+    assert untagged_service_wildcards_on_star(deploy), "ecs:*, rds:*, kms:* ... on * went unnoticed"
+
+
+def test_no_escalation_path_through_any_ci_role(ci_policies):
+    for role, policy in ci_policies.items():
+        assert escalation_paths(policy) == [], role
+
+
+def test_every_boundary_is_escalation_free(boundaries, stacks):
+    assert boundaries, "the bootstrap stacks make no boundary"
+    for name, policy in boundaries.items():
+        assert escalation_paths(policy) == [], name
+        assert not any(a.startswith(("iam:", "sts:")) for s in policy["Statement"] for a in _list(s["Action"])), name
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def test_no_role_allows_a_service_wildcard_on_star_without_a_tag_condition(ci_policies, boundaries, stacks):
+    policies = {**ci_policies, **boundaries}
+    for name, stack in stacks.items():
+        if name.startswith("env-"):
+            policies.update({f"{name}/{k}": v for k, v in env_role_policies(stack).items()})
+    assert any(k.startswith("env-") for k in policies)
+    problems = {name: found for name, policy in policies.items() if (found := untagged_service_wildcards_on_star(policy))}
+    assert problems == {}
+
+
+def test_star_is_only_for_reads_and_for_writes_aws_offers_on_star_only(ci_policies):
+    """Unconditioned-by-tag ``*`` grants: Read/List access level, or a listed write AWS cannot scope."""
+    for role, policy in ci_policies.items():
+        for sid, action in actions_on_star_without_tag_condition(policy):
+            if access_level(action) in ("Read", "List"):
+                continue
+            assert action in UNSCOPED_WRITES, f"{role} {sid}: {action} is a write on * (scope it, or list it with a reason)"
+            assert star_only(action), f"{action}: AWS offers a resource scope for it; use it instead of *"
+
+
+def test_the_guarding_conditions_are_ones_those_actions_support(ci_policies):
+    """A condition key an action does not support never matches: the statement would silently allow nothing."""
+    deploy = next(p for r, p in ci_policies.items() if r.endswith("-deploy"))
+    checked = 0
+    for statement in deploy["Statement"]:
+        if statement["Effect"] != "Allow":
+            continue
+        keys = {
+            re.sub(r"^(aws:RequestTag)/.*", r"\1/${TagKey}", k)
+            for block in statement.get("Condition", {}).values()
+            for k in block
+            if k.startswith(("iam:", "aws:RequestTag/"))
+        }
+        for action in _list(statement["Action"]) if keys else []:
+            service, name = action.split(":")
+            rows = get_action_data(service, name).get(service)
+            assert rows, f"{statement['Sid']}: {action} is not an IAM action"
+            supported = {k for row in rows for k in row["condition_keys"]}
+            assert keys <= supported, (statement["Sid"], action, keys - supported)
+            checked += 1
+    assert checked > 10
+
+
+# ---- the rule can fail: each weakening of today's deploy policy is caught -------------------
+
+
+def _weakened(policy: dict, sid: str, change) -> dict:
+    policy = copy.deepcopy(policy)
+    statement = next(s for s in policy["Statement"] if s.get("Sid") == sid)
+    change(statement, policy)
+    return policy
+
+
+WEAKENINGS = {
+    "role changes without the boundary condition": (
+        "EnvironmentRolesOnlyWithTheBoundary",
+        lambda s, _: s.pop("Condition"),
+        "iam:createrole without iam:PermissionsBoundary",
+    ),
+    "attachments of any policy": (
+        "AttachOnlyOwnPoliciesUnderTheBoundary",
+        lambda s, _: s["Condition"].pop("ArnLike"),
+        "iam:attachrolepolicy without iam:PolicyARN",
+    ),
+    "PassRole of any role": ("PassEnvironmentRolesToEcsAndRds", lambda s, _: s.update(Resource="*"), "a named role resource"),
+    "the boundary may be removed": (
+        "BoundaryIsNeverRemoved",
+        lambda s, p: (p["Statement"].remove(s), p["Statement"].append({"Sid": "X", "Effect": "Allow", "Action": "iam:*", "Resource": "x"})),
+        "iam:deleterolepermissionsboundary (no condition key caps it)",
+    ),
+}
+
+
+@pytest.mark.parametrize("weakening", WEAKENINGS, ids=list(WEAKENINGS))
+def test_the_rule_catches_each_weakening(ci_policies, weakening):
+    sid, change, expected = WEAKENINGS[weakening]
+    deploy = next(p for r, p in ci_policies.items() if r.endswith("-deploy"))
+    findings = unguarded_iam_changes(_weakened(deploy, sid, change))
+    assert any(expected in f for f in findings), findings
+    assert escalation_paths(_weakened(deploy, sid, change))
+
+
+# ---- every env-stack role carries the boundary (guard-rail IAM-001) -------------------------
+
+
+def test_the_boundary_rule_catches_a_role_without_it_or_with_another_policy():
+    from modules.guardrails import ENVIRONMENT_RULES, evaluate_synthesized
+
+    def stack(**role) -> dict:
+        return {"resource": {"aws_iam_role": {"r": {"name": "geo-data-app-staging-api-task", **role}}}}
+
+    good = "arn:aws:iam::210987654321:policy/geoapp-ci-staging-boundary"
+    assert evaluate_synthesized(stack(permissions_boundary=good), ENVIRONMENT_RULES) == []
+    assert evaluate_synthesized(stack(), ENVIRONMENT_RULES) == [
+        "[IAM-001] aws_iam_role.r: aws_iam_role 'geo-data-app-staging-api-task' has no permissions_boundary"
+    ]
+    (failure,) = evaluate_synthesized(stack(permissions_boundary="arn:aws:iam::aws:policy/AdministratorAccess"), ENVIRONMENT_RULES)
+    assert "is not an environment boundary" in failure
+
+
+AWAITING_BOUNDARY = ("-api-execution", "-api-task", "-rds-monitoring")
+"""Env-stack roles made before issue 15, which get the boundary with helper C1's modules/api split
+(environment.names.permissions_boundary_arn); empty this, then no role may lack it."""
+
+
+def test_every_env_stack_role_carries_the_boundary(stacks):
+    from modules.guardrails import ENVIRONMENT_RULES, evaluate_synthesized
+
+    envs = {name: stack for name, stack in stacks.items() if name.startswith("env-")}
+    assert envs
+    for name, stack in envs.items():
+        lacking = [re.search(r"aws_iam_role '([^']+)'", f).group(1) for f in evaluate_synthesized(stack, ENVIRONMENT_RULES)]
+        assert [r for r in lacking if not r.endswith(AWAITING_BOUNDARY)] == [], name
+
+
+def test_the_env_stack_can_derive_the_boundary_the_bootstrap_makes(stacks):
+    from environment.config import load_environments
+    from environment.names import bootstrap_stack_name, permissions_boundary_arn
+    from tests.synth import ROOT
+
+    for config in load_environments([ROOT / "envs"]):
+        made = {p["name"] for p in stacks[bootstrap_stack_name(config.state.bucket)]["resource"]["aws_iam_policy"].values()}
+        arn = permissions_boundary_arn(config)
+        assert arn.startswith(f"arn:aws:iam::{config.aws.account_id}:policy/")
+        assert arn.rsplit("/", 1)[1] in made, (config.name, made)
