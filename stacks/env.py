@@ -8,7 +8,7 @@ from constructs import Construct
 from environment.config import EnvironmentConfig
 from environment.names import name_prefix
 from environment.outputs import check_exports
-from modules.api_service import ApiService, listener_port
+from modules.api import ApiService, listener_port
 from modules.auth0 import Auth0Application
 from modules.cost import EnvironmentBudget
 from modules.database import AuroraDatabase
