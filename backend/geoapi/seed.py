@@ -146,6 +146,7 @@ def seed(
     src = Source(source, s3_client_factory)
     kind = _kind(src.name)
     _require_schema(engine)
+    src.size()  # a missing file or object is named as such, before its checksum is looked for
     expected = (sha256 or src.recorded_sha256()).lower()
     with engine.connect() as conn:
         done = conn.execute(text("SELECT items FROM seed_log WHERE checksum = :c"), {"c": expected}).first()

@@ -148,6 +148,9 @@ class Splitter:
             if (opener is not None and opener.end() == len(self.buf) or after == len(self.buf)) and not final:
                 self.scan = start
                 return False  # the version number (or the "!") may go on in the next chunk
+            digits = opener.group()[3:].lstrip("!") if opener is not None else ""
+            if opener is not None and digits.isdigit() and int(digits) >= 999999:
+                opener = None  # mariadb-dump's "/*M!999999\\- enable the sandbox mode */": no server runs it
             if opener is not None:  # the server runs a version comment's content: so do we
                 self.in_exec_comment = True
                 self._cut(start, opener.end())

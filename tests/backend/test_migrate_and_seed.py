@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import shutil
@@ -17,6 +18,13 @@ from geoapi.db import make_engine
 from geoapi.seed import SeedError, seed
 
 from .conftest import BACKEND, SAMPLE, sample_features
+
+
+def checked(path, data: bytes):
+    """Write ``data`` to ``path`` with its SHA-256 recorded beside it, as a first load needs."""
+    path.write_bytes(data)
+    (path.parent / (path.name + ".sha256")).write_text(f"{hashlib.sha256(data).hexdigest()}  {path.name}\n")
+    return path
 
 
 def _cli(args, env, timeout=60):
@@ -36,9 +44,9 @@ def engine(empty_db):
 def test_migrate_creates_the_schema_and_is_repeatable(empty_db, engine):
     migrate.upgrade(engine)
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == migrate.head_revision(engine) == "0001"
+    assert migrate.current_revision(engine) == migrate.head_revision(engine) == "0002"
     tables = set(inspect(engine).get_table_names())
-    assert {"collections", "features", "seed_log", "alembic_version"} <= tables
+    assert {"collections", "features", "seed_log", "queryables", "alembic_version"} <= tables
     index = empty_db.rows(
         "SELECT index_type FROM information_schema.statistics "
         "WHERE table_schema = %s AND table_name = 'features' AND index_name = 'sidx_features_geom'",
@@ -52,27 +60,27 @@ def test_migrate_creates_the_schema_and_is_repeatable(empty_db, engine):
 def test_migrate_cli(empty_db):
     result = _cli(["migrate"], {"DATABASE_URL": empty_db.url})
     assert result.returncode == 0, result.stderr
-    assert "database at revision 0001" in result.stderr
-    assert empty_db.rows("SELECT version_num FROM alembic_version") == [("0001",)]
+    assert "database at revision 0002" in result.stderr
+    assert empty_db.rows("SELECT version_num FROM alembic_version") == [("0002",)]
 
 
-def test_geojson_seed_is_idempotent(fresh_db):
+def test_a_source_loaded_before_is_not_loaded_again(fresh_db):
+    """No second load: the recorded checksum is found in seed_log, so the file is not even read."""
     before = fresh_db.snapshot()
     engine = make_engine(fresh_db.settings(), pool_size=1, max_overflow=0)
-    # a feature edited in the DB is restored by seeding again; nothing is duplicated
     fresh_db.rows("UPDATE features SET properties = '{\"name\": \"edited\"}' WHERE source_key = 'paris'")
-    seed(engine, str(SAMPLE / "places.geojson"))
-    seed(engine, str(SAMPLE / "places.geojson"))
+    again = seed(engine, str(SAMPLE / "places.geojson"))
     engine.dispose()
-    assert fresh_db.snapshot() == before
-    assert fresh_db.rows("SELECT COUNT(*) FROM features WHERE collection_id = 'places'") == [(len(sample_features("places.geojson")),)]
+    assert again.skipped and again.items == len(sample_features("places.geojson"))
+    edited = [row for row in before if row[2] != "paris"]
+    assert [row for row in fresh_db.snapshot() if row[2] != "paris"] == edited
+    assert fresh_db.rows("SELECT properties FROM features WHERE source_key = 'paris'") == [('{"name": "edited"}',)]
 
 
 def test_geojson_without_ids_is_keyed_by_content(empty_db, engine, tmp_path):
     migrate.upgrade(engine)
     features = [{k: v for k, v in f.items() if k != "id"} for f in sample_features("places.geojson")[:5]]
-    path = tmp_path / "noids.geojson.gz"
-    path.write_bytes(gzip.compress(json.dumps({"type": "FeatureCollection", "features": features}).encode()))
+    path = checked(tmp_path / "noids.geojson.gz", gzip.compress(json.dumps({"type": "FeatureCollection", "features": features}).encode()))
     assert seed(engine, str(path), collection_id="cities").items == 5
     assert seed(engine, str(path), collection_id="cities").items == 5
     assert empty_db.rows("SELECT COUNT(*) FROM features WHERE collection_id = 'cities'") == [(5,)]
@@ -82,8 +90,7 @@ def test_invalid_geojson_seed_writes_nothing(empty_db, engine, tmp_path):
     migrate.upgrade(engine)
     features = sample_features("places.geojson")[:3]
     features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [200, 0]}, "properties": {}})
-    path = tmp_path / "bad.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    path = checked(tmp_path / "bad.geojson", json.dumps({"type": "FeatureCollection", "features": features}).encode())
     with pytest.raises(SeedError, match=r"feature #3: longitude 200"):
         seed(engine, str(path))
     assert empty_db.rows("SELECT COUNT(*) FROM features") == [(0,)]
@@ -133,8 +140,7 @@ def _dump(mariadb, database: str) -> str:
 
 
 def test_sql_dump_seed_loads_once_and_skips_after(mariadb, seeded_db, empty_db, engine, tmp_path):
-    path = tmp_path / "legacy.sql.gz"
-    path.write_bytes(gzip.compress(_dump(mariadb, seeded_db.name).encode()))
+    path = checked(tmp_path / "legacy.sql.gz", gzip.compress(_dump(mariadb, seeded_db.name).encode()))
     migrate.upgrade(engine)
     first = seed(engine, str(path))
     assert not first.skipped and first.items > 0
@@ -147,18 +153,16 @@ def test_sql_dump_seed_loads_once_and_skips_after(mariadb, seeded_db, empty_db, 
 
 def test_failing_sql_dump_names_the_statement_and_keeps_data(fresh_db, tmp_path):
     before = fresh_db.snapshot()
-    path = tmp_path / "broken.sql"
-    path.write_text("-- a comment\nDELETE FROM features;\nINSERT INTO no_such_table VALUES (1);\n")
+    path = checked(tmp_path / "broken.sql", b"-- a comment\nDELETE FROM features;\nINSERT INTO features (id) VALUES (1);\n")
     engine = make_engine(fresh_db.settings(), pool_size=1, max_overflow=0)
-    with pytest.raises(SeedError, match=r"statement 2 failed: .*no_such_table"):
+    with pytest.raises(SeedError, match=r"statement 2 \(INSERT INTO features .*\) failed: .*rolled back"):
         seed(engine, str(path))
     engine.dispose()
     assert fresh_db.snapshot() == before  # the DELETE was rolled back with the failure
 
 
 def test_sql_dump_with_delimiter_is_refused(fresh_db, tmp_path):
-    path = tmp_path / "routines.sql"
-    path.write_text("DELIMITER ;;\nCREATE PROCEDURE p() BEGIN SELECT 1; END;;\nDELIMITER ;\n")
+    path = checked(tmp_path / "routines.sql", b"DELIMITER ;;\nCREATE PROCEDURE p() BEGIN SELECT 1; END;;\nDELIMITER ;\n")
     engine = make_engine(fresh_db.settings(), pool_size=1, max_overflow=0)
     with pytest.raises(SeedError, match="DELIMITER"):
         seed(engine, str(path))
@@ -167,8 +171,11 @@ def test_sql_dump_with_delimiter_is_refused(fresh_db, tmp_path):
 
 def test_seed_cli_from_s3(s3, aws_env, mariadb, seeded_db, empty_db):
     s3.create_bucket(Bucket="seed-bucket")
-    s3.put_object(Bucket="seed-bucket", Key="dumps/legacy.sql", Body=_dump(mariadb, seeded_db.name).encode())
+    dump = _dump(mariadb, seeded_db.name).encode()
+    s3.put_object(Bucket="seed-bucket", Key="dumps/legacy.sql", Body=dump)
+    s3.put_object(Bucket="seed-bucket", Key="dumps/legacy.sql.sha256", Body=hashlib.sha256(dump).hexdigest().encode())
     s3.upload_file(str(SAMPLE / "routes.geojson"), "seed-bucket", "geojson/routes.geojson")
+    s3.upload_file(str(SAMPLE / "routes.geojson.sha256"), "seed-bucket", "geojson/routes.geojson.sha256")
     env = {**aws_env, "DATABASE_URL": empty_db.url}
     assert _cli(["migrate"], env).returncode == 0
     result = _cli(["seed", "s3://seed-bucket/dumps/legacy.sql"], env)
