@@ -19,7 +19,7 @@ from playwright.sync_api import Page, Request, expect
 
 MAP = "[data-testid=map]"
 CANVAS = f"{MAP} canvas.maplibregl-canvas"
-BACKGROUND = (0xE8, 0xEE, 0xF1)  # the plain style's background colour (frontend/src/features/map/style.ts)
+FEATURE_COLOURS = [(0xD6, 0x33, 0x6C), (0x19, 0x71, 0xC2)]  # point and cluster circles (frontend/src/features/map/style.ts)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -68,11 +68,11 @@ def canvas_box(page: Page) -> dict[str, float]:
 
 
 def drawn_pixels(page: Page, png: bytes) -> int:
-    """Pixels of a screenshot that are not the map background (decoded by the browser, on a blank page)."""
+    """Pixels of a screenshot in the colour of a point or cluster circle (decoded by the browser, on a blank page)."""
     blank = page.context.new_page()
     try:
         return blank.evaluate(
-            """async ([b64, bg]) => {
+            """async ([b64, colours]) => {
                 const blob = await (await fetch('data:image/png;base64,' + b64)).blob();
                 const bitmap = await createImageBitmap(blob);
                 const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
@@ -81,11 +81,11 @@ def drawn_pixels(page: Page, png: bytes) -> int:
                 const d = g.getImageData(0, 0, bitmap.width, bitmap.height).data;
                 let n = 0;
                 for (let i = 0; i < d.length; i += 4) {
-                  if (Math.abs(d[i] - bg[0]) + Math.abs(d[i + 1] - bg[1]) + Math.abs(d[i + 2] - bg[2]) > 60) n++;
+                  if (colours.some((c) => Math.abs(d[i] - c[0]) + Math.abs(d[i + 1] - c[1]) + Math.abs(d[i + 2] - c[2]) < 40)) n++;
                 }
                 return n;
             }""",
-            [base64.b64encode(png).decode(), list(BACKGROUND)],
+            [base64.b64encode(png).decode(), FEATURE_COLOURS],
         )
     finally:
         blank.close()

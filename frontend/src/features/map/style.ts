@@ -1,9 +1,14 @@
 /**
- * The map's style: a plain background (no tiles, glyphs or sprites, so nothing is fetched from the
- * internet) unless the runtime config names a basemap style, and the data layers drawn over it.
- * No layer uses text, so no glyphs are needed.
+ * The map's style: a plain background with the land of Natural Earth 1:110m, bundled (no tiles,
+ * glyphs or sprites, so nothing is fetched from the internet), unless the runtime config names a
+ * basemap style; and the data layers drawn over it. No layer uses text, so no glyphs are needed.
  */
 import type { ExpressionSpecification, FilterSpecification, Map as MapLibreMap, StyleSpecification } from 'maplibre-gl';
+import { feature } from 'topojson-client';
+import type { Feature, FeatureCollection, Position } from 'geojson';
+import type { Topology } from 'topojson-specification';
+// Natural Earth 1:110m land (public domain), as a file of the build: fetched from the site itself.
+import landUrl from 'world-atlas/land-110m.json?url';
 
 import type { FeatureId } from '@/types/api';
 
@@ -11,7 +16,9 @@ export const POINTS_SOURCE = 'items-points';
 export const SHAPES_SOURCE = 'items-shapes';
 
 export const COLORS = {
-  background: '#e8eef1',
+  background: '#dce8ef', // water
+  land: '#f5f4ef',
+  coast: '#b9c7cf',
   point: '#d6336c',
   cluster: '#1971c2',
   line: '#2b8a3e',
@@ -65,7 +72,6 @@ export function addDataLayers(map: MapLibreMap): void {
     filter: isCluster,
     paint: {
       'circle-color': COLORS.cluster,
-      'circle-opacity': 0.75,
       // larger circles for larger clusters (no count label: text would need glyphs)
       'circle-radius': ['step', ['get', 'point_count'], 12, 10, 16, 100, 22, 1000, 30],
       'circle-stroke-color': '#fff',
@@ -101,4 +107,49 @@ export function showSelected(map: MapLibreMap, id: FeatureId | null): void {
   map.setFilter('selected-line', selectedFilter(id, isLine));
   map.setFilter('selected-shape-point', selectedFilter(id, isPoint));
   map.setFilter('selected-point', selectedFilter(id, notCluster));
+}
+
+export const LAND_SOURCE = 'land';
+
+/** Draws the bundled land under the data layers (the plain style only). */
+export async function addLand(map: MapLibreMap): Promise<void> {
+  const response = await fetch(landUrl);
+  if (!response.ok) throw new Error(`cannot load the land outline: HTTP ${response.status}`);
+  const topology = (await response.json()) as Topology;
+  const land = topology.objects.land;
+  if (!land || map.getSource(LAND_SOURCE)) return;
+  map.addSource(LAND_SOURCE, { type: 'geojson', data: unwrapAntimeridian(feature(topology, land)) });
+  map.addLayer({ id: 'land', type: 'fill', source: LAND_SOURCE, paint: { 'fill-color': COLORS.land } }, 'shape-fills');
+  map.addLayer({ id: 'coast', type: 'line', source: LAND_SOURCE, paint: { 'line-color': COLORS.coast, 'line-width': 0.7 } }, 'shape-fills');
+}
+
+/**
+ * Natural Earth cuts rings at the antimeridian (a step from +180 to -180). Drawn flat, such a step
+ * is a line across the whole map; shifting each point by 360 degrees to stay near the one before
+ * makes the ring continuous (MapLibre draws longitudes beyond 180 on the next world copy).
+ */
+export function unwrapRing(ring: Position[]): Position[] {
+  let previous: number | undefined;
+  return ring.map(([lon = 0, lat = 0, ...rest]) => {
+    let x = lon;
+    if (previous !== undefined) {
+      while (x - previous > 180) x -= 360;
+      while (x - previous < -180) x += 360;
+    }
+    previous = x;
+    return [x, lat, ...rest];
+  });
+}
+
+function unwrapAntimeridian(data: Feature | FeatureCollection): FeatureCollection {
+  const features = data.type === 'FeatureCollection' ? data.features : [data];
+  return {
+    type: 'FeatureCollection',
+    features: features.map((f) => {
+      const g = f.geometry;
+      if (g?.type === 'Polygon') return { ...f, geometry: { ...g, coordinates: g.coordinates.map(unwrapRing) } };
+      if (g?.type === 'MultiPolygon') return { ...f, geometry: { ...g, coordinates: g.coordinates.map((p) => p.map(unwrapRing)) } };
+      return f;
+    }),
+  };
 }

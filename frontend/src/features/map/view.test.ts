@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { unwrapRing } from './style';
 import { bboxOfBounds } from './view';
 
 describe('bboxOfBounds', () => {
@@ -21,5 +22,16 @@ describe('bboxOfBounds', () => {
 
   it('keeps 180 as the east edge', () => {
     expect(bboxOfBounds(100, 0, 180, 10)).toEqual([100, 0, 180, 10]);
+  });
+});
+
+describe('unwrapRing', () => {
+  it('keeps a ring that crosses the antimeridian continuous', () => {
+    expect(unwrapRing([[179, 60], [-179, 61], [-178, 62], [179, 60]])).toEqual([[179, 60], [181, 61], [182, 62], [179, 60]]);
+  });
+
+  it('leaves an ordinary ring alone', () => {
+    const ring = [[0, 0], [10, 0], [10, 10], [0, 0]];
+    expect(unwrapRing(ring)).toEqual(ring);
   });
 });

@@ -20,7 +20,7 @@ import { useEffect, useRef } from 'react';
 import type { View } from '@/lib/url-state';
 import type { BBox, FeatureId, Item } from '@/types/api';
 
-import { addDataLayers, CLUSTER_LAYER, FEATURE_LAYERS, PLAIN_STYLE, POINTS_SOURCE, SHAPES_SOURCE, showSelected } from '../style';
+import { addDataLayers, addLand, CLUSTER_LAYER, FEATURE_LAYERS, PLAIN_STYLE, POINTS_SOURCE, SHAPES_SOURCE, showSelected } from '../style';
 import { bboxOfBounds } from '../view';
 
 setWorkerUrl(workerUrl);
@@ -110,6 +110,9 @@ export function MapView(props: MapViewProps) {
     };
     map.on('load', () => {
       addDataLayers(map);
+      if (!latest.current.styleUrl) {
+        addLand(map).catch((err: unknown) => console.warn('the map is drawn without land:', err));
+      }
       ready.current = true;
       draw();
       showSelected(map, latest.current.selectedId);
