@@ -40,5 +40,3 @@ def wkb_to_geometry(data: bytes) -> dict[str, Any]:
         _, _, x, y = _POINT_LE.unpack(data)
         return {"type": "Point", "coordinates": [x, y]}
     return _as_lists(shapely.geometry.mapping(shapely.wkb.loads(data)))
-
-

@@ -176,7 +176,9 @@ class ItemsSQL:
     def __init__(self, d: spatial.SpatialDialect, index_hint: IndexHint, collection_id: str, query: ItemsQuery) -> None:
         self.query = query
         shape_of_where, values = filter_shape(query.where) if query.where is not None else ((), [])
-        self.shape = Shape(d.name, index_hint, query.bbox is not None, shape_of_where, query.sortby, tuple(sorted(referenced_columns(query.where))))
+        self.shape = Shape(
+            d.name, index_hint, query.bbox is not None, shape_of_where, query.sortby, tuple(sorted(referenced_columns(query.where)))
+        )
         # the tree is passed along for building only; equal shapes build equal SQL whatever its values
         self._where = _ShapeKeyed(self.shape, query.where)
         self.values: dict[str, Any] = {f"v{i}": v for i, v in enumerate(values)}

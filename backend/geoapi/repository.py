@@ -33,6 +33,7 @@ def _session_settings(dbapi_connection: Any, _record: Any) -> None:
     with dbapi_connection.cursor() as cursor:
         cursor.execute(f"SET SESSION group_concat_max_len = {GROUP_CONCAT_MAX_LEN}")
 
+
 # Server errors that mean "this geometry is not acceptable", not "the server is broken".
 _GEOMETRY_REJECTED = {
     1048,  # column cannot be null (geometry function returned NULL)

@@ -57,7 +57,9 @@ queryables = Table(
 #: property names a queryable may have: also safe as a JSON path member and in a column name
 QUERYABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,47}")
 #: names the items endpoint uses for its own parameters
-RESERVED = frozenset({ID, "geometry", "bbox", "limit", "offset", "datetime", "f", "filter", "filter-lang", "filter-crs", "sortby", "properties"})
+RESERVED = frozenset(
+    {ID, "geometry", "bbox", "limit", "offset", "datetime", "f", "filter", "filter-lang", "filter-crs", "sortby", "properties"}
+)
 _KIND: dict[str, str] = {"string": "s", "number": "n", "integer": "n", "boolean": "b", "date": "d", "timestamp": "t"}
 
 
@@ -110,7 +112,14 @@ def declare_queryables(conn: Connection, collection_id: str, specs: list[Queryab
         conn.execute(
             queryables.insert(),
             [
-                {"collection_id": collection_id, "name": s.name, "type": s.type, "title": s.title, "temporal": s.temporal, "column_name": s.column}
+                {
+                    "collection_id": collection_id,
+                    "name": s.name,
+                    "type": s.type,
+                    "title": s.title,
+                    "temporal": s.temporal,
+                    "column_name": s.column,
+                }
                 for s in specs
             ],
         )

@@ -67,7 +67,11 @@ def _require_schema(engine: Engine) -> None:
 
 def _record(conn: Connection, checksum: str, source: str, kind: str, items: int) -> None:
     conn.execute(
-        text(spatial.for_connection(conn).upsert("INSERT INTO seed_log (checksum, source, kind, items) VALUES (:c, :s, :k, :n)", ["source", "items"])),
+        text(
+            spatial.for_connection(conn).upsert(
+                "INSERT INTO seed_log (checksum, source, kind, items) VALUES (:c, :s, :k, :n)", ["source", "items"]
+            )
+        ),
         {"c": checksum, "s": source[:1024], "k": kind, "n": items},
     )
 

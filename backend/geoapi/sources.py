@@ -156,9 +156,7 @@ class Source:
             text = path.read_text(errors="replace")[:4096] if path.is_file() else ""
         digest = text.split()[0] if text.split() else ""
         if not _HEX.fullmatch(digest):
-            raise SeedError(
-                f"{self.url}: no recorded SHA-256; put its hex digest in {sidecar} (sha256sum output works) or pass --sha256"
-            )
+            raise SeedError(f"{self.url}: no recorded SHA-256; put its hex digest in {sidecar} (sha256sum output works) or pass --sha256")
         return digest.lower()
 
     @contextlib.contextmanager

@@ -103,7 +103,9 @@ def _bounded_int(raw: str | None, name: str, default: int, lo: int, hi: int) -> 
         raise InvalidParameter(f"{name} must be an integer between {lo} and {hi}, got {raw[:40]!r}")
     value = int(raw)
     if value > hi:
-        raise InvalidParameter(f"{name}={value} is over the cap of {hi}: ask for at most {hi} (narrow the query with bbox or filter to reach further)")
+        raise InvalidParameter(
+            f"{name}={value} is over the cap of {hi}: ask for at most {hi} (narrow the query with bbox or filter to reach further)"
+        )
     if value < lo:
         raise InvalidParameter(f"{name} must be between {lo} and {hi}, got {value}")
     return value

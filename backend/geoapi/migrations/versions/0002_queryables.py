@@ -22,7 +22,11 @@ TABLE_OPTIONS = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
 
 #: the collections shipped in backend/sample (and sample.sql)
 SAMPLE_QUERYABLES = {
-    "places": [QueryableSpec("name", "string", "Name"), QueryableSpec("country", "string", "Country"), QueryableSpec("capital", "boolean", "Capital city")],
+    "places": [
+        QueryableSpec("name", "string", "Name"),
+        QueryableSpec("country", "string", "Country"),
+        QueryableSpec("capital", "boolean", "Capital city"),
+    ],
     "routes": [QueryableSpec("from", "string", "From (place id)"), QueryableSpec("to", "string", "To (place id)")],
     "regions": [QueryableSpec("name", "string", "Name")],
 }
