@@ -50,6 +50,8 @@ READS = [
     ("/collections/{collectionId}/items", "/api/collections/places/items?limit=3"),
     ("/collections/{collectionId}/items", "/api/collections/regions/items?bbox=0,40,10,60"),
     ("/collections/{collectionId}/items", "/api/collections/routes/items?limit=0"),
+    ("/collections/{collectionId}/queryables", "/api/collections/places/queryables"),
+    ("/collections/{collectionId}/items", "/api/collections/places/items?filter=name%3D%27Paris%27&sortby=-name"),
     ("/collections/{collectionId}/items", "/api/collections/nope/items"),
     ("/collections/{collectionId}/items/{featureId}", "/api/collections/places/items/1"),
     ("/collections/{collectionId}/items/{featureId}", "/api/collections/places/items/abc"),
@@ -111,4 +113,4 @@ def test_schemathesis_finds_no_contract_violation(write_app, jwks):
 
         run()
         tested.append(operation.label)
-    assert len(tested) == 11
+    assert len(tested) == 12

@@ -9,6 +9,7 @@ maximum) is written in the descriptions; such inputs get a 400.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from geoapi.core.params import DATETIME_PATTERN, DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
@@ -16,6 +17,7 @@ from geoapi.core.params import DATETIME_PATTERN, DEFAULT_LIMIT, MAX_LIMIT, MAX_O
 OPENAPI_MEDIA = "application/vnd.oai.openapi+json;version=3.0"
 GEOJSON = "application/geo+json"
 JSON = "application/json"
+SCHEMA_JSON = "application/schema+json"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -33,7 +35,7 @@ def _ok(description: str, media_type: str, schema: str, headers: dict[str, Any] 
     return response
 
 
-def _schemas() -> dict[str, Any]:
+def _geometry_schemas() -> dict[str, Any]:
     coordinate = {"type": "number", "minimum": -180, "maximum": 180}
     position = {
         "type": "array",
@@ -53,6 +55,30 @@ def _schemas() -> dict[str, Any]:
             "properties": {"type": {"type": "string", "enum": [kind]}, "coordinates": coordinates},
         }
 
+    return {
+        "Point": geometry("Point", position),
+        "MultiPoint": geometry("MultiPoint", {"type": "array", "minItems": 1, "items": position}),
+        "LineString": geometry("LineString", line),
+        "MultiLineString": geometry("MultiLineString", {"type": "array", "minItems": 1, "items": line}),
+        "Polygon": geometry("Polygon", polygon),
+        "MultiPolygon": geometry("MultiPolygon", {"type": "array", "minItems": 1, "items": polygon}),
+        "GeometryCollection": {
+            "type": "object",
+            "required": ["type", "geometries"],
+            "properties": {
+                "type": {"type": "string", "enum": ["GeometryCollection"]},
+                "geometries": {"type": "array", "minItems": 1, "items": _ref("Geometry")},
+            },
+        },
+        "Geometry": {
+            "oneOf": [
+                _ref(k) for k in ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection")
+            ],
+        },
+    }
+
+
+def _discovery_schemas() -> dict[str, Any]:
     link = {
         "type": "object",
         "required": ["href", "rel"],
@@ -115,25 +141,12 @@ def _schemas() -> dict[str, Any]:
             "required": ["links", "collections"],
             "properties": {"links": links, "collections": {"type": "array", "items": _ref("Collection")}},
         },
-        "Point": geometry("Point", position),
-        "MultiPoint": geometry("MultiPoint", {"type": "array", "minItems": 1, "items": position}),
-        "LineString": geometry("LineString", line),
-        "MultiLineString": geometry("MultiLineString", {"type": "array", "minItems": 1, "items": line}),
-        "Polygon": geometry("Polygon", polygon),
-        "MultiPolygon": geometry("MultiPolygon", {"type": "array", "minItems": 1, "items": polygon}),
-        "GeometryCollection": {
-            "type": "object",
-            "required": ["type", "geometries"],
-            "properties": {
-                "type": {"type": "string", "enum": ["GeometryCollection"]},
-                "geometries": {"type": "array", "minItems": 1, "items": _ref("Geometry")},
-            },
-        },
-        "Geometry": {
-            "oneOf": [
-                _ref(k) for k in ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection")
-            ],
-        },
+    }
+
+
+def _feature_schemas() -> dict[str, Any]:
+    links = {"type": "array", "items": _ref("Link")}
+    return {
         "FeatureInput": {
             "type": "object",
             "description": "A GeoJSON Feature. Any 'id' member is ignored: the server assigns ids.",
@@ -165,7 +178,13 @@ def _schemas() -> dict[str, Any]:
                 "links": links,
                 "timeStamp": {"type": "string", "format": "date-time"},
                 "numberReturned": {"type": "integer", "minimum": 0},
+                "numberMatched": {"type": "integer", "minimum": 0},
             },
+        },
+        "Queryables": {
+            "type": "object",
+            "required": ["type", "properties"],
+            "properties": {"type": {"type": "string"}, "properties": {"type": "object"}, "title": {"type": "string"}},
         },
         "Health": {
             "type": "object",
@@ -173,6 +192,10 @@ def _schemas() -> dict[str, Any]:
             "properties": {"status": {"type": "string", "enum": ["ok"]}},
         },
     }
+
+
+def _schemas() -> dict[str, Any]:
+    return {**_discovery_schemas(), **_geometry_schemas(), **_feature_schemas()}
 
 
 def _parameters() -> dict[str, Any]:
@@ -232,8 +255,8 @@ def _parameters() -> dict[str, Any]:
             "in": "query",
             "required": False,
             "description": (
-                "RFC 3339 instant or interval ('..' for an open end). The collections here have no temporal "
-                "property, so a well-formed value selects every feature."
+                "RFC 3339 instant or interval ('..' for an open end), both ends inclusive, on the collection's "
+                "temporal queryable; a collection without one accepts a well-formed value and selects every feature."
             ),
             "schema": {"type": "string", "pattern": DATETIME_PATTERN},
         },
@@ -244,33 +267,55 @@ def _p(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/parameters/{name}"}
 
 
-def document(base: str, *, title: str, description: str, public_reads: bool = True) -> dict[str, Any]:
-    """The OpenAPI document for a service whose landing page is at ``base``."""
-    unavailable = _error("The database is unreachable")
-    bad_request = _error("A query parameter is unknown or invalid")
-    not_found = _error("No such collection or feature")
-    unauthorized = _error("Missing, expired or invalid access token")
-    forbidden = _error("The access token lacks the write:features scope")
-    read_security: dict[str, Any] = {} if public_reads else {"security": [{"bearerAuth": []}]}
-    read_errors: dict[str, Any] = {} if public_reads else {"401": unauthorized}
-    write_body = {
-        "required": True,
-        "description": "A GeoJSON Feature (Content-Type application/geo+json or application/json).",
-        "content": {GEOJSON: {"schema": _ref("FeatureInput")}, JSON: {"schema": _ref("FeatureInput")}},
-    }
-    write_security = {"security": [{"bearerAuth": []}]}
+@dataclass(frozen=True)
+class _Ops:
+    """Builds operations with the responses every one of their kind shares."""
 
-    def read(summary: str, op_id: str, params: list[Any], ok: dict[str, Any], *, db: bool = True, missing: bool = False) -> dict[str, Any]:
-        responses: dict[str, Any] = {"200": ok, "400": bad_request, **read_errors}
+    public_reads: bool
+
+    @property
+    def read_security(self) -> dict[str, Any]:
+        return {} if self.public_reads else {"security": [{"bearerAuth": []}]}
+
+    @property
+    def read_errors(self) -> dict[str, Any]:
+        return {} if self.public_reads else {"401": _error("Missing, expired or invalid access token")}
+
+    def read(self, summary: str, op_id: str, params: list[Any], ok: dict[str, Any], *, db: bool = True, missing: bool = False) -> dict:
+        responses: dict[str, Any] = {"200": ok, "400": _error("A query parameter is unknown or invalid"), **self.read_errors}
         if missing:
-            responses["404"] = not_found
+            responses["404"] = _error("No such collection or feature")
         if db:
-            responses["503"] = unavailable
-        return {"summary": summary, "operationId": op_id, "parameters": params, "responses": responses, **read_security}
+            responses["503"] = _error("The database is unreachable")
+        return {"summary": summary, "operationId": op_id, "parameters": params, "responses": responses, **self.read_security}
 
-    paths: dict[str, Any] = {
+    @staticmethod
+    def write(summary: str, op_id: str, params: list[Any], ok: dict[str, dict], *, body: bool = True) -> dict[str, Any]:
+        responses: dict[str, Any] = {**ok}
+        if body:
+            responses["400"] = _error("The body is not a valid GeoJSON Feature")
+        responses["401"] = _error("Missing, expired or invalid access token")
+        responses["403"] = _error("The access token lacks the write:features scope")
+        responses["404"] = _error("No such collection or feature")
+        if body:
+            responses["415"] = _error("Content-Type is not GeoJSON")
+        responses["503"] = _error("The database is unreachable")
+        op: dict[str, Any] = {"summary": summary, "operationId": op_id, "parameters": params, "responses": responses}
+        if body:
+            op["requestBody"] = {
+                "required": True,
+                "description": "A GeoJSON Feature (Content-Type application/geo+json or application/json).",
+                "content": {GEOJSON: {"schema": _ref("FeatureInput")}, JSON: {"schema": _ref("FeatureInput")}},
+            }
+        return {**op, "security": [{"bearerAuth": []}]}
+
+
+def _discovery_paths(ops: _Ops) -> dict[str, Any]:
+    openapi_op = ops.read("This API definition", "getOpenAPI", [_p("f")], {"description": "OpenAPI 3.0 document"}, db=False)
+    openapi_op["responses"]["200"]["content"] = {OPENAPI_MEDIA: {"schema": {"type": "object"}}}
+    return {
         "/": {
-            "get": read(
+            "get": ops.read(
                 "Landing page",
                 "getLandingPage",
                 [_p("f")],
@@ -279,7 +324,7 @@ def document(base: str, *, title: str, description: str, public_reads: bool = Tr
             )
         },
         "/conformance": {
-            "get": read(
+            "get": ops.read(
                 "Conformance classes",
                 "getConformance",
                 [_p("f")],
@@ -287,22 +332,10 @@ def document(base: str, *, title: str, description: str, public_reads: bool = Tr
                 db=False,
             )
         },
-        "/openapi": {
-            "get": {
-                "summary": "This API definition",
-                "operationId": "getOpenAPI",
-                "parameters": [_p("f")],
-                "responses": {
-                    "200": {"description": "OpenAPI 3.0 document", "content": {OPENAPI_MEDIA: {"schema": {"type": "object"}}}},
-                    "400": bad_request,
-                    **read_errors,
-                },
-                **read_security,
-            }
-        },
-        "/collections": {"get": read("Feature collections", "getCollections", [_p("f")], _ok("The collections", JSON, "Collections"))},
+        "/openapi": {"get": openapi_op},
+        "/collections": {"get": ops.read("Feature collections", "getCollections", [_p("f")], _ok("The collections", JSON, "Collections"))},
         "/collections/{collectionId}": {
-            "get": read(
+            "get": ops.read(
                 "One feature collection",
                 "describeCollection",
                 [_p("collectionId"), _p("f")],
@@ -310,74 +343,62 @@ def document(base: str, *, title: str, description: str, public_reads: bool = Tr
                 missing=True,
             )
         },
+        "/collections/{collectionId}/queryables": {
+            "get": ops.read(
+                "The queryable properties of a collection (JSON Schema)",
+                "getQueryables",
+                [_p("collectionId"), _p("f")],
+                _ok("What filter, sortby and ?name=value accept", SCHEMA_JSON, "Queryables"),
+                missing=True,
+            )
+        },
+    }
+
+
+ITEMS_QUERY = ("bbox", "limit", "offset", "datetime", "filter", "filter-lang", "filter-crs", "sortby", "properties", "f")
+
+
+def _feature_paths(ops: _Ops) -> dict[str, Any]:
+    created = _ok(
+        "Created; Location names the new feature",
+        GEOJSON,
+        "Feature",
+        headers={"Location": {"schema": {"type": "string"}, "description": "URL of the new feature"}},
+    )
+    return {
         "/collections/{collectionId}/items": {
-            "get": read(
+            "get": ops.read(
                 "Features of a collection",
                 "getFeatures",
-                [_p("collectionId"), _p("bbox"), _p("limit"), _p("offset"), _p("datetime"), _p("f")],
+                [_p("collectionId"), *(_p(name) for name in ITEMS_QUERY)],
                 _ok("A page of features, with a 'next' link when more exist", GEOJSON, "FeatureCollection"),
                 missing=True,
             ),
-            "post": {
-                "summary": "Create a feature",
-                "operationId": "createFeature",
-                "parameters": [_p("collectionId")],
-                "requestBody": write_body,
-                "responses": {
-                    "201": _ok(
-                        "Created; Location names the new feature",
-                        GEOJSON,
-                        "Feature",
-                        headers={"Location": {"schema": {"type": "string"}, "description": "URL of the new feature"}},
-                    ),
-                    "400": _error("The body is not a valid GeoJSON Feature"),
-                    "401": unauthorized,
-                    "403": forbidden,
-                    "404": not_found,
-                    "415": _error("Content-Type is not GeoJSON"),
-                    "503": unavailable,
-                },
-                **write_security,
-            },
+            "post": ops.write("Create a feature", "createFeature", [_p("collectionId")], {"201": created}),
         },
         "/collections/{collectionId}/items/{featureId}": {
-            "get": read(
+            "get": ops.read(
                 "One feature",
                 "getFeature",
                 [_p("collectionId"), _p("featureId"), _p("f")],
                 _ok("The feature", GEOJSON, "Feature"),
                 missing=True,
             ),
-            "put": {
-                "summary": "Replace a feature",
-                "operationId": "replaceFeature",
-                "parameters": [_p("collectionId"), _p("featureId")],
-                "requestBody": write_body,
-                "responses": {
-                    "200": _ok("The feature as stored", GEOJSON, "Feature"),
-                    "400": _error("The body is not a valid GeoJSON Feature"),
-                    "401": unauthorized,
-                    "403": forbidden,
-                    "404": not_found,
-                    "415": _error("Content-Type is not GeoJSON"),
-                    "503": unavailable,
-                },
-                **write_security,
-            },
-            "delete": {
-                "summary": "Delete a feature",
-                "operationId": "deleteFeature",
-                "parameters": [_p("collectionId"), _p("featureId")],
-                "responses": {
-                    "204": {"description": "Deleted"},
-                    "401": unauthorized,
-                    "403": forbidden,
-                    "404": not_found,
-                    "503": unavailable,
-                },
-                **write_security,
-            },
+            "put": ops.write(
+                "Replace a feature",
+                "replaceFeature",
+                [_p("collectionId"), _p("featureId")],
+                {"200": _ok("The feature as stored", GEOJSON, "Feature")},
+            ),
+            "delete": ops.write(
+                "Delete a feature", "deleteFeature", [_p("collectionId"), _p("featureId")], {"204": {"description": "Deleted"}}, body=False
+            ),
         },
+    }
+
+
+def _health_paths() -> dict[str, Any]:
+    return {
         "/health/live": {
             "get": {
                 "summary": "Liveness (does not touch the database)",
@@ -389,18 +410,23 @@ def document(base: str, *, title: str, description: str, public_reads: bool = Tr
             "get": {
                 "summary": "Readiness (pings the database)",
                 "operationId": "getReadiness",
-                "responses": {"200": _ok("The database answers", JSON, "Health"), "503": unavailable},
+                "responses": {"200": _ok("The database answers", JSON, "Health"), "503": _error("The database is unreachable")},
             }
         },
     }
+
+
+def document(base: str, *, title: str, description: str, public_reads: bool = True) -> dict[str, Any]:
+    """The OpenAPI document for a service whose landing page is at ``base``."""
+    ops = _Ops(public_reads)
     return {
         "openapi": "3.0.3",
         "info": {"title": title, "description": description, "version": "1.0.0"},
         "servers": [{"url": base}],
-        "paths": paths,
+        "paths": {**_discovery_paths(ops), **_feature_paths(ops), **_health_paths()},
         "components": {
             "schemas": _schemas(),
-            "parameters": _parameters(),
+            "parameters": {**_parameters(), **_filter_parameters()},
             "securitySchemes": {
                 "bearerAuth": {
                     "type": "http",
@@ -410,4 +436,26 @@ def document(base: str, *, title: str, description: str, public_reads: bool = Tr
                 },
             },
         },
+    }
+
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+def _filter_parameters() -> dict[str, Any]:
+    return {
+        "filter": _query(
+            "filter",
+            "A CQL2 filter (see filter-lang) over the collection's queryables; errors name the position or property.",
+            {"type": "string"},
+        ),
+        "filter-lang": _query("filter-lang", "cql2-text (default) or cql2-json.", {"type": "string", "enum": ["cql2-text", "cql2-json"]}),
+        "filter-crs": _query(
+            "filter-crs", "Only CRS84 is served.", {"type": "string", "enum": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]}
+        ),
+        "sortby": _query(
+            "sortby", "Comma-separated queryables (and id), each optionally prefixed + or -; ties are broken by id.", {"type": "string"}
+        ),
+        "properties": _query("properties", "Comma-separated property names to return (empty: none).", {"type": "string"}),
     }
