@@ -12,6 +12,7 @@ process's RSS every 50 ms.  Prints seconds, peak RSS and rows/s.  Targets: <= 60
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -27,8 +28,6 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "backend"))
-
-import contextlib
 
 from devtools.mariadb_sandbox import MariaDBSandbox  # noqa: E402
 from geoapi import migrate  # noqa: E402
