@@ -1,0 +1,298 @@
+"""Read back what was deployed, from the emulator, with boto3: the data plane's only input.
+
+Nothing here reads the env file: a change to a stack shows up locally after the deploy.
+The stack outputs (``environment/outputs.py``) only say *which* cluster, service and
+distribution to read. The result (:class:`DataPlaneSpec`) is plain JSON, written to
+``<state>/dataplane/spec.json`` for the supervisor.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DatabaseSpec:
+    endpoint: str
+    port: int
+    database: str
+    master_username: str
+    master_password: str
+    secret_arn: str
+    parameters: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    name: str
+    command: list[str] | None
+    environment: dict[str, str]
+    secrets: dict[str, str]  # env var -> secret ARN (ECS ``secrets``; resolved at task start)
+    container_port: int
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    cluster: str
+    service: str
+    desired_count: int
+    task_definition_arn: str
+    cpu: int
+    container: ContainerSpec
+
+
+@dataclass(frozen=True)
+class HealthCheckSpec:
+    protocol: str
+    path: str
+    port: str
+    interval: int
+    timeout: int
+    healthy_threshold: int
+    unhealthy_threshold: int
+    matcher: str
+
+
+@dataclass(frozen=True)
+class TargetGroupSpec:
+    arn: str
+    protocol: str
+    port: int
+    health_check: HealthCheckSpec
+
+
+@dataclass(frozen=True)
+class BehaviourSpec:
+    path_pattern: str  # "*" for the default behaviour
+    origin_id: str
+    allowed_methods: list[str]
+    cache_policy_id: str | None
+    origin_request_policy_id: str | None
+    response_headers_policy_id: str | None
+
+
+@dataclass(frozen=True)
+class OriginSpec:
+    id: str
+    domain: str
+    path: str
+    s3: bool
+
+
+@dataclass(frozen=True)
+class ErrorResponseSpec:
+    error_code: int
+    response_code: int | None
+    response_page_path: str | None
+
+
+@dataclass(frozen=True)
+class DistributionSpec:
+    id: str
+    domain: str
+    default_root_object: str
+    origins: list[OriginSpec]
+    behaviours: list[BehaviourSpec]  # ordered behaviours first, the default last
+    error_responses: list[ErrorResponseSpec]
+    response_headers: dict[str, dict[str, Any]] = field(default_factory=dict)  # policy id -> config (or {} when unknown)
+
+
+@dataclass(frozen=True)
+class DataPlaneSpec:
+    endpoint: str
+    region: str
+    database: DatabaseSpec
+    service: ServiceSpec
+    target_group: TargetGroupSpec
+    distribution: DistributionSpec
+    assets_bucket: str
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> DataPlaneSpec:
+        raw = json.loads(text)
+        d = raw["distribution"]
+        s = raw["service"]
+        tg = raw["target_group"]
+        return cls(
+            endpoint=raw["endpoint"],
+            region=raw["region"],
+            database=DatabaseSpec(**raw["database"]),
+            service=ServiceSpec(**{**s, "container": ContainerSpec(**s["container"])}),
+            target_group=TargetGroupSpec(**{**tg, "health_check": HealthCheckSpec(**tg["health_check"])}),
+            distribution=DistributionSpec(
+                **{
+                    **d,
+                    "origins": [OriginSpec(**o) for o in d["origins"]],
+                    "behaviours": [BehaviourSpec(**b) for b in d["behaviours"]],
+                    "error_responses": [ErrorResponseSpec(**e) for e in d["error_responses"]],
+                }
+            ),
+            assets_bucket=raw["assets_bucket"],
+        )
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def read_database(client, db_endpoint: str) -> DatabaseSpec:
+    rds, sm = client("rds"), client("secretsmanager")
+    host = db_endpoint.split(":")[0]
+    cluster = next((c for c in rds.describe_db_clusters()["DBClusters"] if c.get("Endpoint") == host), None)
+    if cluster is None:
+        raise LookupError(f"no Aurora cluster with endpoint {host} on the emulator")
+    secret_arn = (cluster.get("MasterUserSecret") or {}).get("SecretArn")
+    if not secret_arn:
+        raise LookupError(f"cluster {cluster['DBClusterIdentifier']} has no RDS-managed master secret")
+    secret = json.loads(sm.get_secret_value(SecretId=secret_arn)["SecretString"])
+    parameters: dict[str, str] = {}
+    group = cluster.get("DBClusterParameterGroup")
+    if group:
+        paginator = rds.get_paginator("describe_db_cluster_parameters")
+        for page in paginator.paginate(DBClusterParameterGroupName=group, Source="user"):
+            for p in page["Parameters"]:
+                if "ParameterValue" in p:
+                    parameters[p["ParameterName"]] = str(p["ParameterValue"])
+    return DatabaseSpec(
+        endpoint=host,
+        port=int(cluster.get("Port") or 3306),
+        database=cluster.get("DatabaseName") or "",
+        master_username=cluster["MasterUsername"],
+        master_password=str(secret["password"]),
+        secret_arn=secret_arn,
+        parameters=parameters,
+    )
+
+
+def _env_list(items: list[dict[str, str]] | None, key: str) -> dict[str, str]:
+    return {i["name"]: i[key] for i in items or []}
+
+
+def read_service(client, cluster: str, service: str) -> ServiceSpec:
+    ecs = client("ecs")
+    found = ecs.describe_services(cluster=cluster, services=[service])["services"]
+    if not found:
+        raise LookupError(f"no ECS service {service} in cluster {cluster} on the emulator")
+    svc = found[0]
+    td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+    containers = td["containerDefinitions"]
+    c = next((c for c in containers if c.get("essential", True)), containers[0])
+    port = int((c.get("portMappings") or [{"containerPort": 8000}])[0]["containerPort"])
+    return ServiceSpec(
+        cluster=cluster,
+        service=service,
+        desired_count=int(svc["desiredCount"]),
+        task_definition_arn=td["taskDefinitionArn"],
+        cpu=int(td.get("cpu") or c.get("cpu") or 1024),
+        container=ContainerSpec(
+            name=c["name"],
+            command=c.get("command"),
+            environment=_env_list(c.get("environment"), "value"),
+            secrets=_env_list(c.get("secrets"), "valueFrom"),
+            container_port=port,
+        ),
+    )
+
+
+def read_target_group(client, cluster: str, service: str) -> TargetGroupSpec:
+    ecs, elb = client("ecs"), client("elbv2")
+    svc = ecs.describe_services(cluster=cluster, services=[service])["services"][0]
+    arns = [lb["targetGroupArn"] for lb in svc.get("loadBalancers", []) if lb.get("targetGroupArn")]
+    if not arns:
+        raise LookupError(f"ECS service {service} has no target group")
+    tg = elb.describe_target_groups(TargetGroupArns=arns[:1])["TargetGroups"][0]
+    return TargetGroupSpec(
+        arn=tg["TargetGroupArn"],
+        protocol=tg.get("Protocol", "TCP"),
+        port=int(tg.get("Port") or 0),
+        health_check=HealthCheckSpec(
+            protocol=tg.get("HealthCheckProtocol", "TCP"),
+            path=tg.get("HealthCheckPath") or "/",
+            port=str(tg.get("HealthCheckPort") or "traffic-port"),
+            interval=int(tg.get("HealthCheckIntervalSeconds") or 30),
+            timeout=int(tg.get("HealthCheckTimeoutSeconds") or 10),
+            healthy_threshold=int(tg.get("HealthyThresholdCount") or 3),
+            unhealthy_threshold=int(tg.get("UnhealthyThresholdCount") or 3),
+            matcher=(tg.get("Matcher") or {}).get("HttpCode", "200-399"),
+        ),
+    )
+
+
+def _behaviour(raw: dict[str, Any], pattern: str) -> BehaviourSpec:
+    return BehaviourSpec(
+        path_pattern=pattern,
+        origin_id=raw["TargetOriginId"],
+        allowed_methods=list((raw.get("AllowedMethods") or {}).get("Items") or ["GET", "HEAD"]),
+        cache_policy_id=raw.get("CachePolicyId") or None,
+        origin_request_policy_id=raw.get("OriginRequestPolicyId") or None,
+        response_headers_policy_id=raw.get("ResponseHeadersPolicyId") or None,
+    )
+
+
+def _response_headers(cloudfront, ids: set[str]) -> dict[str, dict[str, Any]]:
+    policies: dict[str, dict[str, Any]] = {}
+    for policy_id in sorted(ids):
+        try:
+            policies[policy_id] = cloudfront.get_response_headers_policy(Id=policy_id)["ResponseHeadersPolicy"][
+                "ResponseHeadersPolicyConfig"
+            ]
+        except Exception as exc:  # the emulator may not model the policy yet: serve without its headers, say so
+            log.warning("response headers policy %s cannot be read from the emulator (%s): its headers are not added", policy_id, exc)
+            policies[policy_id] = {}
+    return policies
+
+
+def read_distribution(client, distribution_id: str) -> DistributionSpec:
+    cloudfront = client("cloudfront")
+    dist = cloudfront.get_distribution(Id=distribution_id)["Distribution"]
+    config = dist["DistributionConfig"]
+    origins = [
+        OriginSpec(
+            id=o["Id"],
+            domain=o["DomainName"],
+            path=o.get("OriginPath") or "",
+            s3="S3OriginConfig" in o or ".s3." in o["DomainName"] or o["DomainName"].endswith(".s3.amazonaws.com"),
+        )
+        for o in config["Origins"]["Items"]
+    ]
+    behaviours = [_behaviour(b, b["PathPattern"]) for b in (config.get("CacheBehaviors") or {}).get("Items") or []]
+    behaviours.append(_behaviour(config["DefaultCacheBehavior"], "*"))
+    errors = [
+        ErrorResponseSpec(
+            error_code=int(e["ErrorCode"]),
+            response_code=int(e["ResponseCode"]) if e.get("ResponseCode") else None,
+            response_page_path=e.get("ResponsePagePath") or None,
+        )
+        for e in (config.get("CustomErrorResponses") or {}).get("Items") or []
+    ]
+    ids = {b.response_headers_policy_id for b in behaviours if b.response_headers_policy_id}
+    return DistributionSpec(
+        id=distribution_id,
+        domain=dist["DomainName"],
+        default_root_object=config.get("DefaultRootObject") or "",
+        origins=origins,
+        behaviours=behaviours,
+        error_responses=errors,
+        response_headers=_response_headers(cloudfront, ids),
+    )
+
+
+def read_spec(client, endpoint: str, region: str, outputs: dict[str, Any]) -> DataPlaneSpec:
+    """Everything the data plane runs, read from the emulator at ``endpoint``."""
+    cluster, service = outputs["ecs_cluster_name"], outputs["ecs_service_name"]
+    return DataPlaneSpec(
+        endpoint=endpoint,
+        region=region,
+        database=read_database(client, outputs["db_endpoint"]),
+        service=read_service(client, cluster, service),
+        target_group=read_target_group(client, cluster, service),
+        distribution=read_distribution(client, outputs["cloudfront_distribution_id"]),
+        assets_bucket=outputs["assets_bucket"],
+    )
