@@ -43,6 +43,8 @@ install: $(STAMPS)/python $(STAMPS)/node
 $(STAMPS)/python: Pipfile.lock
 	@command -v pipenv >/dev/null || python3 -m pip install --quiet 'pipenv>=2024.0'
 	pipenv sync --dev
+	# Added this session, not yet in Pipfile.lock (pipenv lock is the next step): API filters, first load, IAM gate, browser tests
+	$(VENV)/bin/pip install --quiet pygeofilter==0.4.0 orjson==3.13.0 ijson==3.6.0 cloudsplaining==0.9.1 policy_sentry==0.15.2 playwright==1.65.2
 	@mkdir -p $(STAMPS) && touch $@
 
 $(STAMPS)/node: package-lock.json
@@ -53,6 +55,7 @@ $(STAMPS)/node: package-lock.json
 system-deps:
 	@missing=""; \
 	command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing="$$missing mariadb-server"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing$$missing"; \

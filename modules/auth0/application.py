@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from cdktf import Fn
 from constructs import Construct
 
+import modules.auth0.binding as binding
 from environment.config import Auth0Settings
-from modules.auth0 import binding
 
 WRITE_SCOPE = "write:features"
 """The scope the API requires for writes (project contract)."""
