@@ -5,8 +5,11 @@ import { createRoot } from 'react-dom/client';
 
 import { App } from './app/App';
 import { loadConfig } from './config/env';
+import { prewarmMap } from './features/map/maplibre';
 
 const root = createRoot(document.getElementById('root')!);
+// start MapLibre's workers while config.json and the collections load
+prewarmMap();
 
 loadConfig(new URL('/config.json', window.location.href))
   .then((config) => {

@@ -35,10 +35,11 @@ export function MapScreen({ config }: { config: RuntimeConfig }) {
   const create = useCreateItem(current?.id ?? '');
   const canWrite = session.canWrite && current !== null;
 
-  const fitTarget = useMemo<FitTarget | null>(() => {
-    const extent = current ? extentOf(current) : null;
-    return current && extent ? { key: current.id, bbox: extent } : null;
-  }, [current]);
+  const fitTarget = useMemo<FitTarget | null | undefined>(() => {
+    if (!current) return collections.isPending ? undefined : null;
+    const box = extentOf(current);
+    return box ? { key: current.id, bbox: box } : null;
+  }, [current, collections.isPending]);
 
   // the address bar follows the map (replaceState: panning does not fill the history)
   const currentId = current?.id ?? null;

@@ -17,8 +17,7 @@ export const SHAPES_SOURCE = 'items-shapes';
 
 export const COLORS = {
   background: '#dce8ef', // water
-  land: '#f5f4ef',
-  coast: '#b9c7cf',
+  land: '#f3f1ea',
   point: '#d6336c',
   cluster: '#1971c2',
   line: '#2b8a3e',
@@ -119,8 +118,8 @@ export async function addLand(map: MapLibreMap): Promise<void> {
   const land = topology.objects.land;
   if (!land || map.getSource(LAND_SOURCE)) return;
   map.addSource(LAND_SOURCE, { type: 'geojson', data: unwrapAntimeridian(feature(topology, land)) });
-  map.addLayer({ id: 'land', type: 'fill', source: LAND_SOURCE, paint: { 'fill-color': COLORS.land } }, 'shape-fills');
-  map.addLayer({ id: 'coast', type: 'line', source: LAND_SOURCE, paint: { 'line-color': COLORS.coast, 'line-width': 0.7 } }, 'shape-fills');
+  // one plain fill, no outline pass and no coast line: cheap to draw on software WebGL while panning
+  map.addLayer({ id: 'land', type: 'fill', source: LAND_SOURCE, paint: { 'fill-color': COLORS.land, 'fill-antialias': false } }, 'shape-fills');
 }
 
 /**

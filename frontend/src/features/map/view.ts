@@ -16,3 +16,4 @@ export function bboxOfBounds(west: number, south: number, east: number, north: n
   if (minLon > maxLon) return [-180, minLat, 180, maxLat];
   return [minLon, minLat, maxLon, maxLat];
 }
+

@@ -4,7 +4,7 @@ import { ApiError, createApiClient } from '@/lib/api-client';
 import { sendJson, startServer, type TestServer } from '@/testing/http-server';
 import type { BBox } from '@/types/api';
 
-import { bboxParam, getItemsInBbox, itemsUrl } from './get-items-in-bbox';
+import { bboxParam, getItemsInBbox, itemsUrl, streamItemsInBbox } from './get-items-in-bbox';
 
 /**
  * A small OGC API items endpoint: `total` point features in collection "pts", served `limit` at
@@ -85,7 +85,19 @@ describe('getItemsInBbox', () => {
 
   it('returns an empty result for an empty view', async () => {
     total = 0;
-    expect(await getItemsInBbox(client(), 'pts', BOX)).toEqual({ features: [], truncated: false, pages: 1 });
+    expect(await getItemsInBbox(client(), 'pts', BOX)).toEqual({ features: [], truncated: false, pages: 1, complete: true });
+  });
+
+  it('hands over the first page before fetching the rest (the map draws at once)', async () => {
+    total = 25;
+    const snapshots = [];
+    for await (const snapshot of streamItemsInBbox(client(), 'pts', BOX, { pageSize: 10 })) {
+      snapshots.push({ count: snapshot.features.length, complete: snapshot.complete, requestsSoFar: server.requests.length });
+    }
+    expect(snapshots).toEqual([
+      { count: 10, complete: false, requestsSoFar: 1 },
+      { count: 25, complete: true, requestsSoFar: 3 },
+    ]);
   });
 
   it('refuses a next link that loops', async () => {

@@ -1,4 +1,4 @@
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { experimental_streamedQuery as streamedQuery, keepPreviousData, useQuery } from '@tanstack/react-query';
 
 import type { ApiClient } from '@/lib/api-client';
 import { useApiClient } from '@/lib/api-context';
@@ -15,6 +15,8 @@ export interface ItemsInView {
   truncated: boolean;
   /** Requests made. */
   pages: number;
+  /** false while more pages are being fetched (the first page is drawn before the rest arrive). */
+  complete: boolean;
 }
 
 export interface PagingOptions {
@@ -36,8 +38,15 @@ export function itemsUrl(collectionId: string, bbox: BBox, limit: number): strin
 /**
  * The features of a collection inside `bbox`: the first page, then its `next` links, until there
  * is no `next` or `maxFeatures` are in hand. A page that comes back with more than asked is cut.
+ * Yields twice when there are several pages: after the first (so the map can draw at once, with
+ * `complete: false`) and at the end; once otherwise.
  */
-export async function getItemsInBbox(client: ApiClient, collectionId: string, bbox: BBox, options: PagingOptions = {}): Promise<ItemsInView> {
+export async function* streamItemsInBbox(
+  client: ApiClient,
+  collectionId: string,
+  bbox: BBox,
+  options: PagingOptions = {},
+): AsyncGenerator<ItemsInView, void, undefined> {
   const maxFeatures = options.maxFeatures ?? MAX_FEATURES;
   const pageSize = Math.min(options.pageSize ?? PAGE_SIZE, maxFeatures);
   const features: Item[] = [];
@@ -52,11 +61,22 @@ export async function getItemsInBbox(client: ApiClient, collectionId: string, bb
     features.push(...page.features.slice(0, maxFeatures - features.length));
     next = page.links?.find((link) => link.rel === 'next')?.href;
     if (next && features.length >= maxFeatures) {
-      return { features, truncated: true, pages };
+      yield { features: [...features], truncated: true, pages, complete: true };
+      return;
     }
+    if (next && pages === 1) yield { features: [...features], truncated: false, pages, complete: false };
   }
-  return { features, truncated: false, pages };
+  yield { features, truncated: false, pages, complete: true };
 }
+
+/** All of {@link streamItemsInBbox} at once. */
+export async function getItemsInBbox(client: ApiClient, collectionId: string, bbox: BBox, options: PagingOptions = {}): Promise<ItemsInView> {
+  let last: ItemsInView | undefined;
+  for await (const snapshot of streamItemsInBbox(client, collectionId, bbox, options)) last = snapshot;
+  return last!;
+}
+
+const NOTHING_YET: ItemsInView = { features: [], truncated: false, pages: 0, complete: false };
 
 export const itemsQueryKey = (collectionId: string, bbox: BBox | null) => ['items', collectionId, bbox ? bboxParam(bbox) : null] as const;
 
@@ -64,7 +84,13 @@ export function useItemsInBbox(collectionId: string | null, bbox: BBox | null) {
   const client = useApiClient();
   return useQuery({
     queryKey: itemsQueryKey(collectionId ?? '', bbox),
-    queryFn: ({ signal }) => getItemsInBbox(client, collectionId!, bbox!, { signal }),
+    // each snapshot replaces the last; a refetch (after an edit) keeps showing the old data until it is done
+    queryFn: streamedQuery<ItemsInView, ItemsInView, ReturnType<typeof itemsQueryKey>>({
+      streamFn: ({ signal }) => streamItemsInBbox(client, collectionId!, bbox!, { signal }),
+      reducer: (_previous: ItemsInView, snapshot: ItemsInView) => snapshot,
+      initialValue: NOTHING_YET,
+      refetchMode: 'replace',
+    }),
     enabled: Boolean(collectionId && bbox),
     // keep drawing the last view's features while the new view loads (no flashing map)
     placeholderData: (previous, previousQuery) => (previousQuery?.queryKey[1] === collectionId ? keepPreviousData(previous) : undefined),

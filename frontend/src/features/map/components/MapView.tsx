@@ -8,22 +8,18 @@ import type { FeatureCollection, Point } from 'geojson';
 import {
   Map as MapLibreMap,
   NavigationControl,
-  setWorkerUrl,
   type GeoJSONSource,
   type MapGeoJSONFeature,
   type MapMouseEvent,
 } from 'maplibre-gl';
-// The worker is emitted as a file of the build, so the CSP needs `worker-src 'self'`, not blob:.
-import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { useEffect, useRef } from 'react';
 
 import type { View } from '@/lib/url-state';
 import type { BBox, FeatureId, Item } from '@/types/api';
 
+import '../maplibre';
 import { addDataLayers, addLand, CLUSTER_LAYER, FEATURE_LAYERS, PLAIN_STYLE, POINTS_SOURCE, SHAPES_SOURCE, showSelected } from '../style';
 import { bboxOfBounds } from '../view';
-
-setWorkerUrl(workerUrl);
 
 /** User Timing mark set when the first non-empty set of features has been drawn (read by the benchmark). */
 export const FIRST_DRAW_MARK = 'geoapp:first-features-drawn';
@@ -40,7 +36,11 @@ export interface MapViewProps {
   selectedId: FeatureId | null;
   /** Where the map opens (from the URL); when given, the first fit target is not applied. */
   initialView: View | null;
-  fitTarget: FitTarget | null;
+  /**
+   * The extent to show; `undefined` while it is not known yet (the collections are loading), so
+   * the map does not report (and the app does not fetch) a view it is about to leave.
+   */
+  fitTarget: FitTarget | null | undefined;
   addMode: boolean;
   onViewChange: (view: View, bbox: BBox) => void;
   onSelect: (id: FeatureId) => void;
@@ -63,11 +63,26 @@ function viewOf(map: MapLibreMap): { view: View; bbox: BBox } {
   };
 }
 
+/** Calls `done` after the first frame drawn with every tile of the data sources loaded (the land may still load). */
+function whenDataDrawn(map: MapLibreMap, done: () => void): void {
+  const check = () => {
+    if (!map.getSource(POINTS_SOURCE) || (map.isSourceLoaded(POINTS_SOURCE) && map.isSourceLoaded(SHAPES_SOURCE))) {
+      map.off('render', check);
+      done();
+    }
+  };
+  map.on('render', check);
+  map.triggerRepaint();
+}
+
 export function MapView(props: MapViewProps) {
   const container = useRef<HTMLDivElement>(null);
   const mapRef = useRef<MapLibreMap | null>(null);
   const ready = useRef(false);
   const drawRef = useRef<(() => void) | null>(null);
+  const reportRef = useRef<(() => void) | null>(null);
+  /** No view is reported before the map is where it opens: at the URL's view or at the first fit. */
+  const waitingForFit = useRef(props.initialView === null);
   const latest = useRef(props);
   const firstFit = useRef<{ skip: boolean; lastKey: string | null }>({ skip: props.initialView !== null, lastKey: null });
 
@@ -79,6 +94,7 @@ export function MapView(props: MapViewProps) {
   useEffect(() => {
     if (!container.current) return;
     const initial = latest.current.initialView;
+    performance.mark('geoapp:map-created');
     const map = new MapLibreMap({
       container: container.current,
       style: latest.current.styleUrl ?? PLAIN_STYLE,
@@ -94,21 +110,24 @@ export function MapView(props: MapViewProps) {
       const { view, bbox } = viewOf(map);
       latest.current.onViewChange(view, bbox);
     };
+    let drawing = 0;
     const draw = () => {
       const { points, shapes } = splitByKind(latest.current.items);
-      void map.getSource<GeoJSONSource>(POINTS_SOURCE)?.setData(points);
-      void map.getSource<GeoJSONSource>(SHAPES_SOURCE)?.setData(shapes);
       const count = latest.current.items.length;
-      if (count > 0 && performance.getEntriesByName(FIRST_DRAW_MARK).length === 0) {
-        map.once('idle', () => {
-          if (performance.getEntriesByName(FIRST_DRAW_MARK).length === 0) performance.mark(FIRST_DRAW_MARK);
-        });
-      }
-      map.once('idle', () => {
-        if (container.current) container.current.dataset.drawnCount = String(count);
-      });
+      const generation = ++drawing;
+      void Promise.all([
+        map.getSource<GeoJSONSource>(POINTS_SOURCE)?.setData(points),
+        map.getSource<GeoJSONSource>(SHAPES_SOURCE)?.setData(shapes),
+      ]).then(() =>
+        whenDataDrawn(map, () => {
+          if (generation !== drawing) return; // newer data is on its way
+          if (count > 0 && performance.getEntriesByName(FIRST_DRAW_MARK).length === 0) performance.mark(FIRST_DRAW_MARK);
+          if (container.current) container.current.dataset.drawnCount = String(count);
+        }),
+      );
     };
     map.on('load', () => {
+      performance.mark('geoapp:map-loaded');
       addDataLayers(map);
       if (!latest.current.styleUrl) {
         addLand(map).catch((err: unknown) => console.warn('the map is drawn without land:', err));
@@ -116,10 +135,10 @@ export function MapView(props: MapViewProps) {
       ready.current = true;
       draw();
       showSelected(map, latest.current.selectedId);
-      report();
     });
     map.on('moveend', () => {
-      if (ready.current) report();
+      // the view is known before the style has loaded: fetching starts while WebGL still warms up
+      if (!waitingForFit.current) report();
     });
     map.on('mousemove', (e: MapMouseEvent) => {
       if (!ready.current) return;
@@ -147,9 +166,12 @@ export function MapView(props: MapViewProps) {
       if (hit.id !== undefined) latest.current.onSelect(hit.id);
     });
     drawRef.current = draw; // the effect below redraws when the items change
+    reportRef.current = report;
+    if (!waitingForFit.current) report(); // opened at the URL's view
     return () => {
       ready.current = false;
       drawRef.current = null;
+      reportRef.current = null;
       mapRef.current = null;
       map.remove();
     };
@@ -170,7 +192,12 @@ export function MapView(props: MapViewProps) {
   useEffect(() => {
     const map = mapRef.current;
     const target = props.fitTarget;
-    if (!map || !target || target.key === firstFit.current.lastKey) return;
+    if (!map || target === undefined) return;
+    if (waitingForFit.current) {
+      waitingForFit.current = false;
+      if (target === null) reportRef.current?.(); // nothing to fit (no extent): this view it is
+    }
+    if (!target || target.key === firstFit.current.lastKey) return;
     firstFit.current.lastKey = target.key;
     if (firstFit.current.skip) {
       firstFit.current.skip = false;
@@ -179,6 +206,7 @@ export function MapView(props: MapViewProps) {
     const [w, s, e, n] = target.bbox;
     const pad = w === e && s === n ? 0.05 : 0; // a single point: show a little around it
     map.fitBounds([w - pad, s - pad, e + pad, n + pad], { padding: 40, maxZoom: 12, animate: false });
+    reportRef.current?.();
   }, [props.fitTarget]);
 
   useEffect(() => {
