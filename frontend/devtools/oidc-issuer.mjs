@@ -114,7 +114,7 @@ async function main() {
         enabled: true,
         // sign out at once (no confirmation page): the SPA asked for it
         logoutSource: (ctx, form) => {
-          ctx.body = `<!doctype html><html><head><title>Signing out</title></head><body>${form}<button form="op.logoutForm" name="logout" value="yes">Sign out</button></body></html>`;
+          ctx.body = `<!doctype html><html><head><link rel="icon" href="data:,"><title>Signing out</title></head><body>${form}<button form="op.logoutForm" name="logout" value="yes">Sign out</button></body></html>`;
         },
       },
       // Auth0 issues a JWT for the API named by `audience`; oidc-provider does the same with
@@ -185,6 +185,9 @@ async function main() {
     });
   });
   provider.on('server_error', (_ctx, err) => console.error('server_error', err));
+  for (const event of ['authorization.error', 'grant.error', 'end_session.error', 'userinfo.error', 'jwks.error', 'discovery.error']) {
+    provider.on(event, (_ctx, err) => console.error(`${event}: ${err.message}${err.error_detail ? ` (${err.error_detail})` : ''}`));
+  }
 
   process.stdout.write(`${JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks`, kid: jwks.keys[0].kid })}\n`);
   const stop = () => server.close(() => process.exit(0));

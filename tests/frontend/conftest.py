@@ -90,7 +90,9 @@ def local_site(frontend_dist: Path, site_db: Database, tmp_path_factory: pytest.
     port = serving.free_port()
     url = f"http://127.0.0.1:{port}"
     with ExitStack() as stack:
-        issuer = stack.enter_context(local_issuer(redirect_uris=[f"{url}/auth/callback"], audience=AUDIENCE, work_dir=work))
+        issuer = stack.enter_context(
+            local_issuer(redirect_uris=[f"{url}/auth/callback"], post_logout_redirect_uris=[f"{url}/"], audience=AUDIENCE, work_dir=work)
+        )
         # gunicorn_api trusts tests.backend.conftest.ISSUER; this API trusts the local issuer instead
         # (patched only while the server starts, so no other test sees it)
         with patch.object(serving, "ISSUER", issuer.url):

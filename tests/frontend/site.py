@@ -122,7 +122,9 @@ class LocalIssuer:
 
 
 @contextmanager
-def local_issuer(*, redirect_uris: list[str], audience: str, work_dir: Path, client_id: str = "geoapp-spa") -> Iterator[LocalIssuer]:
+def local_issuer(
+    *, redirect_uris: list[str], post_logout_redirect_uris: list[str] = (), audience: str, work_dir: Path, client_id: str = "geoapp-spa"
+) -> Iterator[LocalIssuer]:
     require_node_modules()
     node = shutil.which("node")
     if not node:
@@ -130,13 +132,17 @@ def local_issuer(*, redirect_uris: list[str], audience: str, work_dir: Path, cli
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     kid = "local-test-key"
     keys_file = work_dir / "issuer-keys.json"
-    keys_file.write_text(json.dumps({"keys": [{**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key)), "kid": kid}]}))
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key))
+    jwk.pop("key_ops", None)  # PyJWT writes ["sign"]; the issuer also verifies with it (id_token_hint at logout)
+    keys_file.write_text(json.dumps({"keys": [{**jwk, "kid": kid}]}))
     keys_file.chmod(0o600)
     users = {"editor": "editor-pass", "viewer": "viewer-pass"}
     args = [node, str(FRONTEND / "devtools" / "oidc-issuer.mjs"), "--port", "0", "--client-id", client_id, "--audience", audience]
     args += ["--keys", str(keys_file), "--user", f"editor:{users['editor']}:{WRITE_SCOPE}", "--user", f"viewer:{users['viewer']}:"]
     for uri in redirect_uris:
         args += ["--redirect-uri", uri]
+    for uri in post_logout_redirect_uris:
+        args += ["--post-logout-redirect-uri", uri]
     log = work_dir / "issuer.log"
     with log.open("w") as stderr:
         process = subprocess.Popen(args, cwd=FRONTEND, stdout=subprocess.PIPE, stderr=stderr, text=True)

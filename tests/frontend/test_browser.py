@@ -225,6 +225,14 @@ def test_a_signed_in_user_without_the_write_scope_gets_no_edit_controls(site, pa
     expect(page.get_by_role("region", name="Feature properties")).to_contain_text("Start here")
     for control in ("Add point", "Edit properties", "Delete"):
         expect(page.get_by_role("button", name=control)).to_have_count(0)
+
+    # sign out at the issuer too (RP-initiated logout), back to the site signed out
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{site.issuer.url}/**")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{site.url}/")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert page.evaluate("() => Object.keys(sessionStorage).filter((k) => k.startsWith('oidc.user:'))") == []
     assert_clean(page)
 
 
