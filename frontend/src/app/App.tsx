@@ -1,4 +1,4 @@
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
 import { useMemo, type ReactNode } from 'react';
 
 import type { RuntimeConfig } from '@/config/env';
@@ -7,21 +7,6 @@ import { ApiClientProvider } from '@/lib/api-context';
 import { SessionProvider, useSession } from '@/lib/auth';
 
 import { MapScreen } from './MapScreen';
-
-function makeQueryClient() {
-  return new QueryClient({
-    defaultOptions: {
-      queries: {
-        refetchOnWindowFocus: false,
-        // client errors (4xx) are answers, not hiccups: show them at once
-        retry: (count, error) => {
-          const status = (error as { status?: number }).status ?? 0;
-          return count < 2 && (status === 0 || status >= 500);
-        },
-      },
-    },
-  });
-}
 
 /** The API client, with the signed-in user's access token on every request. */
 function ApiWithSession({ apiBase, children }: { apiBase: string; children: ReactNode }) {
@@ -53,8 +38,7 @@ function Gate({ config }: { config: RuntimeConfig }) {
   return <MapScreen config={config} />;
 }
 
-export function App({ config }: { config: RuntimeConfig }) {
-  const queryClient = useMemo(() => makeQueryClient(), []);
+export function App({ config, queryClient }: { config: RuntimeConfig; queryClient: QueryClient }) {
   return (
     <QueryClientProvider client={queryClient}>
       <SessionProvider auth={config.auth}>

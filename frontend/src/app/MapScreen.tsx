@@ -1,3 +1,4 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
 
 import { ProblemMessage } from '@/components/ProblemMessage';
@@ -5,11 +6,12 @@ import type { RuntimeConfig } from '@/config/env';
 import { SessionControls } from '@/features/auth/components/SessionControls';
 import { chooseCollection, extentOf, useCollections } from '@/features/collections/api/get-collections';
 import { CollectionPicker } from '@/features/collections/components/CollectionPicker';
-import { MAX_FEATURES, useItemsInBbox } from '@/features/items/api/get-items-in-bbox';
+import { itemsQuery, MAX_FEATURES, useItemsInBbox } from '@/features/items/api/get-items-in-bbox';
 import { useCreateItem } from '@/features/items/api/mutations';
 import { FeatureDetails } from '@/features/items/components/FeatureDetails';
 import { FeatureList } from '@/features/items/components/FeatureList';
 import { MapView, type FitTarget } from '@/features/map/components/MapView';
+import { useApiClient } from '@/lib/api-context';
 import { useSession } from '@/lib/auth';
 import { formatUrlState, parseUrlState, type View } from '@/lib/url-state';
 import type { BBox, FeatureId, Item } from '@/types/api';
@@ -20,6 +22,8 @@ const round6 = (v: number) => Number(v.toFixed(6));
 export function MapScreen({ config }: { config: RuntimeConfig }) {
   const [initial] = useState(() => parseUrlState(window.location));
   const session = useSession();
+  const client = useApiClient();
+  const queryClient = useQueryClient();
   const collections = useCollections();
   const [chosen, setChosen] = useState<string | null>(initial.collection);
   const [view, setView] = useState<View | null>(initial.view);
@@ -92,6 +96,8 @@ export function MapScreen({ config }: { config: RuntimeConfig }) {
           fitTarget={fitTarget}
           addMode={addMode && canWrite}
           onViewChange={(v, b) => {
+            // start fetching now, not after the next render (MapLibre may hold the main thread a while)
+            if (current) void queryClient.prefetchQuery(itemsQuery(client, current.id, b));
             setView(v);
             setBbox(b);
           }}

@@ -117,7 +117,8 @@ export async function addLand(map: MapLibreMap): Promise<void> {
   const topology = (await response.json()) as Topology;
   const land = topology.objects.land;
   if (!land || map.getSource(LAND_SOURCE)) return;
-  map.addSource(LAND_SOURCE, { type: 'geojson', data: unwrapAntimeridian(feature(topology, land)) });
+  // 1:110m data gains nothing past zoom 4: fewer, overzoomed tiles are cheaper to draw
+  map.addSource(LAND_SOURCE, { type: 'geojson', data: unwrapAntimeridian(feature(topology, land)), maxzoom: 4 });
   // one plain fill, no outline pass and no coast line: cheap to draw on software WebGL while panning
   map.addLayer({ id: 'land', type: 'fill', source: LAND_SOURCE, paint: { 'fill-color': COLORS.land, 'fill-antialias': false } }, 'shape-fills');
 }

@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { queryOptions, useQuery } from '@tanstack/react-query';
 
 import { useApiClient } from '@/lib/api-context';
 import type { ApiClient } from '@/lib/api-client';
@@ -8,13 +8,16 @@ export function getCollections(client: ApiClient, signal?: AbortSignal): Promise
   return client.get<CollectionsDocument>('collections', { signal });
 }
 
-export function useCollections() {
-  const client = useApiClient();
-  return useQuery({
+export function collectionsQuery(client: ApiClient) {
+  return queryOptions({
     queryKey: ['collections'],
     queryFn: ({ signal }) => getCollections(client, signal),
     staleTime: 5 * 60_000,
   });
+}
+
+export function useCollections() {
+  return useQuery(collectionsQuery(useApiClient()));
 }
 
 /** The collection's spatial extent (first bbox, 2D), or null when it has none (an empty collection). */

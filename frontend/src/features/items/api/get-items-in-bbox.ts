@@ -1,4 +1,4 @@
-import { experimental_streamedQuery as streamedQuery, keepPreviousData, useQuery } from '@tanstack/react-query';
+import { experimental_streamedQuery as streamedQuery, keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query';
 
 import type { ApiClient } from '@/lib/api-client';
 import { useApiClient } from '@/lib/api-context';
@@ -80,20 +80,27 @@ const NOTHING_YET: ItemsInView = { features: [], truncated: false, pages: 0, com
 
 export const itemsQueryKey = (collectionId: string, bbox: BBox | null) => ['items', collectionId, bbox ? bboxParam(bbox) : null] as const;
 
-export function useItemsInBbox(collectionId: string | null, bbox: BBox | null) {
-  const client = useApiClient();
-  return useQuery({
-    queryKey: itemsQueryKey(collectionId ?? '', bbox),
+/** The query of one view: used by the hook, and to start fetching the moment the map moves. */
+export function itemsQuery(client: ApiClient, collectionId: string, bbox: BBox) {
+  return queryOptions({
+    queryKey: itemsQueryKey(collectionId, bbox),
     // each snapshot replaces the last; a refetch (after an edit) keeps showing the old data until it is done
     queryFn: streamedQuery<ItemsInView, ItemsInView, ReturnType<typeof itemsQueryKey>>({
-      streamFn: ({ signal }) => streamItemsInBbox(client, collectionId!, bbox!, { signal }),
+      streamFn: ({ signal }) => streamItemsInBbox(client, collectionId, bbox, { signal }),
       reducer: (_previous: ItemsInView, snapshot: ItemsInView) => snapshot,
       initialValue: NOTHING_YET,
       refetchMode: 'replace',
     }),
+    staleTime: 30_000,
+  });
+}
+
+export function useItemsInBbox(collectionId: string | null, bbox: BBox | null) {
+  const client = useApiClient();
+  return useQuery({
+    ...itemsQuery(client, collectionId ?? '', bbox ?? [0, 0, 0, 0]),
     enabled: Boolean(collectionId && bbox),
     // keep drawing the last view's features while the new view loads (no flashing map)
     placeholderData: (previous, previousQuery) => (previousQuery?.queryKey[1] === collectionId ? keepPreviousData(previous) : undefined),
-    staleTime: 30_000,
   });
 }

@@ -24,6 +24,9 @@ import { bboxOfBounds } from '../view';
 /** User Timing mark set when the first non-empty set of features has been drawn (read by the benchmark). */
 export const FIRST_DRAW_MARK = 'geoapp:first-features-drawn';
 
+/** How long the map must rest after a move before its view is reported (and fetched). */
+export const SETTLE_MS = 250;
+
 export interface FitTarget {
   /** A new key fits the map again (e.g. the collection id). */
   key: string;
@@ -81,6 +84,7 @@ export function MapView(props: MapViewProps) {
   const ready = useRef(false);
   const drawRef = useRef<(() => void) | null>(null);
   const reportRef = useRef<(() => void) | null>(null);
+  const afterFirstDraw = useRef<(() => void) | null>(null);
   /** No view is reported before the map is where it opens: at the URL's view or at the first fit. */
   const waitingForFit = useRef(props.initialView === null);
   const latest = useRef(props);
@@ -121,7 +125,10 @@ export function MapView(props: MapViewProps) {
       ]).then(() =>
         whenDataDrawn(map, () => {
           if (generation !== drawing) return; // newer data is on its way
-          if (count > 0 && performance.getEntriesByName(FIRST_DRAW_MARK).length === 0) performance.mark(FIRST_DRAW_MARK);
+          if (count > 0 && performance.getEntriesByName(FIRST_DRAW_MARK).length === 0) {
+            performance.mark(FIRST_DRAW_MARK);
+            afterFirstDraw.current?.();
+          }
           if (container.current) container.current.dataset.drawnCount = String(count);
         }),
       );
@@ -130,15 +137,27 @@ export function MapView(props: MapViewProps) {
       performance.mark('geoapp:map-loaded');
       addDataLayers(map);
       if (!latest.current.styleUrl) {
-        addLand(map).catch((err: unknown) => console.warn('the map is drawn without land:', err));
+        // after the first features (or 2 s): on software WebGL every early frame delays them
+        let added = false;
+        const land = () => {
+          if (added || !mapRef.current) return;
+          added = true;
+          addLand(map).catch((err: unknown) => console.warn('the map is drawn without land:', err));
+        };
+        afterFirstDraw.current = land;
+        setTimeout(land, 2000);
       }
       ready.current = true;
       draw();
       showSelected(map, latest.current.selectedId);
     });
+    // while the user keeps panning, nothing is fetched: the view is reported once the map rests
+    let settle: ReturnType<typeof setTimeout> | undefined;
+    map.on('movestart', () => clearTimeout(settle));
     map.on('moveend', () => {
-      // the view is known before the style has loaded: fetching starts while WebGL still warms up
-      if (!waitingForFit.current) report();
+      clearTimeout(settle);
+      // (the view is known before the style has loaded: fetching starts while WebGL still warms up)
+      if (!waitingForFit.current) settle = setTimeout(report, SETTLE_MS);
     });
     map.on('mousemove', (e: MapMouseEvent) => {
       if (!ready.current) return;
@@ -169,6 +188,7 @@ export function MapView(props: MapViewProps) {
     reportRef.current = report;
     if (!waitingForFit.current) report(); // opened at the URL's view
     return () => {
+      clearTimeout(settle);
       ready.current = false;
       drawRef.current = null;
       reportRef.current = null;
