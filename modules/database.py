@@ -45,9 +45,12 @@ class AuroraDatabase(Construct):
         subnet_ids: private subnets in two or more AZs.
         security_group_id: the DB's security group (see ``Network``).
         kms_key_arn: encrypts storage, the master secret and exported logs.
-        protect: production: deletion protection on and a final snapshot on
-            destroy. Default: True (safe); staging and local pass False so they
-            can be torn down.
+        deletion_protection: RDS refuses to delete the cluster. Default: True
+            (safe); only the emulator env (env-local) passes False, so that
+            ``make down`` can destroy it.
+        final_snapshot: RDS takes a snapshot named by :func:`final_snapshot_name`
+            (deterministic per environment) when the cluster is destroyed.
+            Default: True; only the emulator env passes False.
         log_retention_days: retention of the exported logs. Default: 30.
         monitoring: Performance Insights (7 days, encrypted with ``kms_key_arn``)
             and enhanced OS metrics every ``monitoring_interval_seconds`` on
@@ -71,7 +74,8 @@ class AuroraDatabase(Construct):
         subnet_ids: list[str],
         security_group_id: str,
         kms_key_arn: str,
-        protect: bool = True,
+        deletion_protection: bool = True,
+        final_snapshot: bool = True,
         log_retention_days: int = 30,
         monitoring: bool = True,
         monitoring_interval_seconds: int = 60,
@@ -89,7 +93,8 @@ class AuroraDatabase(Construct):
             log_groups=self._log_groups(identifier, log_retention_days, kms_key_arn),
             security_group_id=security_group_id,
             kms_key_arn=kms_key_arn,
-            protect=protect,
+            deletion_protection=deletion_protection,
+            final_snapshot=final_snapshot,
         )
         self.monitoring_role = None
         instance_monitoring = {}
@@ -163,7 +168,8 @@ class AuroraDatabase(Construct):
         log_groups: list[CloudwatchLogGroup],
         security_group_id: str,
         kms_key_arn: str,
-        protect: bool,
+        deletion_protection: bool,
+        final_snapshot: bool,
     ) -> RdsCluster:
         """The cluster: encrypted, RDS-managed master secret, backups, exported logs."""
         return RdsCluster(
@@ -192,9 +198,9 @@ class AuroraDatabase(Construct):
             copy_tags_to_snapshot=True,
             enabled_cloudwatch_logs_exports=list(EXPORTED_LOGS),
             iam_database_authentication_enabled=True,
-            deletion_protection=protect,
-            skip_final_snapshot=not protect,
-            final_snapshot_identifier=final_snapshot_name(identifier, settings.restore_snapshot) if protect else None,
+            deletion_protection=deletion_protection,
+            skip_final_snapshot=not final_snapshot,
+            final_snapshot_identifier=final_snapshot_name(identifier, settings.restore_snapshot) if final_snapshot else None,
             snapshot_identifier=settings.restore_snapshot,
             depends_on=log_groups,
         )

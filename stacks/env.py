@@ -54,7 +54,8 @@ class EnvironmentStack(TerraformStack):
             subnet_ids=network.private_subnet_ids,
             security_group_id=network.database_sg.id,
             kms_key_arn=key.arn,
-            protect=protect,
+            deletion_protection=config.database_deletion_protection,
+            final_snapshot=config.database_final_snapshot,
             log_retention_days=config.api.log_retention_days,
             monitoring=config.database.monitoring,
         )

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
-from environment.config import load_environments
+from environment.config import ConfigError, load_environments, parse_environment
+from environment.names import name_prefix
 from tests.synth import ROOT, only, resources_of
 
 ENVS = {env.name: env for env in load_environments([ROOT / "envs"])}
@@ -214,12 +216,40 @@ def test_aurora_serverless_v2_follows_the_env_file(stacks, name):
     assert subnets["subnet_ids"] == ENVS[name].network.private_subnet_ids
 
 
-def test_production_is_protected_where_staging_may_be_torn_down(stacks):
+@pytest.mark.parametrize("name", ["staging", "production"])
+def test_real_account_databases_refuse_deletion_and_snapshot_on_destroy(stacks, name):
+    """Staging auto-approves its deploys: a bad change must not destroy the data with nothing left."""
+    cluster = only(stacks[f"env-{name}"], "aws_rds_cluster")
+    assert cluster["deletion_protection"] is True
+    assert cluster["skip_final_snapshot"] is False
+    assert cluster["final_snapshot_identifier"] == f"{name_prefix(ENVS[name])}-db-final"  # the same on every synth
+
+
+def test_only_the_emulator_database_may_be_destroyed_without_a_snapshot(stacks):
+    assert ENVS["local"].is_emulator and not ENVS["staging"].is_emulator
+    cluster = only(stacks["env-local"], "aws_rds_cluster")
+    assert cluster["deletion_protection"] is False and cluster["skip_final_snapshot"] is True  # make down destroys it
+    assert "final_snapshot_identifier" not in cluster
+
+
+def test_an_env_file_opts_out_of_protection_explicitly_and_production_cannot():
+    """On by default outside the emulator; a staging file may say false, production is refused."""
+    staging = (ROOT / "envs" / "staging.toml").read_text()
+    opted_out = staging.replace(
+        "backup_retention_days = 7", "backup_retention_days = 7\ndeletion_protection = false\nfinal_snapshot = false"
+    )
+    config = parse_environment(Path("envs/staging.toml"), opted_out)
+    assert (config.database_deletion_protection, config.database_final_snapshot) == (False, False)
+    production = (ROOT / "envs" / "production.toml").read_text()
+    for knob in ("deletion_protection", "final_snapshot"):
+        text = production.replace("backup_retention_days = 14", f"backup_retention_days = 14\n{knob} = false")
+        with pytest.raises(ConfigError, match="production cannot turn off database.deletion_protection"):
+            parse_environment(Path("envs/production.toml"), text)
+
+
+def test_production_keeps_its_load_balancer_registry_and_secrets_where_staging_may_be_torn_down(stacks):
     prod, staging = stacks["env-production"], stacks["env-staging"]
-    p_db, s_db = only(prod, "aws_rds_cluster"), only(staging, "aws_rds_cluster")
-    assert p_db["deletion_protection"] is True and p_db["skip_final_snapshot"] is False and p_db["final_snapshot_identifier"]
-    assert p_db["backup_retention_period"] >= 7
-    assert s_db["deletion_protection"] is False and s_db["skip_final_snapshot"] is True
+    assert only(prod, "aws_rds_cluster")["backup_retention_period"] >= 7
     assert only(prod, "aws_lb")["enable_deletion_protection"] is True
     assert only(staging, "aws_lb")["enable_deletion_protection"] is False
     assert only(prod, "aws_ecr_repository")["force_delete"] is False
