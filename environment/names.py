@@ -67,4 +67,16 @@ def permissions_boundary_arn(
 ) -> str:
     """ARN of :func:`permissions_boundary_name` in the environment's account; the env stack puts it
     on every role it creates (the deploy role may create roles only with it)."""
-    return f"arn:{partition}:iam::{config.aws.account_id}:policy/{permissions_boundary_name(config.name, role_name_prefix)}"
+    return boundary_policy_arn(config.name, account=config.aws.account_id, partition=partition, role_name_prefix=role_name_prefix)
+
+
+def boundary_policy_arn(env: str, *, account: str, partition: str = "aws", role_name_prefix: str = DEFAULT_CI_ROLE_NAME_PREFIX) -> str:
+    """:func:`permissions_boundary_arn` from the env name and account (either may be a Terraform reference)."""
+    return f"arn:{partition}:iam::{account}:policy/{permissions_boundary_name(env, role_name_prefix)}"
+
+
+def environment_of_stack(stack_name: str) -> str:
+    """The environment of env stack ``stack_name`` (the inverse of :func:`env_stack_name`)."""
+    if not stack_name.startswith(ENV_STACK_PREFIX) or stack_name == ENV_STACK_PREFIX:
+        raise ValueError(f"{stack_name!r} is not an environment stack (env-<name>)")
+    return stack_name.removeprefix(ENV_STACK_PREFIX)

@@ -13,6 +13,7 @@ from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import RdsClusterParam
 from constructs import Construct
 
 from environment.config import DatabaseSettings
+from modules.ci import environment_boundary_arn
 from modules.iam import service_assume_role_policy
 
 #: Logs Aurora exports to CloudWatch; their groups are created here first so that
@@ -213,6 +214,7 @@ class AuroraDatabase(Construct):
             "monitoring-role",
             name=f"{name_prefix}-rds-monitoring",
             assume_role_policy=service_assume_role_policy("monitoring.rds.amazonaws.com"),
+            permissions_boundary=environment_boundary_arn(self),
         )
         IamRolePolicyAttachment(
             self,

@@ -12,6 +12,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from environment.config import ApiSettings
+from modules.ci import environment_boundary_arn
 from modules.iam import policy_document, service_assume_role_policy
 from modules.secrets import ServiceSecrets
 
@@ -122,12 +123,17 @@ class ApiTask:
     def _roles(
         self, scope: Construct, *, name_prefix: str, repository_arn: str, secrets: ServiceSecrets, kms_key_arn: str, seed_source: str | None
     ) -> None:
-        """What ECS needs to start the task (execution role), what the app may do (task role)."""
+        """What ECS needs to start the task (execution role), what the app may do (task role).
+
+        Both carry the environment's permissions boundary (:func:`modules.ci.environment_boundary_arn`).
+        """
+        boundary = environment_boundary_arn(scope)
         self.execution_role = IamRole(
             scope,
             "execution-role",
             name=f"{name_prefix}-api-execution",
             assume_role_policy=service_assume_role_policy("ecs-tasks.amazonaws.com"),
+            permissions_boundary=boundary,
         )
         IamRolePolicy(
             scope,
@@ -151,7 +157,11 @@ class ApiTask:
             ),
         )
         self.task_role = IamRole(
-            scope, "task-role", name=f"{name_prefix}-api-task", assume_role_policy=service_assume_role_policy("ecs-tasks.amazonaws.com")
+            scope,
+            "task-role",
+            name=f"{name_prefix}-api-task",
+            assume_role_policy=service_assume_role_policy("ecs-tasks.amazonaws.com"),
+            permissions_boundary=boundary,
         )
         task_statements = secrets.read_statements()
         if seed_source is not None:

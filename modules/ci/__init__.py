@@ -5,7 +5,7 @@
 boundary every env-stack role carries), ``roles`` (the construct: provider, roles, trust).
 """
 
-from modules.ci.boundary import PermissionsBoundaries, boundary_policy
+from modules.ci.boundary import PermissionsBoundaries, boundary_policy, environment_boundary_arn
 from modules.ci.deploy_policy import deploy_policy
 from modules.ci.environment import CiEnvironment
 from modules.ci.plan_policy import plan_policy
@@ -18,6 +18,7 @@ __all__ = [
     "boundary_policy",
     "deploy_policy",
     "deploy_trust_policy",
+    "environment_boundary_arn",
     "plan_policy",
     "plan_trust_policy",
 ]

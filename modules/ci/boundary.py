@@ -16,13 +16,33 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from constructs import Construct
 
-from environment.names import DEFAULT_CI_ROLE_NAME_PREFIX, permissions_boundary_name
+from environment.names import DEFAULT_CI_ROLE_NAME_PREFIX, boundary_policy_arn, environment_of_stack, permissions_boundary_name
 from modules.ci.environment import ENVIRONMENT_TAG, Arns, CiEnvironment
+
+BOUNDARY_PARTITION_ID = "permissions-boundary-partition"
+BOUNDARY_ACCOUNT_ID = "permissions-boundary-account"
+"""Ids of the two data sources (one each per env stack) the boundary ARN is built from."""
+
+
+def environment_boundary_arn(scope: Construct) -> str:
+    """The ARN every role of the env stack that ``scope`` belongs to carries as ``permissions_boundary``.
+
+    The boundary of environment ``<env>`` (from the stack's id, ``env-<env>``) in the account and
+    partition the stack deploys to (its provider is pinned to the env file's account), i.e.
+    :func:`environment.names.permissions_boundary_arn`; the bootstrap stack made it
+    (:class:`PermissionsBoundaries`). A construct outside an env stack gets a ``ValueError``.
+    """
+    stack = TerraformStack.of(scope)
+    env = environment_of_stack(stack.node.id)
+    partition = stack.node.try_find_child(BOUNDARY_PARTITION_ID) or DataAwsPartition(stack, BOUNDARY_PARTITION_ID)
+    account = stack.node.try_find_child(BOUNDARY_ACCOUNT_ID) or DataAwsCallerIdentity(stack, BOUNDARY_ACCOUNT_ID)
+    return boundary_policy_arn(env, account=account.account_id, partition=partition.partition)
 
 
 def boundary_policy(env: CiEnvironment, *, partition: str, account: str) -> dict:

@@ -212,3 +212,119 @@ def jsonencode_policy(expression: str) -> dict:
 def env_role_policies(stack: dict) -> dict[str, dict]:
     """``{policy logical id: document}`` of an env stack's inline role policies."""
     return {name: jsonencode_policy(p["policy"]) for name, p in stack["resource"].get("aws_iam_role_policy", {}).items()}
+
+
+# ---- policy evaluation (PMapper's local simulation) -----------------------------------------
+
+
+def _principalmapper_on_python_3_10_plus() -> None:
+    """principalmapper 1.1.5 (its last release) imports ``Mapping``/``MutableMapping`` from
+    ``collections``, which Python 3.10 removed; give them back under their old names."""
+    import collections
+    import collections.abc
+
+    for name in ("Mapping", "MutableMapping"):
+        if not hasattr(collections, name):
+            setattr(collections, name, getattr(collections.abc, name))
+
+
+def authorized(
+    principal_arn: str,
+    action: str,
+    resource: str,
+    *,
+    policies: list[dict],
+    boundary: dict | None = None,
+    resource_policy: dict | None = None,
+    context: dict[str, str] | None = None,
+) -> bool:
+    """Does AWS allow role ``principal_arn`` (identity ``policies``, optional permissions ``boundary``)
+    ``action`` on ``resource``, with ``resource_policy`` (same account) and request ``context``?
+
+    principalmapper's full local evaluation: explicit denies anywhere, the resource policy, the
+    boundary, then the identity policies (``aws:PrincipalArn`` and friends are filled in).
+    """
+    _principalmapper_on_python_3_10_plus()
+    from principalmapper.common import Node, Policy
+    from principalmapper.querying.query_interface import local_check_authorization_full
+    from principalmapper.util.case_insensitive_dict import CaseInsensitiveDict
+
+    node = Node(
+        arn=principal_arn,
+        id_value="AROAEXAMPLEROLEID",
+        attached_policies=[Policy(principal_arn, f"inline-{n}", doc) for n, doc in enumerate(policies)],
+        group_memberships=None,
+        trust_policy={"Version": "2012-10-17", "Statement": []},
+        instance_profile=None,
+        num_access_keys=0,
+        active_password=False,
+        is_admin=False,
+        permissions_boundary=Policy(principal_arn, "boundary", boundary) if boundary is not None else None,
+        has_mfa=False,
+        tags={},
+    )
+    owner = principal_arn.split(":")[4] if resource_policy is not None else None
+    return local_check_authorization_full(node, action, resource, CaseInsensitiveDict(context or {}), resource_policy, owner)
+
+
+def aws_managed_policy(name: str) -> dict:
+    """The document of AWS managed policy ``name`` (as moto ships AWS's published set)."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    return json.loads(aws_managed_policies_data)[name]["Document"]
+
+
+REFERENCE_ARNS = {
+    "aws_ecr_repository": "arn:aws:ecr:{region}:{account}:repository/{name}",
+    "aws_cloudwatch_log_group": "arn:aws:logs:{region}:{account}:log-group:{name}",
+    "aws_secretsmanager_secret": "arn:aws:secretsmanager:{region}:{account}:secret:{name}-AbCdEf",
+    "aws_kms_key": "arn:aws:kms:{region}:{account}:key/0c5b2d2e-0000-4000-8000-000000000000",
+    "aws_rds_cluster": "arn:aws:secretsmanager:{region}:{account}:secret:rds!cluster-0c5b2d2e-AbCdEf",
+}
+"""What a reference in an env role's policy stands for at run time (``aws_rds_cluster``: its managed master secret)."""
+
+
+def example_resource(stack: dict, resource: str, *, region: str, account: str) -> str:
+    """A concrete ARN a request names for policy resource ``resource`` of env ``stack``: references
+    become the ARN of the resource they name, wildcards an example (``RDS*``: RDS's ``RDSOSMetrics``)."""
+
+    def arn_of(match: re.Match) -> str:
+        rtype, rid = match.group(1), match.group(2)
+        if rtype not in REFERENCE_ARNS:
+            raise AssertionError(f"no example ARN for a reference to {rtype} (add it to REFERENCE_ARNS)")
+        return REFERENCE_ARNS[rtype].format(region=region, account=account, name=stack["resource"][rtype][rid].get("name", rid))
+
+    text = re.sub(r"\$\{(aws_[a-z0-9_]+)\.([\w-]+)\.[^}]+\}", arn_of, resource)
+    parts = text.split(":", 5)
+    if len(parts) == 6:
+        parts[3] = region if parts[3] == "*" else parts[3]
+        parts[4] = account if parts[4] == "*" else parts[4]
+        text = ":".join(parts)
+    return text.replace("RDS*", "RDSOSMetrics").replace("*", "example")
+
+
+def env_role_requests(stack: dict, *, region: str, account: str) -> dict[str, list[tuple[str, str]]]:
+    """``{role name: [(action, example resource)]}``: every request an env-stack role's own policies
+    (inline, and AWS managed ones attached) allow, with the concrete resource it names."""
+    roles = {rid: role["name"] for rid, role in stack["resource"].get("aws_iam_role", {}).items()}
+    documents: dict[str, list[dict]] = {name: [] for name in roles.values()}
+    for policy in stack["resource"].get("aws_iam_role_policy", {}).values():
+        (rid,) = re.fullmatch(r"\$\{aws_iam_role\.([\w-]+)\.(?:id|name)\}", policy["role"]).groups()
+        documents[roles[rid]].append(
+            jsonencode_policy(policy["policy"]) if policy["policy"].startswith("${") else json.loads(policy["policy"])
+        )
+    for attachment in stack["resource"].get("aws_iam_role_policy_attachment", {}).values():
+        (rid,) = re.fullmatch(r"\$\{aws_iam_role\.([\w-]+)\.(?:id|name)\}", attachment["role"]).groups()
+        (managed,) = re.fullmatch(r"arn:[^:]+:iam::aws:policy/(?:[\w-]+/)*([\w-]+)", attachment["policy_arn"]).groups()
+        documents[roles[rid]].append(aws_managed_policy(managed))
+    requests: dict[str, list[tuple[str, str]]] = {}
+    for name, docs in documents.items():
+        requests[name] = [
+            (action, example_resource(stack, resource, region=region, account=account))
+            for doc in docs
+            for statement in doc["Statement"]
+            if statement["Effect"] == "Allow"
+            for action in _as_list(statement["Action"])
+            for resource in _as_list(statement["Resource"])
+        ]
+    return requests

@@ -16,8 +16,10 @@ from modules.ci.deploy_policy import UNSCOPED_WRITES
 from tests.gates.iam_analysis import (
     access_level,
     actions_on_star_without_tag_condition,
+    authorized,
     concrete,
     env_role_policies,
+    env_role_requests,
     escalation_paths,
     role_policies,
     star_only,
@@ -185,19 +187,109 @@ def test_the_boundary_rule_catches_a_role_without_it_or_with_another_policy():
     assert "is not an environment boundary" in failure
 
 
-AWAITING_BOUNDARY = ("-api-execution", "-api-task", "-rds-monitoring")
-"""Env-stack roles made before issue 15, which get the boundary with helper C1's modules/api split
-(environment.names.permissions_boundary_arn); empty this, then no role may lack it."""
-
-
 def test_every_env_stack_role_carries_the_boundary(stacks):
     from modules.guardrails import ENVIRONMENT_RULES, evaluate_synthesized
 
     envs = {name: stack for name, stack in stacks.items() if name.startswith("env-")}
     assert envs
     for name, stack in envs.items():
-        lacking = [re.search(r"aws_iam_role '([^']+)'", f).group(1) for f in evaluate_synthesized(stack, ENVIRONMENT_RULES)]
-        assert [r for r in lacking if not r.endswith(AWAITING_BOUNDARY)] == [], name
+        assert stack["resource"]["aws_iam_role"], name
+        assert evaluate_synthesized(stack, ENVIRONMENT_RULES) == [], name
+
+
+def _env_configs() -> dict:
+    from environment.config import load_environments
+    from tests.synth import ROOT
+
+    return {c.name: c for c in load_environments([ROOT / "envs"])}
+
+
+def test_every_env_role_carries_its_own_environments_boundary(stacks):
+    """Not just any ``*-boundary``: the one the bootstrap stack made for this environment, in its account."""
+    from environment.names import env_stack_name, permissions_boundary_arn
+
+    for env, config in _env_configs().items():
+        roles = stacks[env_stack_name(env)]["resource"]["aws_iam_role"].values()
+        for role in roles:
+            arn = concrete(json.dumps(role["permissions_boundary"]), account=config.aws.account_id)
+            assert arn == permissions_boundary_arn(config), (env, role["name"])
+
+
+def _boundary_of(stacks, config) -> dict:
+    from environment.names import bootstrap_stack_name, permissions_boundary_name
+
+    policies = stacks[bootstrap_stack_name(config.state.bucket)]["resource"]["aws_iam_policy"].values()
+    (policy,) = [p for p in policies if p["name"] == permissions_boundary_name(config.name)]
+    return concrete(policy["policy"], account=config.aws.account_id)
+
+
+def _through_boundary(role_arn: str, action: str, resource: str, boundary: dict, tag: str, region: str) -> bool:
+    """Would a role whose own policy allows exactly this request get it under ``boundary``?"""
+    identity = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]}
+    context = {"aws:ResourceTag/Environment": tag, "kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
+    return authorized(role_arn, action, resource, policies=[identity], boundary=boundary, context=context)
+
+
+def test_the_boundary_lets_through_everything_each_env_role_is_granted(stacks):
+    """ECR pull, logs, the env's secrets, the seed source, RDS enhanced monitoring: no grant of an
+    env role is cut off by its boundary (else the task or the monitoring would fail on AWS)."""
+    from environment.names import env_stack_name
+
+    checked = set()
+    for env, config in _env_configs().items():
+        boundary, region, account = _boundary_of(stacks, config), config.aws.region, config.aws.account_id
+        requests = env_role_requests(stacks[env_stack_name(env)], region=region, account=account)
+        for role, wanted in requests.items():
+            arn = f"arn:aws:iam::{account}:role/{role}"
+            cut = [(a, r) for a, r in wanted if not _through_boundary(arn, a, r, boundary, config.tags.Environment, region)]
+            assert cut == [], (role, cut)
+            checked |= {a for a, _ in wanted}
+    assert {"ecr:BatchGetImage", "logs:PutLogEvents", "secretsmanager:GetSecretValue", "kms:Decrypt", "s3:GetObject"} <= checked
+    assert "logs:CreateLogGroup" in checked, "the RDS monitoring role's managed policy was not examined"
+
+
+def test_the_boundary_stops_what_belongs_to_another_environment_or_to_iam(stacks):
+    configs = _env_configs()
+    staging, production = configs["staging"], configs["production"]
+    boundary, account, region = _boundary_of(stacks, staging), staging.aws.account_id, staging.aws.region
+    role = f"arn:aws:iam::{account}:role/geo-data-app-staging-api-task"
+    tag = staging.tags.Environment
+    assert _through_boundary(
+        role,
+        "secretsmanager:GetSecretValue",
+        f"arn:aws:secretsmanager:{region}:{account}:secret:geo-data-app-staging/auth0-Ab12Cd",
+        boundary,
+        tag,
+        region,
+    )
+    assert not _through_boundary(
+        role,
+        "secretsmanager:GetSecretValue",
+        f"arn:aws:secretsmanager:{region}:{account}:secret:geo-data-app-production/auth0-Ab12Cd",
+        boundary,
+        tag,
+        region,
+    )
+    assert not _through_boundary(
+        role, "kms:Decrypt", f"arn:aws:kms:{region}:{account}:key/x", boundary, production.tags.Environment, region
+    )
+    assert not _through_boundary(role, "iam:CreateRole", f"arn:aws:iam::{account}:role/geo-data-app-staging-x", boundary, tag, region)
+    assert not _through_boundary(role, "s3:DeleteObject", "arn:aws:s3:::geo-data-app-staging-site/index.html", boundary, tag, region)
+
+
+def test_a_boundary_without_the_rds_log_group_is_caught(stacks):
+    """The check above can fail: drop RDSOSMetrics from the boundary and the monitoring role is cut off."""
+    from environment.names import env_stack_name
+
+    config = _env_configs()["staging"]
+    boundary = copy.deepcopy(_boundary_of(stacks, config))
+    logs = next(s for s in boundary["Statement"] if s["Sid"] == "OwnLogs")
+    logs["Resource"] = [r for r in logs["Resource"] if "RDSOSMetrics" not in r]
+    requests = env_role_requests(stacks[env_stack_name("staging")], region=config.aws.region, account=config.aws.account_id)
+    role = next(r for r in requests if r.endswith("-rds-monitoring"))
+    arn = f"arn:aws:iam::{config.aws.account_id}:role/{role}"
+    cut = [a for a, r in requests[role] if not _through_boundary(arn, a, r, boundary, config.tags.Environment, config.aws.region)]
+    assert "logs:PutLogEvents" in cut and "logs:CreateLogGroup" in cut
 
 
 def test_the_env_stack_can_derive_the_boundary_the_bootstrap_makes(stacks):
