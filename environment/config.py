@@ -370,6 +370,9 @@ IamPrincipalArn = Annotated[
 class AlarmSettings(_Strict):
     """Operations alarms: one SNS topic per environment (KMS-encrypted) and what goes to it."""
 
+    enabled: bool = True
+    """Create the topic and the alarms. Default: true. envs/local.toml sets false: the provider's
+    emulator endpoints (``modules/providers.py``) do not route SNS and EventBridge to the emulator yet."""
     emails: list[Email] = []
     """Subscribers of the alarm topic (each confirms by e-mail). Default: the ``[cost]`` alert_emails."""
     evaluation_minutes: int = Field(5, ge=1, le=60)
@@ -380,8 +383,12 @@ class AlarmSettings(_Strict):
     """Alarm when this share of API responses (gunicorn access log) are 5xx. Default: 5 %."""
     api_latency_p99_ms: int = Field(2000, ge=10)
     """Alarm when the 99th percentile API response time exceeds this. Default: 2000 ms."""
-    aurora_capacity_percent: float = Field(95, gt=0, le=100)
-    """Alarm when Aurora uses this share of its maximum capacity (ACUUtilization). Default: 95 %."""
+    cdn_5xx_percent: float = Field(5, gt=0, le=100)
+    """Alarm when this share of CloudFront responses are 5xx (``5xxErrorRate``; counts the 502/504s
+    of an API with no healthy target, which never reach the access log). Default: 5 %."""
+    aurora_capacity_percent: float = Field(100, gt=0, le=100)
+    """Alarm when Aurora's capacity (``ServerlessDatabaseCapacity``) reaches this share of
+    ``[database] max_capacity_acu``. Default: 100 % (pinned at its maximum)."""
     aurora_cpu_percent: float = Field(80, gt=0, le=100)
     """Alarm when the cluster's CPU is at or above this. Default: 80 %."""
     aurora_connections: int = Field(500, ge=1)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import Fn
+from cdktf import Fn, TerraformProvider
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
 from cdktf_cdktf_provider_aws.cloudwatch_log_metric_filter import CloudwatchLogMetricFilter
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
+    CloudwatchMetricAlarm,
+    CloudwatchMetricAlarmMetricQuery,
+    CloudwatchMetricAlarmMetricQueryMetric,
+)
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
@@ -21,9 +25,10 @@ from constructs import Construct
 from environment.config import AlarmSettings
 from modules.iam import key_admin_through_iam, policy_document
 
-#: gunicorn's access log line (``geoapi.gunicorn_conf``: the default format plus ``%(M)s``, the
-#: response time in ms), as CloudWatch Logs space-delimited fields ([...] and "..." are one field).
-ACCESS_LOG_FIELDS = "host, ident, user, timestamp, request, status, bytes, referer, agent"
+#: gunicorn's access log line (``geoapi.gunicorn_conf.access_log_format``: the default format, then
+#: ``%(m)s`` the method and ``%(M)s`` the response time in ms), as CloudWatch Logs space-delimited
+#: fields ([...] and "..." are one field). The filters below name the response time ``duration_ms``.
+ACCESS_LOG_FIELDS = "host, ident, user, timestamp, request, status, bytes, referer, agent, method"
 METRIC_NAMESPACE = "GeoApp/API"
 PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
 
@@ -39,6 +44,9 @@ class AlarmTargets:
     ecs_service_arn: str
     api_log_group_name: str
     db_cluster_identifier: str
+    db_max_capacity_acu: float
+    distribution_id: str | None = None
+    """CloudFront distribution of the site; its 5xx alarm lives in us-east-1 (needs ``edge_provider``)."""
 
 
 class OperationsAlarms(Construct):
@@ -46,48 +54,79 @@ class OperationsAlarms(Construct):
     subscribers, and alarms for the API and the database.
 
     Alarms: unhealthy NLB targets; running tasks below desired (Container Insights); API 5xx
-    share and p99 latency (metric filters on the gunicorn access log); Aurora capacity near its
-    maximum (ACUUtilization), CPU and connections. An EventBridge rule sends failed ECS
+    share and p99 latency (metric filters on the gunicorn access log); CloudFront's 5xx rate
+    (with ``targets.distribution_id``); Aurora capacity at its maximum
+    (``ServerlessDatabaseCapacity``), CPU and connections. An EventBridge rule sends failed ECS
     deployments (``SERVICE_DEPLOYMENT_FAILED``) to the same topic. Every threshold is a field
     of :class:`environment.config.AlarmSettings` with its default written there.
 
-    Attributes: ``topic``, ``key``, ``alarms`` (name -> alarm), ``deployment_rule``.
+    CloudFront publishes its metrics in us-east-1 only, and an alarm notifies topics of its own
+    region only: the CloudFront alarm goes to a second topic (own key, same subscribers),
+    ``<prefix>-alarms-edge``, made with ``edge_provider`` (a us-east-1 provider).
+
+    Attributes: ``topic``, ``key``, ``edge_topic`` (or None), ``alarms`` (name -> alarm),
+    ``deployment_rule``.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, name_prefix: str, settings: AlarmSettings, emails: list[str], targets: AlarmTargets):
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name_prefix: str,
+        settings: AlarmSettings,
+        emails: list[str],
+        targets: AlarmTargets,
+        edge_provider: TerraformProvider | None = None,
+    ):
         super().__init__(scope, id_)
+        if (targets.distribution_id is None) != (edge_provider is None):
+            raise ValueError("targets.distribution_id and edge_provider go together: CloudFront's alarm lives in us-east-1")
         self._prefix, self._settings, self._targets = name_prefix, settings, targets
-        self.key = self._key(name_prefix)
-        self.topic = SnsTopic(self, "topic", name=f"{name_prefix}-alarms", kms_master_key_id=self.key.arn)
+        self._account = DataAwsCallerIdentity(self, "account").account_id
+        self._partition = DataAwsPartition(self, "partition").partition
+        self.key, self.topic = self._topic("", emails)
+        self.alarms: dict[str, CloudwatchMetricAlarm] = {}
+        self._service_alarms()
+        self._api_alarms()
+        self._database_alarms()
+        self.deployment_rule = self._deployment_rule()
+        self.edge_topic = None
+        if edge_provider is not None:
+            _, self.edge_topic = self._topic("edge", emails, provider=edge_provider)
+            self._cdn_alarm(edge_provider)
+
+    def _topic(self, kind: str, emails: list[str], provider: TerraformProvider | None = None) -> tuple[KmsKey, SnsTopic]:
+        """A KMS-encrypted topic that CloudWatch and EventBridge of this account may publish to."""
+        at, suffix = (f"{kind}-", f"-{kind}") if kind else ("", "")
+        key = self._key(at, suffix, provider)
+        topic = SnsTopic(self, f"{at}topic", name=f"{self._prefix}-alarms{suffix}", kms_master_key_id=key.arn, provider=provider)
         SnsTopicPolicy(
             self,
-            "topic-policy",
-            arn=self.topic.arn,
+            f"{at}topic-policy",
+            arn=topic.arn,
+            provider=provider,
             policy=policy_document(
                 {
                     "Sid": "AlarmsAndEventsPublish",
                     "Effect": "Allow",
                     "Principal": {"Service": list(PUBLISHERS)},
                     "Action": "sns:Publish",
-                    "Resource": self.topic.arn,
+                    "Resource": topic.arn,
                     "Condition": {"StringEquals": {"aws:SourceAccount": self._account}},
                 }
             ),
         )
         for n, email in enumerate(emails):
-            SnsTopicSubscription(self, f"email-{n}", topic_arn=self.topic.arn, protocol="email", endpoint=email)
-        self.alarms: dict[str, CloudwatchMetricAlarm] = {}
-        self._service_alarms()
-        self._api_alarms()
-        self._database_alarms()
-        self.deployment_rule = self._deployment_rule()
+            SnsTopicSubscription(self, f"{at}email-{n}", topic_arn=topic.arn, protocol="email", endpoint=email, provider=provider)
+        return key, topic
 
-    def _key(self, name_prefix: str) -> KmsKey:
-        self._account = DataAwsCallerIdentity(self, "account").account_id
-        partition = DataAwsPartition(self, "partition").partition
+    def _key(self, at: str, suffix: str, provider: TerraformProvider | None) -> KmsKey:
+        name_prefix, partition = self._prefix, self._partition
         key = KmsKey(
             self,
-            "key",
+            f"{at}key",
+            provider=provider,
             description=f"{name_prefix}: the alarm topic (CloudWatch and EventBridge publish to it)",
             enable_key_rotation=True,
             deletion_window_in_days=30,
@@ -103,11 +142,18 @@ class OperationsAlarms(Construct):
                 },
             ),
         )
-        KmsAlias(self, "alias", name=f"alias/{name_prefix}-alarms", target_key_id=key.key_id)
+        KmsAlias(
+            self,
+            f"{at}alias",
+            name=f"alias/{name_prefix}-alarms{suffix}",
+            target_key_id=key.key_id,
+            provider=provider,
+        )
         return key
 
-    def _alarm(self, name: str, description: str, **kwargs) -> CloudwatchMetricAlarm:
+    def _alarm(self, name: str, description: str, topic: SnsTopic | None = None, **kwargs) -> CloudwatchMetricAlarm:
         minutes = self._settings.evaluation_minutes
+        topic = topic or self.topic
         kwargs.setdefault("comparison_operator", "GreaterThanOrEqualToThreshold")
         alarm = CloudwatchMetricAlarm(
             self,
@@ -116,8 +162,8 @@ class OperationsAlarms(Construct):
             alarm_description=description,
             evaluation_periods=minutes,
             datapoints_to_alarm=minutes,
-            alarm_actions=[self.topic.arn],
-            ok_actions=[self.topic.arn],
+            alarm_actions=[topic.arn],
+            ok_actions=[topic.arn],
             **kwargs,
         )
         self.alarms[name] = alarm
@@ -145,7 +191,7 @@ class OperationsAlarms(Construct):
             metric_query=[
                 _metric_query("desired", "ECS/ContainerInsights", "DesiredTaskCount", dims, "Maximum"),
                 _metric_query("running", "ECS/ContainerInsights", "RunningTaskCount", dims, "Minimum"),
-                {"id": "missing", "expression": "desired - running", "label": "tasks missing", "return_data": True},
+                _expression("missing", "desired - running", "tasks missing"),
             ],
         )
 
@@ -185,7 +231,7 @@ class OperationsAlarms(Construct):
             metric_query=[
                 _metric_query("errors", METRIC_NAMESPACE, f"{self._prefix}-responses-5xx", None, "Sum"),
                 _metric_query("requests", METRIC_NAMESPACE, f"{self._prefix}-requests", None, "Sum"),
-                {"id": "rate", "expression": "IF(requests > 0, 100 * errors / requests, 0)", "label": "5xx %", "return_data": True},
+                _expression("rate", "IF(requests > 0, 100 * errors / requests, 0)", "5xx %"),
             ],
         )
         self._alarm(
@@ -199,11 +245,34 @@ class OperationsAlarms(Construct):
             treat_missing_data="notBreaching",
         )
 
+    def _cdn_alarm(self, provider: TerraformProvider) -> None:
+        s = self._settings
+        self._alarm(
+            "cdn-5xx-rate",
+            f"{s.cdn_5xx_percent}%+ of CloudFront responses are 5xx for {s.evaluation_minutes} min (API origin down or failing)",
+            topic=self.edge_topic,
+            provider=provider,
+            namespace="AWS/CloudFront",
+            metric_name="5xxErrorRate",
+            dimensions={"DistributionId": self._targets.distribution_id, "Region": "Global"},
+            statistic="Average",
+            period=60,
+            threshold=s.cdn_5xx_percent,
+            treat_missing_data="notBreaching",
+        )
+
     def _database_alarms(self) -> None:
         s = self._settings
         dims = {"DBClusterIdentifier": self._targets.db_cluster_identifier}
+        capacity = round(self._targets.db_max_capacity_acu * s.aurora_capacity_percent / 100, 2)
         for name, metric, statistic, threshold, what in (
-            ("aurora-capacity-at-max", "ACUUtilization", "Maximum", s.aurora_capacity_percent, "% of the maximum ACUs in use"),
+            (
+                "aurora-capacity-at-max",
+                "ServerlessDatabaseCapacity",
+                "Maximum",
+                capacity,
+                " ACUs (the maximum is [database] max_capacity_acu)",
+            ),
             ("aurora-cpu", "CPUUtilization", "Average", s.aurora_cpu_percent, "% CPU"),
             ("aurora-connections", "DatabaseConnections", "Maximum", s.aurora_connections, " connections"),
         ):
@@ -238,15 +307,15 @@ class OperationsAlarms(Construct):
         return rule
 
 
-def _metric_query(id_: str, namespace: str, metric: str, dimensions: dict | None, stat: str) -> dict:
-    return {
-        "id": id_,
-        "return_data": False,
-        "metric": {
-            "namespace": namespace,
-            "metric_name": metric,
-            "period": 60,
-            "stat": stat,
-            **({"dimensions": dimensions} if dimensions else {}),
-        },
-    }
+def _metric_query(id_: str, namespace: str, metric: str, dimensions: dict | None, stat: str) -> CloudwatchMetricAlarmMetricQuery:
+    """One metric of a metric-math alarm (not returned: the expression is)."""
+    return CloudwatchMetricAlarmMetricQuery(
+        id=id_,
+        return_data=False,
+        metric=CloudwatchMetricAlarmMetricQueryMetric(namespace=namespace, metric_name=metric, period=60, stat=stat, dimensions=dimensions),
+    )
+
+
+def _expression(id_: str, expression: str, label: str) -> CloudwatchMetricAlarmMetricQuery:
+    """The expression a metric-math alarm compares with its threshold."""
+    return CloudwatchMetricAlarmMetricQuery(id=id_, expression=expression, label=label, return_data=True)

@@ -8,16 +8,17 @@ from constructs import Construct
 from environment.config import EnvironmentConfig
 from environment.names import name_prefix
 from environment.outputs import check_exports
+from modules.alarms import AlarmTargets, OperationsAlarms
 from modules.api import ApiService, listener_port
 from modules.auth0 import Auth0Application
 from modules.cost import EnvironmentBudget
 from modules.database import AuroraDatabase
-from modules.frontend import StaticSite
 from modules.guardrails import DEFAULT_RULES, PRODUCTION_RULES, GuardRails
 from modules.kms import EnvironmentKey
 from modules.network import Network
 from modules.providers import aws_provider, s3_state_backend
 from modules.secrets import ServiceSecrets
+from modules.site import StaticSite
 from modules.waf import EdgeFirewall
 
 
@@ -81,9 +82,10 @@ class EnvironmentStack(TerraformStack):
             protect=protect,
             seed_source=config.database.seed_source,
         )
-        firewall = None
-        if config.site.waf:
+        firewall = edge = None
+        if config.site.waf or config.alarms.enabled:
             edge = aws_provider(self, config.aws.model_copy(update={"region": "us-east-1"}), tags=tags, id_="aws-edge", alias="edge")
+        if config.site.waf:
             firewall = EdgeFirewall(self, "waf", name_prefix=prefix, provider=edge, rate_limit_per_5min=config.site.waf_rate_limit_per_5min)
         site = StaticSite(
             self,
@@ -95,6 +97,7 @@ class EnvironmentStack(TerraformStack):
             api_origin_tls=config.api.origin_tls is not None,
             site=config.site,
             kms_key_arn=key.arn,
+            auth_origin=f"https://{config.auth0.domain}",
             force_destroy=not protect,
             spa_fallback=config.frontend.spa_fallback,
             web_acl_arn=firewall.arn if firewall else None,
@@ -103,6 +106,27 @@ class EnvironmentStack(TerraformStack):
         if config.auth0.mode == "managed":
             auth0 = Auth0Application(self, "auth0", settings=config.auth0, app_name=prefix, site_url=site.site_url)
             secrets.put_value("auth0", auth0.secret_payload)
+
+        if config.alarms.enabled:
+            OperationsAlarms(
+                self,
+                "alarms",
+                name_prefix=prefix,
+                settings=config.alarms,
+                emails=config.alarm_emails,
+                targets=AlarmTargets(
+                    load_balancer_arn_suffix=api.load_balancer.arn_suffix,
+                    target_group_arn_suffix=api.target_group.arn_suffix,
+                    ecs_cluster_name=api.cluster.name,
+                    ecs_service_name=api.service.name,
+                    ecs_service_arn=api.service.id,
+                    api_log_group_name=api.log_group.name,
+                    db_cluster_identifier=database.cluster.cluster_identifier,
+                    db_max_capacity_acu=config.database.max_capacity_acu,
+                    distribution_id=site.distribution.id,
+                ),
+                edge_provider=edge,
+            )
 
         EnvironmentBudget(
             self,

@@ -29,6 +29,10 @@ graceful_timeout = 20
 keepalive = 5
 preload_app = True
 accesslog = "-"
+# gunicorn's default line, then the method and the response time in ms: the API alarms'
+# metric filters (modules/alarms.py ACCESS_LOG_FIELDS) read the status and the last field, and a
+# 5xx burst is traced by method and path from the same lines.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(m)s %(M)s'
 errorlog = "-"
 loglevel = (os.environ.get(ev.LOG_LEVEL) or "info").lower()
 # The root file system is read-only: keep gunicorn's heartbeat files in the

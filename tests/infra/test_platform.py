@@ -280,7 +280,10 @@ def test_without_a_snapshot_the_cluster_starts_empty(stacks):
 
 def test_one_rotating_key_encrypts_secrets_logs_and_the_database(stacks):
     stack = stacks["env-staging"]
-    key_id = next(iter(resources_of(stack, "aws_kms_key")))
+    # the environment's key (the alarm topics have their own: CloudWatch and EventBridge must use them)
+    [key_id] = [
+        k for k in resources_of(stack, "aws_kms_key") if only(stack, "aws_rds_cluster")["kms_key_id"] == f"${{aws_kms_key.{k}.arn}}"
+    ]
     key = resources_of(stack, "aws_kms_key")[key_id]
     assert key["enable_key_rotation"] is True
     ref = f"${{aws_kms_key.{key_id}.arn}}"

@@ -1,0 +1,194 @@
+"""Operations alarms of the real-account environments, as synthesized.
+
+GIVEN the shipped env files WHEN they are synthesized THEN every operations alarm exists, watches
+this environment's own load balancer, service, distribution and cluster (Terraform references,
+not names typed twice), uses the threshold of the env file's ``[alarms]``, and notifies an
+encrypted topic that the ``[alarms]`` (or ``[cost]``) e-mails subscribe to.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from environment.config import load_environments
+from modules.alarms import ACCESS_LOG_FIELDS
+from tests.synth import ROOT, only, resources_of
+
+ENVS = {env.name: env for env in load_environments([ROOT / "envs"])}
+REAL = sorted(name for name, env in ENVS.items() if env.alarms.enabled)
+OPERATIONS_ALARMS = (
+    "unhealthy-targets",
+    "tasks-below-desired",
+    "api-5xx-rate",
+    "api-latency-p99",
+    "cdn-5xx-rate",
+    "aurora-capacity-at-max",
+    "aurora-cpu",
+    "aurora-connections",
+)
+
+
+def ref(stack: dict, rtype: str, attr: str) -> str:
+    """``${<rtype>.<id>.<attr>}`` of the only resource of ``rtype`` in ``stack``."""
+    [rid] = resources_of(stack, rtype)
+    return f"${{{rtype}.{rid}.{attr}}}"
+
+
+def alarm(stack: dict, name: str, suffix: str) -> dict:
+    [found] = [a for a in resources_of(stack, "aws_cloudwatch_metric_alarm").values() if a["alarm_name"] == f"geo-data-app-{name}-{suffix}"]
+    return found
+
+
+def topics(stack: dict) -> dict[str, tuple[str, dict]]:
+    """Alarm topics by name: (``${aws_sns_topic.<id>.arn}``, resource)."""
+    return {t["name"]: (f"${{aws_sns_topic.{rid}.arn}}", t) for rid, t in resources_of(stack, "aws_sns_topic").items()}
+
+
+def test_the_shipped_real_account_envs_have_alarms_and_the_emulator_says_why_not():
+    assert REAL == ["production", "staging"]
+    assert ENVS["local"].is_emulator and not ENVS["local"].alarms.enabled
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_alarm_topics_are_encrypted_with_their_own_rotating_key_and_e_mail_the_env_file_list(stacks, name):
+    stack = stacks[f"env-{name}"]
+    found = topics(stack)
+    assert set(found) == {f"geo-data-app-{name}-alarms", f"geo-data-app-{name}-alarms-edge"}
+    keys = resources_of(stack, "aws_kms_key")
+    for arn, topic in found.values():
+        key_id = re.fullmatch(r"\$\{aws_kms_key\.([^.]+)\.arn\}", topic["kms_master_key_id"]).group(1)
+        assert keys[key_id]["enable_key_rotation"] is True
+        subscribers = [s["endpoint"] for s in resources_of(stack, "aws_sns_topic_subscription").values() if s["topic_arn"] == arn]
+        assert sorted(subscribers) == sorted(ENVS[name].alarm_emails) and ENVS[name].alarm_emails
+    edge_arn, edge = found[f"geo-data-app-{name}-alarms-edge"]
+    assert edge["provider"] == "aws.edge"  # CloudFront's metrics, hence its alarm and topic, are in us-east-1
+    operations = [alarm(stack, name, suffix) for suffix in OPERATIONS_ALARMS]  # each exists once
+    for a in operations:
+        expected = edge_arn if a["alarm_name"].endswith("cdn-5xx-rate") else found[f"geo-data-app-{name}-alarms"][0]
+        assert a["alarm_actions"] == [expected] and a["ok_actions"] == [expected], a["alarm_name"]
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_unhealthy_targets_alarm_watches_this_envs_nlb_target_group(stacks, name):
+    stack, s = stacks[f"env-{name}"], ENVS[name].alarms
+    a = alarm(stack, name, "unhealthy-targets")
+    assert (a["namespace"], a["metric_name"], a["statistic"]) == ("AWS/NetworkELB", "UnHealthyHostCount", "Maximum")
+    assert a["dimensions"] == {
+        "LoadBalancer": ref(stack, "aws_lb", "arn_suffix"),
+        "TargetGroup": ref(stack, "aws_lb_target_group", "arn_suffix"),
+    }
+    assert (a["comparison_operator"], a["threshold"]) == ("GreaterThanOrEqualToThreshold", s.unhealthy_targets)
+    assert s.unhealthy_targets >= 1  # i.e. UnHealthyHostCount > 0
+    assert (a["evaluation_periods"], a["datapoints_to_alarm"]) == (s.evaluation_minutes, s.evaluation_minutes)
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_tasks_below_desired_compares_running_with_desired_for_this_service(stacks, name):
+    stack = stacks[f"env-{name}"]
+    a = alarm(stack, name, "tasks-below-desired")
+    queries = {q["id"]: q for q in a["metric_query"]}
+    dims = {"ClusterName": ref(stack, "aws_ecs_cluster", "name"), "ServiceName": ref(stack, "aws_ecs_service", "name")}
+    for qid, metric in (("desired", "DesiredTaskCount"), ("running", "RunningTaskCount")):
+        m = queries[qid]["metric"]
+        assert (m["namespace"], m["metric_name"], m["dimensions"]) == ("ECS/ContainerInsights", metric, dims)
+    assert queries["missing"]["expression"] == "desired - running" and queries["missing"]["return_data"] is True
+    assert (a["comparison_operator"], a["threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+    cluster = only(stack, "aws_ecs_cluster")
+    assert {"name": "containerInsights", "value": "enabled"} in cluster["setting"]  # the metrics exist
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_cloudfront_5xx_rate_alarm_watches_this_envs_distribution_from_us_east_1(stacks, name):
+    stack = stacks[f"env-{name}"]
+    a = alarm(stack, name, "cdn-5xx-rate")
+    assert (a["namespace"], a["metric_name"], a["provider"]) == ("AWS/CloudFront", "5xxErrorRate", "aws.edge")
+    assert a["dimensions"] == {"DistributionId": ref(stack, "aws_cloudfront_distribution", "id"), "Region": "Global"}
+    assert a["threshold"] == ENVS[name].alarms.cdn_5xx_percent
+    edge = stack["provider"]["aws"]
+    assert any(p.get("alias") == "edge" and p["region"] == "us-east-1" for p in edge)
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_aurora_capacity_alarm_fires_at_the_env_files_maximum_acu(stacks, name):
+    stack, env = stacks[f"env-{name}"], ENVS[name]
+    a = alarm(stack, name, "aurora-capacity-at-max")
+    assert (a["namespace"], a["metric_name"], a["statistic"]) == ("AWS/RDS", "ServerlessDatabaseCapacity", "Maximum")
+    assert a["dimensions"] == {"DBClusterIdentifier": ref(stack, "aws_rds_cluster", "cluster_identifier")}
+    assert env.alarms.aurora_capacity_percent == 100
+    assert (a["comparison_operator"], a["threshold"]) == ("GreaterThanOrEqualToThreshold", env.database.max_capacity_acu)
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_api_5xx_and_latency_come_from_this_envs_access_log(stacks, name):
+    stack, s = stacks[f"env-{name}"], ENVS[name].alarms
+    groups = resources_of(stack, "aws_cloudwatch_log_group").items()
+    [api_group] = [f"${{aws_cloudwatch_log_group.{k}.name}}" for k, g in groups if g["name"] == f"/ecs/geo-data-app-{name}/api"]
+    filters = list(resources_of(stack, "aws_cloudwatch_log_metric_filter").values())
+    assert len(filters) == 3 and {f["log_group_name"] for f in filters} == {api_group}
+    five = alarm(stack, name, "api-5xx-rate")
+    assert five["threshold"] == s.api_5xx_percent
+    assert "100 * errors / requests" in next(q["expression"] for q in five["metric_query"] if q["id"] == "rate")
+    latency = alarm(stack, name, "api-latency-p99")
+    assert (latency["extended_statistic"], latency["threshold"]) == ("p99", s.api_latency_p99_ms)
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_failed_deployments_of_this_service_go_to_the_topic(stacks, name):
+    stack = stacks[f"env-{name}"]
+    [rule] = [r for r in resources_of(stack, "aws_cloudwatch_event_rule").values() if r["name"].endswith("ecs-deployment-failed")]
+    pattern = rule["event_pattern"]
+    service = ref(stack, "aws_ecs_service", "id")[2:-1]  # inside jsonencode(...): a bare reference
+    assert f'"resources" = [{service}]' in pattern and '"eventName" = ["SERVICE_DEPLOYMENT_FAILED"]' in pattern
+    [target] = resources_of(stack, "aws_cloudwatch_event_target").values()
+    assert target["arn"] == topics(stack)[f"geo-data-app-{name}-alarms"][0]
+
+
+def test_alarms_follow_thresholds_and_subscribers_written_in_the_env_file(tmp_path):
+    from tests.synth import synth_envs
+
+    env_dir = tmp_path / "envs"
+    env_dir.mkdir()
+    text = (ROOT / "envs" / "staging.toml").read_text()
+    text += '\n[alarms]\nemails = ["oncall@example.com"]\nunhealthy_targets = 2\ncdn_5xx_percent = 12.5\naurora_capacity_percent = 50\n'
+    (env_dir / "staging.toml").write_text(text)
+    stack = synth_envs(tmp_path / "out", env_dir)["env-staging"]
+    assert alarm(stack, "staging", "unhealthy-targets")["threshold"] == 2
+    assert alarm(stack, "staging", "cdn-5xx-rate")["threshold"] == 12.5
+    assert alarm(stack, "staging", "aurora-capacity-at-max")["threshold"] == ENVS["staging"].database.max_capacity_acu / 2
+    assert {s["endpoint"] for s in resources_of(stack, "aws_sns_topic_subscription").values()} == {"oncall@example.com"}
+
+
+# ---- the access log the API alarms read ------------------------------------------------------
+
+
+def _access_log_format() -> str:
+    tree = ast.parse((ROOT / "backend" / "geoapi" / "gunicorn_conf.py").read_text())
+    [value] = [n.value.value for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "access_log_format"]
+    return value
+
+
+def test_gunicorns_access_line_has_the_fields_the_metric_filters_name():
+    """A real gunicorn access line, split the way CloudWatch splits space-delimited events."""
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger, SafeAtoms
+
+    environ = {
+        "REMOTE_ADDR": "10.0.1.7",
+        "REQUEST_METHOD": "POST",
+        "RAW_URI": "/api/collections/x/items?limit=10",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_USER_AGENT": "curl/8.5 (x86_64)",
+    }
+    resp = SimpleNamespace(status="503 SERVICE UNAVAILABLE", sent=42, headers=[])
+    atoms = Logger(Config()).atoms(resp, SimpleNamespace(headers=[]), environ, timedelta(seconds=1, microseconds=234_000))
+    line = _access_log_format() % SafeAtoms(atoms)
+    fields = re.findall(r'\[[^\]]*\]|"[^"]*"|\S+', line)
+    names = [f.strip() for f in ACCESS_LOG_FIELDS.split(",")] + ["duration_ms"]
+    parsed = dict(zip(names, fields, strict=True))
+    assert (parsed["status"], parsed["method"], parsed["duration_ms"]) == ("503", "POST", "1234")
+    assert parsed["request"] == '"POST /api/collections/x/items?limit=10 HTTP/1.1"'
