@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cdktf import Aspects, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from environment.config import EnvironmentConfig
@@ -32,26 +33,58 @@ class EnvironmentStack(TerraformStack):
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig):
         super().__init__(scope, id_)
-        prefix = name_prefix(config)
-        protect = config.is_production
-        tags = config.tags.as_dict()
-        aws_provider(self, config.aws, tags=tags)
+        self.config = config
+        self._prefix = name_prefix(config)
+        self._protect = config.is_production
+        self._tags = config.tags.as_dict()
+        aws_provider(self, config.aws, tags=self._tags)
         s3_state_backend(self, config.state, endpoint=config.aws.endpoint)
 
-        key = EnvironmentKey(self, "key", name_prefix=prefix, region=config.aws.region, deletion_window_days=30 if protect else 7)
-        network = Network(
+        key = EnvironmentKey(
+            self, "key", name_prefix=self._prefix, region=config.aws.region, deletion_window_days=30 if self._protect else 7
+        )
+        network = self._network()
+        database = self._database(network, key)
+        secrets, exported_secrets = self._secrets(database, key)
+        api = self._api(network, database, secrets, key)
+        edge = self._edge_provider()
+        firewall = self._firewall(edge)
+        site = self._site(api, key, firewall)
+        if config.auth0.mode == "managed":
+            auth0 = Auth0Application(self, "auth0", settings=config.auth0, app_name=self._prefix, site_url=site.site_url)
+            secrets.put_value("auth0", auth0.secret_payload)
+        self._operations(api, database, site, edge)
+        self._outputs(
+            {
+                **self._site_outputs(site),
+                **self._api_outputs(api, network),
+                "db_endpoint": database.endpoint,
+                **exported_secrets,
+                "kms_key_arn": key.arn,
+            }
+        )
+        Aspects.of(self).add(GuardRails(DEFAULT_RULES + PRODUCTION_RULES if config.is_production else DEFAULT_RULES))
+
+    # ---- network and data ------------------------------------------------------------------
+
+    def _network(self) -> Network:
+        api = self.config.api
+        return Network(
             self,
             "network",
-            settings=config.network,
-            name_prefix=prefix,
-            container_port=config.api.container_port,
-            listener_port=listener_port(config.api),
+            settings=self.config.network,
+            name_prefix=self._prefix,
+            container_port=api.container_port,
+            listener_port=listener_port(api),
         )
-        database = AuroraDatabase(
+
+    def _database(self, network: Network, key: EnvironmentKey) -> AuroraDatabase:
+        config = self.config
+        return AuroraDatabase(
             self,
             "database",
             settings=config.database,
-            name_prefix=prefix,
+            name_prefix=self._prefix,
             subnet_ids=network.private_subnet_ids,
             security_group_id=network.database_sg.id,
             kms_key_arn=key.arn,
@@ -61,33 +94,61 @@ class EnvironmentStack(TerraformStack):
             monitoring=config.database.monitoring,
         )
 
-        secrets = ServiceSecrets(self, "secrets", name_prefix=prefix, kms_key_arn=key.arn, recovery_window_days=30 if protect else 0)
+    def _secrets(self, database: AuroraDatabase, key: EnvironmentKey) -> tuple[ServiceSecrets, dict[str, str]]:
+        """The service's secrets, and the ``db_secret_arn`` / ``auth0_secret_arn`` outputs."""
+        secrets = ServiceSecrets(
+            self, "secrets", name_prefix=self._prefix, kms_key_arn=key.arn, recovery_window_days=30 if self._protect else 0
+        )
         db_secret = secrets.reference(env_var="DB_SECRET_ARN", arn=database.master_secret_arn)
         auth0_secret = secrets.declare(
             "auth0",
             env_var="AUTH0_SECRET_ARN",
             description="Auth0 settings the API verifies tokens with (domain, audience, client id)",
         )
+        return secrets, {"db_secret_arn": db_secret.arn, "auth0_secret_arn": auth0_secret.arn}
 
-        api = ApiService(
+    # ---- API -------------------------------------------------------------------------------
+
+    def _api(self, network: Network, database: AuroraDatabase, secrets: ServiceSecrets, key: EnvironmentKey) -> ApiService:
+        config = self.config
+        return ApiService(
             self,
             "api",
             settings=config.api,
-            name_prefix=prefix,
+            name_prefix=self._prefix,
             network=network,
             secrets=secrets,
             kms_key_arn=key.arn,
             region=config.aws.region,
             environment={"DB_HOST": database.endpoint, "DB_PORT": str(database.port), "DB_NAME": database.database_name},
-            protect=protect,
+            protect=self._protect,
             seed_source=config.database.seed_source,
         )
-        firewall = edge = None
-        if config.site.waf or config.alarms.enabled:
-            edge = aws_provider(self, config.aws.model_copy(update={"region": "us-east-1"}), tags=tags, id_="aws-edge", alias="edge")
-        if config.site.waf:
-            firewall = EdgeFirewall(self, "waf", name_prefix=prefix, provider=edge, rate_limit_per_5min=config.site.waf_rate_limit_per_5min)
-        site = StaticSite(
+
+    def _api_origin(self, api: ApiService) -> str:
+        """The name CloudFront reaches the API at: the origin TLS domain, else the NLB's DNS name."""
+        tls = self.config.api.origin_tls
+        return tls.domain if tls else api.load_balancer.dns_name
+
+    # ---- site ------------------------------------------------------------------------------
+
+    def _edge_provider(self) -> AwsProvider | None:
+        """A us-east-1 provider for what must live there (CloudFront's WAF, its alarm and topic)."""
+        config = self.config
+        if not (config.site.waf or config.alarms.enabled):
+            return None
+        return aws_provider(self, config.aws.model_copy(update={"region": "us-east-1"}), tags=self._tags, id_="aws-edge", alias="edge")
+
+    def _firewall(self, edge: AwsProvider | None) -> EdgeFirewall | None:
+        if not self.config.site.waf:
+            return None
+        return EdgeFirewall(
+            self, "waf", name_prefix=self._prefix, provider=edge, rate_limit_per_5min=self.config.site.waf_rate_limit_per_5min
+        )
+
+    def _site(self, api: ApiService, key: EnvironmentKey, firewall: EdgeFirewall | None) -> StaticSite:
+        config, prefix, protect = self.config, self._prefix, self._protect
+        return StaticSite(
             self,
             "site",
             name_prefix=prefix,
@@ -103,10 +164,11 @@ class EnvironmentStack(TerraformStack):
             web_acl_arn=firewall.arn if firewall else None,
         )
 
-        if config.auth0.mode == "managed":
-            auth0 = Auth0Application(self, "auth0", settings=config.auth0, app_name=prefix, site_url=site.site_url)
-            secrets.put_value("auth0", auth0.secret_payload)
+    # ---- operations ------------------------------------------------------------------------
 
+    def _operations(self, api: ApiService, database: AuroraDatabase, site: StaticSite, edge: AwsProvider | None) -> None:
+        """The alarms (``[alarms]``) and the monthly budget (``[cost]``)."""
+        config, prefix = self.config, self._prefix
         if config.alarms.enabled:
             OperationsAlarms(
                 self,
@@ -127,7 +189,6 @@ class EnvironmentStack(TerraformStack):
                 ),
                 edge_provider=edge,
             )
-
         EnvironmentBudget(
             self,
             "budget",
@@ -137,27 +198,30 @@ class EnvironmentStack(TerraformStack):
             alert_emails=list(config.cost.alert_emails),
         )
 
-        outputs = {
+    # ---- outputs (the contract in environment/outputs.py) ----------------------------------
+
+    def _site_outputs(self, site: StaticSite) -> dict:
+        return {
             "site_url": site.site_url,
             "cloudfront_distribution_id": site.distribution.id,
             "assets_bucket": site.bucket.bucket,
-            "assets_prefix": config.frontend.assets_prefix,
+            "assets_prefix": self.config.frontend.assets_prefix,
+        }
+
+    def _api_outputs(self, api: ApiService, network: Network) -> dict:
+        return {
             "ecr_repository_url": api.repository.repository_url,
             "ecs_cluster_name": api.cluster.name,
             "ecs_service_name": api.service.name,
             "task_definition_family": api.task_definition.family,
             "task_subnet_ids": network.private_subnet_ids,
             "task_security_group_id": network.task_sg.id,
-            "api_origin": config.api.origin_tls.domain if config.api.origin_tls else api.load_balancer.dns_name,
+            "api_origin": self._api_origin(api),
             "api_load_balancer_dns": api.load_balancer.dns_name,
-            "db_endpoint": database.endpoint,
-            "db_secret_arn": db_secret.arn,
-            "auth0_secret_arn": auth0_secret.arn,
-            "kms_key_arn": key.arn,
         }
+
+    def _outputs(self, outputs: dict) -> None:
+        """Exactly the contract's outputs (``check_exports`` fails the synth otherwise)."""
         check_exports(outputs.keys())
         for name, value in outputs.items():
             TerraformOutput(self, name, value=value)
-
-        Aspects.of(self).add(GuardRails(DEFAULT_RULES + PRODUCTION_RULES if config.is_production else DEFAULT_RULES))
-        self.config = config
