@@ -56,6 +56,7 @@ BucketName = Annotated[
     str,
     _pattern(r"(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "a valid S3 bucket name"),
 ]
+BreakGlassRole = Annotated[str, _pattern(r"[A-Za-z0-9+=,.@_*-]+(/[A-Za-z0-9+=,.@_*-]+)*", "an IAM role name, optionally with its path")]
 TableName = Annotated[str, _pattern(r"[A-Za-z0-9_.-]{3,255}", "a valid DynamoDB table name")]
 StateKey = Annotated[
     str,
@@ -154,6 +155,10 @@ class StateBackendSettings(_Strict):
     """Where the bootstrap stack keeps its own state: local for the first apply, then s3. Default: local."""
     allow_destroy: bool = False
     """Let ``destroy`` remove the state bucket and table (throw-away emulator backends only). Default: false."""
+    break_glass_role: BreakGlassRole = "geoapp-break-glass"
+    """Role name (in the env's account; a path and ``*`` allowed) that, besides the CI deploy and plan
+    roles, may reach the state bucket: the administrators' role that applies the bootstrap stack.
+    Every other principal is denied by the bucket policy. Default: ``geoapp-break-glass``."""
 
     @model_validator(mode="after")
     def _some_locking(self):
@@ -573,6 +578,7 @@ def _cross_file_problems(envs: list[EnvironmentConfig]) -> list[str]:
                 e.state.lock_table,
                 e.state.bootstrap_state,
                 e.state.allow_destroy,
+                e.state.break_glass_role,
                 e.aws.account_id,
                 e.aws.endpoint,
                 e.cost.activate_allocation_tags,
@@ -584,7 +590,7 @@ def _cross_file_problems(envs: list[EnvironmentConfig]) -> list[str]:
         if len(shape) > 1:
             problems.append(
                 f"{', '.join(e.source for e in group)}: state: environments sharing bucket {bucket} must agree "
-                "on state.region, lock_table, bootstrap_state, allow_destroy, aws.account_id, aws.endpoint, "
+                "on state.region, lock_table, bootstrap_state, allow_destroy, break_glass_role, aws.account_id, aws.endpoint, "
                 "cost.activate_allocation_tags and the [ci] repository and OIDC provider (they share one bootstrap stack)"
             )
     return problems

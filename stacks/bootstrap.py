@@ -4,6 +4,9 @@ There is one bootstrap stack per distinct state bucket, so environments sharing
 a bucket share it. Its own state starts local (it cannot live in a bucket that
 does not exist yet); once applied, ``[state] bootstrap_state = "s3"`` moves it
 into the bucket it created (see docs/runbooks/new-environment.md).
+
+It is applied by the administrators' break-glass role (``[state] break_glass_role``), the only
+principal besides the CI roles that the state bucket's policy lets in; CI never applies it.
 """
 
 from __future__ import annotations
@@ -12,12 +15,27 @@ from cdktf import Aspects, LocalBackend, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from environment.config import MANDATORY_TAGS, EnvironmentConfig
-from environment.names import name_prefix
+from environment.names import ci_role_name, name_prefix
 from modules.ci import CiEnvironment, GithubCiAccess, PermissionsBoundaries
 from modules.cost import CostAllocationTags
 from modules.guardrails import GuardRails
 from modules.providers import aws_provider, s3_state_backend
 from modules.state_backend import StateBackendResources
+
+
+def state_roles(envs: list[EnvironmentConfig], with_ci: list[EnvironmentConfig]) -> dict[str, list[str]]:
+    """Who may reach the state bucket: ``writers`` (the CI deploy roles and ``[state] break_glass_role``,
+    which applies this stack) and ``readers`` (the CI plan roles); everyone else is denied.
+
+    On the emulator (``[aws] endpoint`` set) nobody is named, so the bucket policy stays TLS-only:
+    moto 5.2.5 cannot evaluate ``StringNotLike`` on ``aws:PrincipalArn`` and would deny every request.
+    """
+    if envs[0].aws.endpoint is not None:
+        return {"writers": [], "readers": []}
+    return {
+        "writers": [ci_role_name(e.name, "deploy") for e in with_ci] + [envs[0].state.break_glass_role],
+        "readers": [ci_role_name(e.name, "plan") for e in with_ci],
+    }
 
 
 class BootstrapStack(TerraformStack):
@@ -41,7 +59,8 @@ class BootstrapStack(TerraformStack):
             # relative to the stack's working dir (cdktf.out/stacks/<id>): the project root, the
             # same place cdktf's default uses, without writing this machine's absolute path
             LocalBackend(self, path=f"../../../terraform.{id_}.tfstate")
-        resources = StateBackendResources(self, "state", state=state, allow_destroy=state.allow_destroy)
+        with_ci = [e for e in envs if e.ci is not None]
+        resources = StateBackendResources(self, "state", state=state, allow_destroy=state.allow_destroy, **state_roles(envs, with_ci))
         TerraformOutput(self, "state_bucket", value=resources.bucket.bucket)
         TerraformOutput(self, "state_key_arn", value=resources.key.arn)
         if resources.lock_table is not None:
@@ -54,7 +73,6 @@ class BootstrapStack(TerraformStack):
         }
         # every env-stack role carries its environment's boundary (environment.names.permissions_boundary_arn)
         self.boundaries = PermissionsBoundaries(self, "boundaries", environments=list(scopes.values()))
-        with_ci = [e for e in envs if e.ci is not None]
         self.ci_access = None
         if with_ci:
             ci = with_ci[0].ci

@@ -302,3 +302,81 @@ def test_the_env_stack_can_derive_the_boundary_the_bootstrap_makes(stacks):
         arn = permissions_boundary_arn(config)
         assert arn.startswith(f"arn:aws:iam::{config.aws.account_id}:policy/")
         assert arn.rsplit("/", 1)[1] in made, (config.name, made)
+
+
+# ---- the state bucket: only the state roles; the plan role reads, never writes or locks ------
+
+
+STAGING_BOOTSTRAP = "bootstrap-geoapp-tfstate-210987654321"
+ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+"""AdministratorAccess: what an arbitrary role of the account might hold."""
+
+
+@pytest.fixture(scope="module")
+def state_bucket(stacks):
+    """(bucket policy, {role name: identity policy}, config) of staging's state bucket, made concrete."""
+    from tests.gates.iam_analysis import jsonencode_policy
+
+    config = _env_configs()["staging"]
+    stack = stacks[STAGING_BOOTSTRAP]
+    [policy] = stack["resource"]["aws_s3_bucket_policy"].values()
+    text = re.sub(
+        r"\$\{aws_s3_bucket\.[\w-]+\.arn\}", f"arn:aws:s3:::{config.state.bucket}", json.dumps(jsonencode_policy(policy["policy"]))
+    )
+    return concrete(text, account=config.aws.account_id), role_policies(stack, account=config.aws.account_id), config
+
+
+def _can(state_bucket, role: str, action: str, resource: str, identity: dict | None = None) -> bool:
+    bucket_policy, roles, config = state_bucket
+    arn = f"arn:aws:iam::{config.aws.account_id}:role/{role}"
+    policies = [identity or roles[role]]
+    return authorized(
+        arn, action, resource, policies=policies, resource_policy=bucket_policy, context={"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+    )
+
+
+def test_an_arbitrary_role_of_the_account_is_denied_the_state_even_as_an_administrator(state_bucket):
+    _, _, config = state_bucket
+    state = f"arn:aws:s3:::{config.state.bucket}/{config.state.key}"
+    for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
+        assert not _can(state_bucket, "ops-admin", action, state, identity=ADMIN), action
+    assert not _can(state_bucket, "ops-admin", "s3:ListBucket", f"arn:aws:s3:::{config.state.bucket}", identity=ADMIN)
+    assert not _can(state_bucket, "ops-admin", "s3:PutBucketPolicy", f"arn:aws:s3:::{config.state.bucket}", identity=ADMIN)
+
+
+def test_the_plan_role_reads_the_state_but_cannot_write_it_or_take_the_lock(state_bucket):
+    _, _, config = state_bucket
+    plan, state = "geoapp-ci-staging-plan", f"arn:aws:s3:::{config.state.bucket}/{config.state.key}"
+    assert _can(state_bucket, plan, "s3:GetObject", state)
+    assert not _can(state_bucket, plan, "s3:PutObject", state)
+    assert not _can(state_bucket, plan, "s3:PutObject", f"{state}.tflock")
+    assert not _can(state_bucket, plan, "s3:DeleteObject", state)
+    # the bucket policy alone keeps it read-only, whatever the role's own policy grew into
+    assert not _can(state_bucket, plan, "s3:PutObject", state, identity=ADMIN)
+    table = f"arn:aws:dynamodb:{config.state.region}:{config.aws.account_id}:table/{config.state.lock_table}"
+    assert not _can(state_bucket, plan, "dynamodb:PutItem", table)
+    assert not _can(state_bucket, plan, "dynamodb:DeleteItem", table)
+
+
+def test_the_deploy_role_writes_its_state_and_the_break_glass_role_administers_the_bucket(state_bucket):
+    _, _, config = state_bucket
+    state, bucket = f"arn:aws:s3:::{config.state.bucket}/{config.state.key}", f"arn:aws:s3:::{config.state.bucket}"
+    assert _can(state_bucket, "geoapp-ci-staging-deploy", "s3:GetObject", state)
+    assert _can(state_bucket, "geoapp-ci-staging-deploy", "s3:PutObject", state)
+    assert not _can(state_bucket, "geoapp-ci-staging-deploy", "s3:PutBucketPolicy", bucket)
+    # the bootstrap stack is applied as the break-glass role: it keeps every right to the bucket
+    for action, resource in (
+        ("s3:PutBucketPolicy", bucket),
+        ("s3:PutObject", f"{bucket}/bootstrap/terraform.tfstate"),
+        ("s3:ListBucket", bucket),
+    ):
+        assert _can(state_bucket, config.state.break_glass_role, action, resource, identity=ADMIN), action
+
+
+def test_without_the_principal_statement_an_administrator_would_read_the_state(state_bucket):
+    """The test above can fail: the same evaluation without OnlyTheStateRoles lets the admin in."""
+    bucket_policy, roles, config = state_bucket
+    weakened = copy.deepcopy(bucket_policy)
+    weakened["Statement"] = [s for s in weakened["Statement"] if s["Sid"] != "OnlyTheStateRoles"]
+    state = f"arn:aws:s3:::{config.state.bucket}/{config.state.key}"
+    assert _can((weakened, roles, config), "ops-admin", "s3:GetObject", state, identity=ADMIN)

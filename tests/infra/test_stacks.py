@@ -203,3 +203,46 @@ def test_environments_sharing_a_bootstrap_stack_must_agree_on_account_level_opti
     with pytest.raises(ConfigError) as caught:
         load_environments([tmp_path])
     assert "environments sharing bucket geoapp-tfstate-210987654321 must agree" in caught.value.problems[0]
+
+
+def _bucket_policy(stack: dict) -> dict:
+    from tests.gates.iam_analysis import jsonencode_policy
+
+    [policy] = stack["resource"]["aws_s3_bucket_policy"].values()
+    return jsonencode_policy(policy["policy"])
+
+
+def test_the_state_bucket_is_reachable_only_by_the_deploy_plan_and_break_glass_roles(stacks):
+    """The README's claim: every other principal is denied (by aws:PrincipalArn); plan roles only read."""
+    statements = {s["Sid"]: s for s in _bucket_policy(stacks["bootstrap-geoapp-tfstate-210987654321"])["Statement"]}
+    only = statements["OnlyTheStateRoles"]
+    assert (only["Effect"], only["Principal"], only["Action"]) == ("Deny", "*", "s3:*")
+    allowed = only["Condition"]["StringNotLike"]["aws:PrincipalArn"]
+    names = sorted(arn.split(":role/", 1)[1] for arn in allowed)
+    assert names == ["geoapp-break-glass", "geoapp-ci-staging-deploy", "geoapp-ci-staging-plan"]
+    assert all(arn.startswith("arn:${data.aws_partition.") and ":iam::${data.aws_caller_identity." in arn for arn in allowed)
+    read_only = statements["PlanRolesOnlyRead"]
+    assert read_only["Effect"] == "Deny" and "s3:PutObject" not in read_only["NotAction"]
+    assert [a.split(":role/")[1] for a in read_only["Condition"]["StringLike"]["aws:PrincipalArn"]] == ["geoapp-ci-staging-plan"]
+
+
+def test_the_break_glass_role_comes_from_the_state_settings(tmp_path):
+    text = (ROOT / "envs" / "staging.toml").read_text()
+    (tmp_path / "staging.toml").write_text(
+        text.replace(
+            'lock_table = "geoapp-tflock"',
+            'lock_table = "geoapp-tflock"\nbreak_glass_role = "aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Admin_*"',
+        )
+    )
+    stacks = synth_envs(tmp_path / "out", tmp_path)
+    only = next(s for s in _bucket_policy(stacks["bootstrap-geoapp-tfstate-210987654321"])["Statement"] if s["Sid"] == "OnlyTheStateRoles")
+    assert any(
+        a.endswith(":role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Admin_*")
+        for a in only["Condition"]["StringNotLike"]["aws:PrincipalArn"]
+    )
+    assert not any(a.endswith("/geoapp-break-glass") for a in only["Condition"]["StringNotLike"]["aws:PrincipalArn"])
+
+
+def test_the_emulator_state_bucket_stays_tls_only(stacks):
+    """moto 5.2.5 cannot evaluate StringNotLike on aws:PrincipalArn (it would deny every request)."""
+    assert [s["Sid"] for s in _bucket_policy(stacks["bootstrap-geoapp-tfstate-local"])["Statement"]] == ["DenyInsecureTransport"]

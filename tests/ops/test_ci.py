@@ -51,3 +51,38 @@ def test_env_facts_for_github_output(capsys):
 def test_unknown_environment_is_one_line(capsys):
     assert ci.main(["--envs-dir", str(ENVS), "env", "nope"]) == 1
     assert "no environment 'nope'" in capsys.readouterr().err
+
+
+# ---- the workflows (.github/workflows/*.yml), parsed ------------------------------------------
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+
+def workflows() -> dict[str, dict]:
+    import yaml
+
+    found = {p.name: yaml.safe_load(p.read_text()) for p in sorted(WORKFLOWS.glob("*.y*ml"))}
+    assert found, "no workflow files"
+    return found
+
+
+def jobs() -> list[tuple[str, str, dict, dict]]:
+    """(workflow file, job id, job, workflow) of every job."""
+    return [(name, job_id, job, wf) for name, wf in workflows().items() for job_id, job in wf["jobs"].items()]
+
+
+def job_env(job: dict, workflow: dict) -> dict[str, str]:
+    return {**(workflow.get("env") or {}), **(job.get("env") or {})}
+
+
+def assumed_roles(job: dict) -> list[str]:
+    return [str(s["with"]["role-to-assume"]) for s in job.get("steps", []) if "role-to-assume" in (s.get("with") or {})]
+
+
+def test_every_job_with_the_plan_role_plans_without_the_lock():
+    plan_jobs = [(f, j, job, wf) for f, j, job, wf in jobs() if any("plan_role_arn" in r for r in assumed_roles(job))]
+    assert {f for f, *_ in plan_jobs} >= {"infra-pr.yml", "drift.yml"}
+    for file, job_id, job, workflow in plan_jobs:
+        assert "-lock=false" in job_env(job, workflow).get("TF_CLI_ARGS_plan", "").split(), f"{file}:{job_id}"
+        runs = " ".join(str(s.get("run", "")) for s in job["steps"])
+        assert "make deploy" not in runs and "apply" not in runs, f"{file}:{job_id} applies with the plan role"
