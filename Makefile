@@ -38,7 +38,7 @@ help:
 
 # Python and Node packages; Debian packages (MariaDB for the backend tests) come with `test`,
 # since CI runners that are not root cannot install them.
-install: $(STAMPS)/python $(STAMPS)/node
+install: $(STAMPS)/python $(STAMPS)/node $(STAMPS)/frontend
 
 $(STAMPS)/python: Pipfile.lock
 	@command -v pipenv >/dev/null || python3 -m pip install --quiet 'pipenv>=2024.0'
@@ -49,6 +49,11 @@ $(STAMPS)/python: Pipfile.lock
 
 $(STAMPS)/node: package-lock.json
 	npm ci --no-audit --no-fund
+	@mkdir -p $(STAMPS) && touch $@
+
+# The single-page map application's toolchain (Vite, TypeScript, ESLint, vitest) and its libraries.
+$(STAMPS)/frontend: frontend/package-lock.json
+	npm ci --prefix frontend --no-audit --no-fund
 	@mkdir -p $(STAMPS) && touch $@
 
 # MariaDB (backend tests) and shellcheck come from Debian; skipped when present or not root.

@@ -7,8 +7,14 @@
 ``up``: start the emulator (``localaws``) on the env file's ``[aws] endpoint`` if it is
 not running, creating the env's "existing" network; install the cdktf CLI from
 package.json if ``node_modules`` is missing; synthesize once; deploy the bootstrap stack of
-the env's state backend, then ``env-<name>``; print the outputs. A second run changes
-nothing. ``down``: destroy ``env-<name>`` then the bootstrap stack, and stop the emulator.
+the env's state backend, then ``env-<name>`` (both skipped when the synthesized stacks are
+the ones already deployed on this emulator); then start the **data plane** from what was
+deployed (``localaws.dataplane``: TLS-only database, API tasks, load balancer, edge), run
+the migrations and load the sample data as one-off tasks (``ops.data_load``), publish the
+single-page app with its ``config.json`` (``ops.publish_frontend``), and print where the
+site, the API and the database serve. A second run changes nothing.
+``down``: stop the data plane, destroy ``env-<name>`` then the bootstrap stack, and stop the
+emulator.
 
 Credentials for the emulator are dummy values put in the environment of the commands;
 nothing is written into the synthesized configuration.
@@ -17,6 +23,7 @@ nothing is written into the synthesized configuration.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -54,6 +61,9 @@ class Target:
     host: str
     port: int
     vpc_id: str
+    region: str = localaws.DEFAULT_REGION
+    public_reads: bool = True
+    auth0: tuple[str, str] = ("", "")  # (domain, audience) from [auth0]
 
     @classmethod
     def from_env_file(cls, env_file: Path) -> Target:
@@ -81,6 +91,9 @@ class Target:
             host=url.hostname,
             port=url.port,
             vpc_id=config.network.vpc_id,
+            region=config.aws.region,
+            public_reads=config.api.public_reads,
+            auth0=(config.auth0.domain, config.auth0.audience),
         )
 
 
@@ -161,10 +174,16 @@ def stack_outputs(target: Target, out: Path, env: Mapping[str, str]) -> dict[str
 
 @dataclass
 class Deployment:
-    """What ``up`` did: the env stack's outputs and the wall time of each step (seconds)."""
+    """What ``up`` did: the env stack's outputs, the running data plane, and step wall times (s)."""
 
     outputs: dict[str, Any]
     timings: dict[str, float]
+    dataplane: Any = None  # localaws.dataplane.plane.Running
+
+
+SAMPLE_SEED = "/app/sample/sample.sql"
+"""The sample data in the image (backend/sample/, with its .sha256), loaded by ``make local``."""
+FRONTEND = ROOT / "frontend"
 
 
 def synth(target: Target, out: Path, env: Mapping[str, str]) -> float:
@@ -182,25 +201,156 @@ def destroy_stack(stack: str, out: Path, env: Mapping[str, str]) -> float:
     return _run(cdktf(["destroy", stack, "--auto-approve", "--skip-synth"], out), env, f"destroy {stack}")
 
 
-def up(target: Target, out: Path = DEFAULT_OUT, state_dir: Path = localaws.DEFAULT_STATE_DIR) -> Deployment:
-    """Start the emulator, deploy bootstrap then env; print and return the env stack's outputs."""
+def synth_digest(out: Path, stacks: Sequence[str]) -> str:
+    """SHA-256 over the synthesized JSON of ``stacks`` (what a deploy would apply)."""
+    digest = hashlib.sha256()
+    for stack in stacks:
+        digest.update((out / "stacks" / stack / "cdk.tf.json").read_bytes())
+    return digest.hexdigest()
+
+
+def deploy(target: Target, out: Path, env: Mapping[str, str], state_dir: Path, emulator_pid: int) -> dict[str, float]:
+    """Synthesize, then deploy bootstrap and env unless this emulator already holds exactly this synth."""
+    timings = {"synth": synth(target, out, env)}
+    stacks = (target.bootstrap_stack, target.stack)
+    marker = state_dir / f"deployed-{target.stack}.json"
+    current = {"digest": synth_digest(out, stacks), "emulator_pid": emulator_pid}
+    try:
+        unchanged = json.loads(marker.read_text()) == current
+    except (OSError, ValueError):
+        unchanged = False
+    if unchanged and (out / "stacks" / target.stack / ".terraform").is_dir():
+        print(f"==> deploy: {', '.join(stacks)} unchanged since the last deploy to this emulator: skipped")
+        return timings
+    marker.unlink(missing_ok=True)
+    timings["bootstrap"] = deploy_stack(target.bootstrap_stack, out, env)
+    timings["apply"] = deploy_stack(target.stack, out, env)
+    marker.write_text(json.dumps(current) + "\n")
+    return timings
+
+
+def build_frontend(env: Mapping[str, str]) -> Path:
+    """``npm run build`` in frontend/ unless frontend/dist is newer than every source file."""
+    dist = FRONTEND / "dist"
+    sources = [p for d in ("src", "public") for p in (FRONTEND / d).rglob("*") if p.is_file()]
+    sources += [FRONTEND / n for n in ("index.html", "package-lock.json", "vite.config.ts") if (FRONTEND / n).exists()]
+    built = dist / "index.html"
+    if built.exists() and all(p.stat().st_mtime <= built.stat().st_mtime for p in sources):
+        return dist
+    if not (FRONTEND / "node_modules" / ".bin" / "vite").exists():
+        _run(["npm", "ci", "--prefix", str(FRONTEND), "--no-audit", "--no-fund"], env, "install frontend packages")
+    _run(["npm", "run", "build", "--prefix", str(FRONTEND)], env, "build frontend")
+    return dist
+
+
+def runtime_config(target: Target) -> dict[str, Any]:
+    """The SPA's config.json for the local site: the API through the edge; no sign-in (Auth0 is not reachable here)."""
+    return {"apiBase": "/api", "auth0": None, "basemapStyleUrl": None, "defaultCollection": None, "publicReads": target.public_reads}
+
+
+def publish_site(target: Target, outputs: Mapping[str, Any], env: Mapping[str, str], state_dir: Path) -> float:
+    """Build the SPA, add config.json, publish it to the env's assets bucket (as CI does)."""
+    from ops.publish_frontend import publish
+    from ops.stack_outputs import AwsTarget
+
+    started = time.monotonic()
+    site = state_dir / "dataplane" / "site"
+    shutil.rmtree(site, ignore_errors=True)
+    shutil.copytree(build_frontend(env), site)
+    (site / "config.json").write_text(json.dumps(runtime_config(target), indent=2) + "\n")
+    publish(
+        AwsTarget(target.region, target.endpoint),
+        directory=site,
+        bucket=outputs["assets_bucket"],
+        prefix=outputs["assets_prefix"],
+        distribution_id=outputs["cloudfront_distribution_id"],
+    )
+    return time.monotonic() - started
+
+
+def load_sample(target: Target, outputs: Mapping[str, Any]) -> float:
+    """Migrate and load the sample data as one-off tasks (``ops.data_load``, as on AWS)."""
+    from ops.data_load import TaskPlacement, load_data
+    from ops.stack_outputs import AwsTarget
+
+    started = time.monotonic()
+    placement = TaskPlacement(
+        cluster=outputs["ecs_cluster_name"],
+        task_definition_family=outputs["task_definition_family"],
+        subnet_ids=list(outputs["task_subnet_ids"]),
+        security_group_id=outputs["task_security_group_id"],
+    )
+    results = load_data(AwsTarget(target.region, target.endpoint), placement, [SAMPLE_SEED], poll_seconds=0.5, timeout_seconds=300)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise LocalError(f"data load failed at {failed[0].step} (exit code {failed[0].exit_code}); see the task log above")
+    return time.monotonic() - started
+
+
+def put_auth0_settings(target: Target, outputs: Mapping[str, Any]) -> None:
+    """Step 4 of docs/runbooks/auth0-external.md, as an operator does it: the Auth0 settings
+    secret gets ``domain`` and ``audience`` from ``[auth0]`` when it has no value yet (a value
+    already there is kept)."""
+    from ops.stack_outputs import AwsTarget
+
+    sm = AwsTarget(target.region, target.endpoint).client("secretsmanager")
+    arn = outputs["auth0_secret_arn"]
+    if sm.list_secret_version_ids(SecretId=arn).get("Versions"):
+        return
+    domain, audience = target.auth0
+    sm.put_secret_value(SecretId=arn, SecretString=json.dumps({"domain": domain, "audience": audience}))
+    print(f"==> auth0 settings: put domain {domain} and audience {audience} into {arn} (runbook auth0-external.md, step 4)")
+
+
+def serve(target: Target, outputs: Mapping[str, Any], env: Mapping[str, str], state_dir: Path) -> tuple[Any, dict[str, float]]:
+    """Start the data plane from what was deployed; load the sample; publish the site."""
+    from localaws.dataplane import plane
+
+    started = time.monotonic()
+    put_auth0_settings(target, outputs)
+    try:
+        running = plane.start(dict(outputs), endpoint=target.endpoint, region=target.region, state_dir=state_dir)
+    except (RuntimeError, LookupError) as err:
+        raise LocalError(f"data plane: {err}") from None
+    timings = {"dataplane": time.monotonic() - started}
+    timings["data load"] = load_sample(target, outputs)
+    timings["publish site"] = publish_site(target, outputs, env, state_dir)
+    return running, timings
+
+
+def up(target: Target, out: Path = DEFAULT_OUT, state_dir: Path = localaws.DEFAULT_STATE_DIR, *, data_plane: bool = True) -> Deployment:
+    """Start the emulator, deploy bootstrap then env, start the data plane; print what serves where."""
     started = time.monotonic()
     info = ensure_emulator(target, state_dir)
     print(f"emulator: {info.endpoint} (pid {info.pid})")
     env = command_env(target)
-    timings = {"synth": synth(target, out, env)}
-    timings["bootstrap"] = deploy_stack(target.bootstrap_stack, out, env)
-    timings["apply"] = deploy_stack(target.stack, out, env)
-    outputs = stack_outputs(target, out, env)
     state_dir.mkdir(parents=True, exist_ok=True)
+    timings = deploy(target, out, env, state_dir, info.pid)
+    outputs = stack_outputs(target, out, env)
     (state_dir / f"outputs-{target.stack}.json").write_text(json.dumps(outputs, indent=2) + "\n")
+    running = None
+    if data_plane:
+        running, served = serve(target, outputs, env, state_dir)
+        timings.update(served)
     timings["total"] = time.monotonic() - started
     print(f"\n{target.stack} is up (" + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()) + "):")
+    if running is not None:
+        print(f"  site:      {running.site_url}/")
+        print(f"  api:       {running.api_url}/")
+        print(f"  database:  {running.database} ({'TLS required' if running.tls_required else 'TLS optional'})")
+        print(f"  logs:      {running.directory / 'logs'}  (status: {running.directory / 'status.json'})")
     for name in SHOWN_OUTPUTS:
         if name in outputs:
             print(f"  {name:28s} {outputs[name]}")
     print(f"  (all outputs: {state_dir / f'outputs-{target.stack}.json'})")
-    return Deployment(outputs, timings)
+    return Deployment(outputs, timings, running)
+
+
+def stop_processes(state_dir: Path) -> bool:
+    """Stop the data plane of ``state_dir`` (tasks, balancer, edge, database)."""
+    from localaws.dataplane import plane
+
+    return plane.stop(state_dir)
 
 
 def destroy_stacks(target: Target, out: Path, env: Mapping[str, str]) -> dict[str, float]:
@@ -213,6 +363,8 @@ def destroy_stacks(target: Target, out: Path, env: Mapping[str, str]) -> dict[st
 
 def down(target: Target, out: Path = DEFAULT_OUT, state_dir: Path = localaws.DEFAULT_STATE_DIR) -> None:
     """Destroy env then bootstrap, then stop the emulator."""
+    if stop_processes(state_dir):
+        print("data plane stopped")
     info, healthy = localaws.status(state_dir)
     if info is None or not healthy:
         print("emulator is not running: nothing to destroy (its resources went with it)")
@@ -220,6 +372,7 @@ def down(target: Target, out: Path = DEFAULT_OUT, state_dir: Path = localaws.DEF
         return
     destroy_stacks(target, out, command_env(target))
     (state_dir / f"outputs-{target.stack}.json").unlink(missing_ok=True)
+    (state_dir / f"deployed-{target.stack}.json").unlink(missing_ok=True)
     localaws.stop_background(state_dir)
     print("emulator stopped")
 

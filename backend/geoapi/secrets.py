@@ -1,7 +1,9 @@
 """Secrets Manager access: read JSON secrets by ARN, cache them, re-read on demand.
 
-boto3 finds its region and credentials the usual way (task role on ECS,
-``AWS_*`` variables locally); ``AWS_ENDPOINT_URL`` points it at an emulator.
+boto3 finds its credentials the usual way (task role on ECS, ``AWS_*`` variables locally);
+``AWS_ENDPOINT_URL`` points it at an emulator. The region is the secret ARN's own (botocore
+reads ``AWS_DEFAULT_REGION``, not the ``AWS_REGION`` the task definition sets, and a
+secret can only be read in its region anyway).
 """
 
 from __future__ import annotations
@@ -27,17 +29,20 @@ class SecretStore:
     """
 
     def __init__(self, client_factory: Callable[[], Any] | None = None) -> None:
-        self._client_factory = client_factory or (lambda: boto3.client("secretsmanager"))
+        self._client_factory = client_factory
         self._client: Any = None
         self._cache: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         #: number of GetSecretValue calls made (observability and tests)
         self.fetch_count = 0
 
-    def _get_client(self) -> Any:
-        if self._client is None:
-            self._client = self._client_factory()
-        return self._client
+    def _get_client(self, arn: str) -> Any:
+        if self._client_factory is not None:
+            if self._client is None:
+                self._client = self._client_factory()
+            return self._client
+        region = arn.split(":")[3] if arn.count(":") >= 6 else None
+        return boto3.client("secretsmanager", region_name=region or None)
 
     def get(self, arn: str, *, refresh: bool = False, required_keys: tuple[str, ...] = ()) -> dict[str, Any]:
         with self._lock:
@@ -48,7 +53,7 @@ class SecretStore:
     def _fetch(self, arn: str, required_keys: tuple[str, ...]) -> dict[str, Any]:
         self.fetch_count += 1
         try:
-            response = self._get_client().get_secret_value(SecretId=arn)
+            response = self._get_client(arn).get_secret_value(SecretId=arn)
         except ClientError as exc:
             error = exc.response.get("Error", {})
             raise SecretError(f"cannot read secret {arn}: {error.get('Code', 'ClientError')}: {error.get('Message', exc)}") from exc

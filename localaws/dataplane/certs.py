@@ -67,7 +67,7 @@ def _server_cert(
     san = x509.SubjectAlternativeName([x509.DNSName(dns_name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name(dns_name))
+        .subject_name(_name(dns_name if len(dns_name) <= 64 else "geoapp local database"))  # the SAN names the host
         .issuer_name(ca.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())

@@ -56,9 +56,11 @@ def read_image(dockerfile: Path = DOCKERFILE) -> Image:
     return Image(cmd=cmd, env=env)
 
 
-def local_argv(command: list[str]) -> list[str]:
-    """``command`` with its program taken from this venv (``python`` -> sys.executable)."""
+def local_argv(command: list[str], workdir: str = "/app") -> list[str]:
+    """``command`` with its program taken from this venv (``python`` -> sys.executable) and
+    arguments under the image's ``workdir`` (``/app``) pointing into backend/."""
     program, *args = command
+    args = [str(BACKEND / a.removeprefix(workdir + "/")) if a.startswith(workdir + "/") else a for a in args]
     if program in ("python", "python3"):
         return [sys.executable, *args]
     candidate = Path(sys.executable).parent / program

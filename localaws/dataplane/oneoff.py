@@ -131,7 +131,7 @@ class OneOffRunner:
             logs.put_log_events(
                 logGroupName=options["awslogs-group"],
                 logStreamName=stream,
-                logEvents=[{"timestamp": now, "message": line} for line in lines],
+                logEvents=[{"timestamp": now, "message": line or " "} for line in lines],  # CloudWatch refuses empty messages
             )
         except Exception as exc:  # the log copy is a convenience: the exit code is what matters
             log.warning("could not copy the one-off task's log to CloudWatch: %s", exc)

@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from localaws.server import DUMMY_CREDENTIALS
+
+from .readback import HealthCheckSpec
 
 
 @dataclass(frozen=True)
@@ -61,3 +63,21 @@ OVERRIDDEN: tuple[str, ...] = (
 def apply(environment: Mapping[str, str], ctx: LocalContext) -> dict[str, str]:
     """The task's environment with the local overrides on top."""
     return {**environment, **task_overrides(ctx)}
+
+
+LOCAL_HEALTH_CHECK_INTERVAL = 2
+"""Seconds between the local balancer's health checks. The NLB checks every ``interval`` (30 s)
+and needs ``healthy_threshold`` passes, so a new task takes a minute and a half to get traffic
+on AWS; locally the same thresholds run every 2 s. Path, port, matcher and thresholds are kept."""
+
+
+def local_health_check(spec: HealthCheckSpec) -> HealthCheckSpec:
+    """The target group's health check, with :data:`LOCAL_HEALTH_CHECK_INTERVAL` as its interval."""
+    interval = min(spec.interval, LOCAL_HEALTH_CHECK_INTERVAL)
+    return replace(spec, interval=interval, timeout=min(spec.timeout, interval))
+
+
+IMAGE_WORKDIR = "/app"
+"""The image's WORKDIR (backend/Dockerfile copies backend/ there); locally it is backend/. A
+command argument under it (a seed source such as ``/app/sample/sample.sql``) names the file
+under backend/ (``image.local_argv``)."""

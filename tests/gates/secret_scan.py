@@ -84,9 +84,13 @@ ALLOWED_SECRET_NAMED: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] =
         "the emulator's Secrets Manager endpoint URL (provider endpoints block), not a credential",
     ),
     (
-        re.compile(r"token\.actions\.githubusercontent\.com:(aud|sub)"),
-        re.compile(r"sts\.amazonaws\.com|repo:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+:[A-Za-z0-9_:/.*-]+"),
-        "GitHub OIDC claim in a role's trust condition (audience / subject), not a credential",
+        re.compile(r"token\.actions\.githubusercontent\.com:(aud|sub|repository|environment|ref|job_workflow_ref)"),
+        re.compile(
+            r"sts\.amazonaws\.com|repo:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+:[A-Za-z0-9_:/.*-]+"
+            r"|[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[A-Za-z0-9_./*-]+@[A-Za-z0-9_./*-]+)?"  # owner/repo, job_workflow_ref
+            r"|[A-Za-z0-9_-]+|refs/(heads|tags)/[A-Za-z0-9_./*-]+"  # GitHub environment, git ref
+        ),
+        "GitHub OIDC claim in a role's trust condition (audience, subject, repository, environment, ref, workflow), not a credential",
     ),
     (
         re.compile(r"token_dialect"),
@@ -99,7 +103,7 @@ ALLOWED_SECRET_NAMED: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...] =
 ALLOWED_HIGH_ENTROPY: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"[A-Za-z0-9_-]+_[0-9A-F]{8}"), "cdktf logical id (construct path + 8-hex hash), in references and depends_on"),
     (
-        re.compile(r"(vpc|subnet|sg|pl|igw|rtb|nat|eni|vpce)-[0-9a-f]{8,17}"),
+        re.compile(r"(?:(vpc|subnet|security-group)/)?(vpc|subnet|sg|pl|igw|rtb|nat|eni|vpce)-[0-9a-f]{8,17}"),
         "VPC resource id from an env file: names a resource, grants nothing",
     ),
     (

@@ -1,0 +1,201 @@
+"""The edge: an HTTP server standing in for the CloudFront distribution (aiohttp).
+
+Built from the distribution read back from the emulator (:class:`~.readback.DistributionSpec`):
+
+* **Behaviours** in CloudFront's order: the ordered ones by path pattern (``*`` and ``?``
+  wildcards, case-sensitive), the default last. A method the behaviour does not allow gets
+  CloudFront's 403.
+* **S3 origins** (the site): the object ``<origin path>/<request path>`` read from the
+  emulated bucket; ``/`` is the default root object. A missing key is S3's answer to an
+  origin access control without ``s3:ListBucket``: 403.
+* **Custom origins** (``/api/*``): proxied to the local load balancer with what the
+  behaviour's cache and origin-request policies forward (``managed_policies.py``: for
+  AllViewerExceptHostHeader every viewer header but ``Host``, which names the origin), plus
+  ``X-Forwarded-For``; no caching (CachingDisabled).
+* **Custom error responses**: an S3 origin's 403/404 becomes the configured page and status
+  (the SPA fallback of ``spa_fallback = "error_responses"``). CloudFront applies them to
+  every origin; here they apply to S3 origins only, so the API's own 404 problem details
+  pass through. docs/local.md lists this difference.
+* **Response headers policy** of the behaviour: its security headers (CSP, HSTS, ...) and
+  custom headers, on every response, honouring ``Override``.
+
+The edge does not cache, compress or terminate TLS: it listens on plain HTTP on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import ClientSession, ClientTimeout, web
+
+from .managed_policies import ALL, forwarded
+from .readback import BehaviourSpec, DistributionSpec, OriginSpec
+
+log = logging.getLogger(__name__)
+
+HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"}
+)
+
+
+def _pattern(path_pattern: str) -> re.Pattern[str]:
+    """CloudFront path pattern (``*``, ``?``; case-sensitive) as a regex on the whole path."""
+    pattern = path_pattern if path_pattern.startswith("/") or path_pattern == "*" else "/" + path_pattern
+    return re.compile(fnmatch.translate(pattern))
+
+
+def pick_behaviour(behaviours: list[BehaviourSpec], path: str) -> BehaviourSpec:
+    """The first ordered behaviour whose pattern matches ``path``, else the default (last)."""
+    for behaviour in behaviours[:-1]:
+        if _pattern(behaviour.path_pattern).match(path):
+            return behaviour
+    return behaviours[-1]
+
+
+def security_headers(config: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """A response headers policy config as ``(header, value, override)``."""
+    out: list[tuple[str, str, bool]] = []
+    sec = config.get("SecurityHeadersConfig") or {}
+    if (csp := sec.get("ContentSecurityPolicy")) is not None:
+        out.append(("Content-Security-Policy", csp["ContentSecurityPolicy"], bool(csp.get("Override"))))
+    if (hsts := sec.get("StrictTransportSecurity")) is not None:
+        value = f"max-age={hsts['AccessControlMaxAgeSec']}"
+        value += "; includeSubDomains" if hsts.get("IncludeSubdomains") else ""
+        value += "; preload" if hsts.get("Preload") else ""
+        out.append(("Strict-Transport-Security", value, bool(hsts.get("Override"))))
+    if (cto := sec.get("ContentTypeOptions")) is not None:
+        out.append(("X-Content-Type-Options", "nosniff", bool(cto.get("Override"))))
+    if (frame := sec.get("FrameOptions")) is not None:
+        out.append(("X-Frame-Options", frame["FrameOption"], bool(frame.get("Override"))))
+    if (referrer := sec.get("ReferrerPolicy")) is not None:
+        out.append(("Referrer-Policy", referrer["ReferrerPolicy"], bool(referrer.get("Override"))))
+    if (xss := sec.get("XSSProtection")) is not None:
+        value = "1" if xss.get("Protection") else "0"
+        value += "; mode=block" if xss.get("ModeBlock") else ""
+        value += f"; report={xss['ReportUri']}" if xss.get("ReportUri") else ""
+        out.append(("X-XSS-Protection", value, bool(xss.get("Override"))))
+    for item in (config.get("CustomHeadersConfig") or {}).get("Items") or []:
+        out.append((item["Header"], item["Value"], bool(item.get("Override"))))
+    return out
+
+
+@dataclass
+class EdgeStats:
+    """What the edge served (read by ``status.json`` and the tests)."""
+
+    requests: int = 0
+    by_origin: dict[str, int] = field(default_factory=dict)
+
+
+class Edge:
+    """The distribution on ``host:port``; ``/api/*``-style custom origins go to ``balancer``."""
+
+    def __init__(self, spec: DistributionSpec, *, s3_client: Callable[[], Any], balancer: tuple[str, int], host: str, port: int) -> None:
+        self.spec = spec
+        self.s3_client = s3_client
+        self.balancer = balancer
+        self.host, self.port = host, port
+        self.origins: dict[str, OriginSpec] = {o.id: o for o in spec.origins}
+        self.stats = EdgeStats()
+        self._runner: web.AppRunner | None = None
+        self._session: ClientSession | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # ---- serving ---------------------------------------------------------------
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        behaviour = pick_behaviour(self.spec.behaviours, request.path)
+        origin = self.origins[behaviour.origin_id]
+        self.stats.requests += 1
+        self.stats.by_origin[origin.id] = self.stats.by_origin.get(origin.id, 0) + 1
+        if request.method not in behaviour.allowed_methods:
+            response: web.StreamResponse = web.Response(status=403, text="403 ERROR: this distribution does not allow this method\n")
+        elif origin.s3:
+            response = await self._from_s3(origin, request.path)
+        else:
+            response = await self._proxy(behaviour, request)
+        self._add_headers(behaviour, response)
+        return response
+
+    async def _from_s3(self, origin: OriginSpec, path: str) -> web.Response:
+        key_path = path if path != "/" else "/" + self.spec.default_root_object
+        status, body, headers = await asyncio.to_thread(self._get_object, origin, key_path)
+        if status in (403, 404):
+            error = next((e for e in self.spec.error_responses if e.error_code == status), None)
+            if error is not None and error.response_page_path:
+                page_status, body, headers = await asyncio.to_thread(self._get_object, origin, error.response_page_path)
+                if page_status == 200:
+                    return web.Response(status=error.response_code or status, body=body, headers=headers)
+        return web.Response(status=status, body=body, headers=headers)
+
+    def _get_object(self, origin: OriginSpec, path: str) -> tuple[int, bytes, dict[str, str]]:
+        bucket = origin.domain.split(".s3", 1)[0]
+        key = (origin.path.strip("/") + "/" + path.lstrip("/")).lstrip("/")
+        s3 = self.s3_client()
+        try:
+            obj = s3.get_object(Bucket=bucket, Key=key)
+        except s3.exceptions.NoSuchKey:
+            return 403, b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>", {"Content-Type": "application/xml"}
+        headers = {"Content-Type": obj.get("ContentType") or "application/octet-stream", "ETag": obj.get("ETag", "")}
+        if obj.get("CacheControl"):
+            headers["Cache-Control"] = obj["CacheControl"]
+        return 200, obj["Body"].read(), headers
+
+    async def _proxy(self, behaviour: BehaviourSpec, request: web.Request) -> web.StreamResponse:
+        policy = forwarded(behaviour.cache_policy_id, behaviour.origin_request_policy_id)
+        headers = {}
+        for name, value in request.headers.items():
+            lower = name.lower()
+            if lower in HOP_BY_HOP or lower == "host" or lower in policy.except_headers:
+                continue
+            named = isinstance(policy.headers, frozenset) and lower in policy.headers
+            if policy.headers == ALL or named or (lower == "cookie" and policy.cookies == ALL):
+                headers[name] = value
+        peer = request.remote or "127.0.0.1"
+        headers["X-Forwarded-For"] = ", ".join(v for v in (request.headers.get("X-Forwarded-For"), peer) if v)
+        query = request.query_string if policy.query_strings == ALL else ""
+        host, port = self.balancer
+        url = f"http://{host}:{port}{request.path}" + (f"?{query}" if query else "")
+        body = await request.read()
+        assert self._session is not None
+        try:
+            async with self._session.request(request.method, url, headers=headers, data=body or None, allow_redirects=False) as upstream:
+                payload = await upstream.read()
+                out = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "content-length"}
+                return web.Response(status=upstream.status, body=payload, headers=out)
+        except (TimeoutError, OSError) as exc:
+            # CloudFront's answer when the origin cannot be reached
+            log.warning("origin %s:%d unreachable: %s", host, port, exc)
+            return web.Response(status=502, text="502 ERROR: CloudFront wasn't able to connect to the origin.\n")
+
+    def _add_headers(self, behaviour: BehaviourSpec, response: web.StreamResponse) -> None:
+        config = self.spec.response_headers.get(behaviour.response_headers_policy_id or "", {})
+        for name, value, override in security_headers(config):
+            if override or name not in response.headers:
+                response.headers[name] = value
+        response.headers["Via"] = "1.1 localaws-edge (CloudFront)"
+        response.headers["X-Cache"] = "Miss from cloudfront"
+
+    # ---- lifecycle ----------------------------------------------------------------
+    async def start(self) -> None:
+        self._session = ClientSession(timeout=ClientTimeout(total=60), auto_decompress=False)
+        app = web.Application(client_max_size=20 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.host, self.port).start()
+        log.info("edge serving %s (distribution %s)", self.url, self.spec.id)
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._session is not None:
+            await self._session.close()
