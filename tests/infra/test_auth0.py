@@ -153,7 +153,7 @@ def test_spa_urls_derive_from_the_site_url(aws_stack, synth):
 
 def test_spa_urls_follow_the_cloudfront_domain_when_the_site_has_no_cname(aws_stack, synth):
     # GIVEN the site URL of a StaticSite without CNAME (a token), THEN the callbacks reference the distribution.
-    from modules.frontend import StaticSite
+    from modules.site import StaticSite
 
     stack = aws_stack()
     site = StaticSite(
@@ -164,6 +164,7 @@ def test_spa_urls_follow_the_cloudfront_domain_when_the_site_has_no_cname(aws_st
         api_origin_domain="nlb.example.com",
         site=SiteSettings(),
         kms_key_arn="k",
+        auth_origin=None,
     )
     Auth0Application(stack, "auth0", settings=SETTINGS, app_name="geoapp-staging", site_url=site.site_url)
     synthesized = synth(stack)

@@ -1,27 +1,31 @@
-"""StaticSite: private assets bucket + CloudFront (SPA at /, API at /api/*), asserted on the synthesized JSON."""
+"""StaticSite (modules/site/): private assets bucket + CloudFront (SPA at /, API at /api/*) + security headers, asserted on the synthesized JSON."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 
 import pytest
 
-from environment.config import SiteSettings
-from modules.frontend import (
+from environment.config import SiteSettings, load_environments
+from environment.site_headers import SECURITY_HEADERS, content_security_policy
+from modules.site import (
     ALL_VIEWER_EXCEPT_HOST_HEADER_POLICY_ID,
     CACHING_DISABLED_POLICY_ID,
     CACHING_OPTIMIZED_POLICY_ID,
     SPA_ROUTING_FUNCTION_CODE,
     StaticSite,
 )
-from tests.synth import only, resources_of
+from tests.gates.iam_analysis import jsonencode_policy
+from tests.synth import ROOT, only, resources_of
 
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-4b5a-6978-8877-665544332211"
 NLB = "geoapp-staging-nlb-0123456789.elb.eu-west-1.amazonaws.com"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-90ab-cdef-1234-567890abcdef"
 CNAME_SITE = SiteSettings(cname="app.example.com", certificate_arn=CERT, price_class="PriceClass_200")
+AUTH_ORIGIN = "https://geoapp-staging.eu.auth0.com"
 
 
 def build(aws_stack, synth, **overrides):
@@ -34,6 +38,7 @@ def build(aws_stack, synth, **overrides):
         "api_origin_port": 8080,
         "site": SiteSettings(),
         "kms_key_arn": KEY_ARN,
+        "auth_origin": AUTH_ORIGIN,
     }
     site = StaticSite(stack, "site", **{**args, **overrides})
     return synth(stack), site
@@ -117,6 +122,71 @@ def test_distribution_settings(aws_stack, synth):
     assert distribution["is_ipv6_enabled"] is True
 
 
+# --------------------------------------------------------------------------- response headers
+
+
+def test_both_behaviours_send_the_sites_response_headers_policy(aws_stack, synth):
+    stack, _ = build(aws_stack, synth)
+    distribution = only(stack, "aws_cloudfront_distribution")
+    policy = ref(stack, "aws_cloudfront_response_headers_policy", "id")
+    (api,) = distribution["ordered_cache_behavior"]
+    assert distribution["default_cache_behavior"]["response_headers_policy_id"] == policy
+    assert api["response_headers_policy_id"] == policy
+
+
+def test_response_headers_policy_sends_hsts_nosniff_deny_referrer_policy_and_the_csp(aws_stack, synth):
+    stack, site = build(aws_stack, synth)
+    policy = only(stack, "aws_cloudfront_response_headers_policy")
+    assert policy["name"] == "geoapp-staging-security-headers"
+    headers = policy["security_headers_config"]
+    assert headers["strict_transport_security"] == {
+        "access_control_max_age_sec": 2 * 365 * 24 * 3600,
+        "include_subdomains": True,
+        "preload": True,
+        "override": True,
+    }
+    assert headers["content_type_options"] == {"override": True}
+    assert headers["frame_options"] == {"frame_option": "DENY", "override": True}
+    assert headers["referrer_policy"] == {"referrer_policy": "strict-origin-when-cross-origin", "override": True}
+    # the one CSP the browser tests serve the SPA with (environment/site_headers.py)
+    assert headers["content_security_policy"] == {"content_security_policy": content_security_policy(AUTH_ORIGIN), "override": True}
+    assert site.content_security_policy == content_security_policy(AUTH_ORIGIN)
+    assert SECURITY_HEADERS["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains; preload"
+
+
+def csp_directive(csp: str, name: str) -> list[str]:
+    (directive,) = [d.split() for d in csp.split(";") if d.split()[0] == name]
+    return directive[1:]
+
+
+def test_csp_lets_the_spa_reach_its_own_origin_the_sign_in_origin_and_basemaps_only(aws_stack, synth):
+    stack, _ = build(aws_stack, synth, basemap_origins=["https://tiles.example.org"])
+    csp = only(stack, "aws_cloudfront_response_headers_policy")["security_headers_config"]["content_security_policy"][
+        "content_security_policy"
+    ]
+    assert csp_directive(csp, "connect-src") == ["'self'", AUTH_ORIGIN, "https://tiles.example.org"]
+    assert csp_directive(csp, "img-src") == ["'self'", "data:", "blob:", "https://tiles.example.org"]
+    assert csp_directive(csp, "script-src") == ["'self'"]
+    assert csp_directive(csp, "frame-ancestors") == ["'none'"]
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
+
+
+def test_each_env_stacks_csp_connects_to_that_envs_auth0_domain(stacks):
+    configs = load_environments([ROOT / "envs"])
+    assert configs
+    for config in configs:
+        stack = stacks[config.stack_name]
+        (policy,) = resources_of(stack, "aws_cloudfront_response_headers_policy").values()
+        csp = policy["security_headers_config"]["content_security_policy"]["content_security_policy"]
+        assert csp_directive(csp, "connect-src") == ["'self'", f"https://{config.auth0.domain}"], config.stack_name
+
+
+@pytest.mark.parametrize("bad", ["https://tiles.example.org/style.json", "tiles.example.org", "javascript:alert(1)"])
+def test_a_basemap_origin_that_is_not_an_origin_is_refused(bad):
+    with pytest.raises(ValueError, match="is not an origin"):
+        content_security_policy(AUTH_ORIGIN, [bad])
+
+
 # --------------------------------------------------------------------------- SPA fallback
 
 
@@ -193,15 +263,21 @@ def test_with_cname_the_alias_and_its_acm_certificate_enforce_tls12(aws_stack, s
 
 
 def with_outputs(aws_stack, synth) -> dict:
-    """A default StaticSite whose ``site_url`` and KMS statement are read back through outputs."""
+    """A default StaticSite whose ``site_url`` is read back through an output."""
     from cdktf import TerraformOutput
 
     stack = aws_stack()
     site = StaticSite(
-        stack, "site", name_prefix="geoapp-staging", assets_prefix="a", api_origin_domain=NLB, site=SiteSettings(), kms_key_arn=KEY_ARN
+        stack,
+        "site",
+        name_prefix="geoapp-staging",
+        assets_prefix="a",
+        api_origin_domain=NLB,
+        site=SiteSettings(),
+        kms_key_arn=KEY_ARN,
+        auth_origin=AUTH_ORIGIN,
     )
     TerraformOutput(stack, "site_url", value=site.site_url)
-    TerraformOutput(stack, "kms_statement", value=site.kms_key_policy_statement)
     return synth(stack)
 
 
@@ -248,13 +324,36 @@ def test_bucket_policy_allows_only_this_distribution_and_only_tls(aws_stack, syn
     ]
 
 
-def test_kms_statement_lets_cloudfront_decrypt_for_this_distribution_only(aws_stack, synth):
-    stack = with_outputs(aws_stack, synth)
-    statement = stack["output"]["kms_statement"]["value"]
-    assert statement["Effect"] == "Allow" and statement["Resource"] == "*"
-    assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
-    assert statement["Action"] == ["kms:Decrypt"]
-    assert statement["Condition"] == {"StringEquals": {"AWS:SourceArn": ref(stack, "aws_cloudfront_distribution", "arn")}}
+def test_cloudfront_can_decrypt_the_assets_because_their_bucket_uses_the_key_that_grants_it(stacks):
+    # GIVEN every env stack, THEN the bucket the distribution's S3 origin reads is SSE-KMS with a
+    # key whose policy lets CloudFront decrypt for this account's distributions, and no key
+    # grants CloudFront anything else: a CloudFront statement on a key no served bucket uses
+    # (a dead statement), or an SSE-KMS assets bucket without one (403 at every edge), fails.
+    for name, stack in stacks.items():
+        if not name.startswith("env-"):
+            continue
+        distribution = only(stack, "aws_cloudfront_distribution")
+        assets = origin(distribution, distribution["default_cache_behavior"]["target_origin_id"])
+        (bucket_id,) = re.fullmatch(r"\$\{aws_s3_bucket\.([\w-]+)\.bucket_regional_domain_name\}", assets["domain_name"]).groups()
+        (sse,) = [
+            c
+            for c in resources_of(stack, "aws_s3_bucket_server_side_encryption_configuration").values()
+            if c["bucket"] == f"${{aws_s3_bucket.{bucket_id}.id}}"
+        ]
+        (rule,) = sse["rule"]
+        assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms", name
+        key_ref = rule["apply_server_side_encryption_by_default"]["kms_master_key_id"]
+
+        granting = {}
+        for key_id, key in resources_of(stack, "aws_kms_key").items():
+            for statement in jsonencode_policy(key["policy"])["Statement"]:
+                if "cloudfront.amazonaws.com" in json.dumps(statement.get("Principal")):
+                    granting[f"${{aws_kms_key.{key_id}.arn}}"] = statement
+        assert list(granting) == [key_ref], f"{name}: CloudFront is granted on {list(granting)}, the assets bucket uses {key_ref}"
+        statement = granting[key_ref]
+        assert statement["Effect"] == "Allow" and statement["Action"] in ("kms:Decrypt", ["kms:Decrypt"]), name
+        (source,) = statement["Condition"]["StringLike"].values()
+        assert re.fullmatch(r"arn:\$\{[\w.-]+\}:cloudfront::\$\{[\w.-]+\}:distribution/\*", source), f"{name}: {source}"
 
 
 def test_force_destroy_is_passed_through(aws_stack, synth):
@@ -287,7 +386,7 @@ def test_bad_arguments_fail_at_construction_naming_the_argument(aws_stack, synth
 
 def test_both_fallback_modes_with_and_without_cname_pass_terraform_validate(aws_stack, synth, terraform_validate):
     stack = aws_stack()
-    common = {"assets_prefix": "site/current", "api_origin_domain": NLB, "kms_key_arn": KEY_ARN}
+    common = {"assets_prefix": "site/current", "api_origin_domain": NLB, "kms_key_arn": KEY_ARN, "auth_origin": AUTH_ORIGIN}
     StaticSite(stack, "plain", name_prefix="geoapp-a", site=SiteSettings(), **common)
     StaticSite(stack, "cname", name_prefix="geoapp-b", site=CNAME_SITE, spa_fallback="error_responses", **common)
     assert "The configuration is valid" in terraform_validate(synth(stack))
