@@ -34,6 +34,11 @@ ENV_STACK_OUTPUTS: tuple[Output, ...] = (
     Output("db_secret_arn", "the Secrets Manager secret of the database credentials", True),
     Output("auth0_secret_arn", "the Secrets Manager secret of the Auth0 settings", True),
     Output("kms_key_arn", "the environment's KMS key"),
+    Output(
+        "dns_records",
+        "the DNS records the environment needs, as [{name, type, value}]: the site and API origin names, and the "
+        "ACM validation records of certificates the stack issues; created in [dns] hosted_zone_id, else to create by hand",
+    ),
 )
 
 OUTPUT_NAMES: tuple[str, ...] = tuple(o.name for o in ENV_STACK_OUTPUTS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdktf import Aspects, TerraformOutput, TerraformStack
+from cdktf import Annotations, Aspects, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
@@ -14,6 +14,7 @@ from modules.api import ApiService, listener_port
 from modules.auth0 import Auth0Application
 from modules.cost import EnvironmentBudget
 from modules.database import AuroraDatabase
+from modules.dns import AliasName, CertificateName, EnvironmentDns
 from modules.guardrails import DEFAULT_RULES, PRODUCTION_RULES, GuardRails
 from modules.kms import EnvironmentKey
 from modules.network import Network
@@ -46,10 +47,13 @@ class EnvironmentStack(TerraformStack):
         network = self._network()
         database = self._database(network, key)
         secrets, exported_secrets = self._secrets(database, key)
-        api = self._api(network, database, secrets, key)
         edge = self._edge_provider()
+        dns = self._certificates(edge)
+        wired = self._with_certificates(dns)
+        api = self._api(wired, network, database, secrets, key)
         firewall = self._firewall(edge)
-        site = self._site(api, key, firewall)
+        site = self._site(wired, api, key, firewall)
+        self._dns_names(dns, api, site)
         if config.auth0.mode == "managed":
             auth0 = Auth0Application(self, "auth0", settings=config.auth0, app_name=self._prefix, site_url=site.site_url)
             secrets.put_value("auth0", auth0.secret_payload)
@@ -61,6 +65,7 @@ class EnvironmentStack(TerraformStack):
                 "db_endpoint": database.endpoint,
                 **exported_secrets,
                 "kms_key_arn": key.arn,
+                "dns_records": dns.records,
             }
         )
         Aspects.of(self).add(GuardRails(DEFAULT_RULES + PRODUCTION_RULES if config.is_production else DEFAULT_RULES))
@@ -109,8 +114,9 @@ class EnvironmentStack(TerraformStack):
 
     # ---- API -------------------------------------------------------------------------------
 
-    def _api(self, network: Network, database: AuroraDatabase, secrets: ServiceSecrets, key: EnvironmentKey) -> ApiService:
-        config = self.config
+    def _api(
+        self, config: EnvironmentConfig, network: Network, database: AuroraDatabase, secrets: ServiceSecrets, key: EnvironmentKey
+    ) -> ApiService:
         return ApiService(
             self,
             "api",
@@ -135,7 +141,7 @@ class EnvironmentStack(TerraformStack):
     def _edge_provider(self) -> AwsProvider | None:
         """A us-east-1 provider for what must live there (CloudFront's WAF, its alarm and topic)."""
         config = self.config
-        if not (config.site.waf or config.alarms.enabled):
+        if not (config.site.waf or config.alarms.enabled or (config.dns.hosted_zone_id and config.site.cname)):
             return None
         return aws_provider(self, config.aws.model_copy(update={"region": "us-east-1"}), tags=self._tags, id_="aws-edge", alias="edge")
 
@@ -146,8 +152,8 @@ class EnvironmentStack(TerraformStack):
             self, "waf", name_prefix=self._prefix, provider=edge, rate_limit_per_5min=self.config.site.waf_rate_limit_per_5min
         )
 
-    def _site(self, api: ApiService, key: EnvironmentKey, firewall: EdgeFirewall | None) -> StaticSite:
-        config, prefix, protect = self.config, self._prefix, self._protect
+    def _site(self, config: EnvironmentConfig, api: ApiService, key: EnvironmentKey, firewall: EdgeFirewall | None) -> StaticSite:
+        prefix, protect = self._prefix, self._protect
         return StaticSite(
             self,
             "site",
@@ -163,6 +169,44 @@ class EnvironmentStack(TerraformStack):
             spa_fallback=config.frontend.spa_fallback,
             web_acl_arn=firewall.arn if firewall else None,
         )
+
+    # ---- DNS and certificates --------------------------------------------------------------
+
+    def _certificates(self, edge: AwsProvider | None) -> EnvironmentDns:
+        """With ``[dns] hosted_zone_id`` the stack issues and validates the site's (us-east-1) and the
+        API origin's (regional) certificates; without, the env file's certificates are used."""
+        config = self.config
+        zone, tls = config.dns.hosted_zone_id, config.api.origin_tls
+        wanted = []
+        if config.site.cname:
+            wanted.append(CertificateName("site", config.site.cname, arn=None if zone else config.site.certificate_arn, provider=edge))
+        if tls:
+            wanted.append(CertificateName("api-origin", tls.domain, arn=None if zone else tls.certificate_arn))
+        if zone and wanted:
+            Annotations.of(self).add_warning(
+                f"{config.source}: [dns] hosted_zone_id is set: the stack issues and validates the certificates of "
+                f"{', '.join(c.domain for c in wanted)}; site.certificate_arn / api.origin_tls.certificate_arn are not used"
+            )
+        return EnvironmentDns(self, "dns", hosted_zone_id=zone, certificates=wanted)
+
+    def _with_certificates(self, dns: EnvironmentDns) -> EnvironmentConfig:
+        """The env file with the certificates :meth:`_certificates` chose (the file's own, or issued ones)."""
+        config, arns = self.config, dns.certificate_arns
+        update = {}
+        if "site" in arns:
+            update["site"] = config.site.model_copy(update={"certificate_arn": arns["site"]})
+        if "api-origin" in arns:
+            tls = config.api.origin_tls.model_copy(update={"certificate_arn": arns["api-origin"]})
+            update["api"] = config.api.model_copy(update={"origin_tls": tls})
+        return config.model_copy(update=update)
+
+    def _dns_names(self, dns: EnvironmentDns, api: ApiService, site: StaticSite) -> None:
+        """The site's name to CloudFront, the API origin's name to the load balancer."""
+        config, tls = self.config, self.config.api.origin_tls
+        if config.site.cname:
+            dns.point(AliasName("site", config.site.cname, site.distribution.domain_name, site.distribution.hosted_zone_id))
+        if tls:
+            dns.point(AliasName("api-origin", tls.domain, api.load_balancer.dns_name, api.load_balancer.zone_id))
 
     # ---- operations ------------------------------------------------------------------------
 

@@ -192,3 +192,101 @@ def test_gunicorns_access_line_has_the_fields_the_metric_filters_name():
     parsed = dict(zip(names, fields, strict=True))
     assert (parsed["status"], parsed["method"], parsed["duration_ms"]) == ("503", "POST", "1234")
     assert parsed["request"] == '"POST /api/collections/x/items?limit=10 HTTP/1.1"'
+
+
+# ---- DNS and certificates --------------------------------------------------------------------
+
+ZONE = "Z0123456789ABCDEFGHIJ"
+
+
+def _rid(stack: dict, rtype: str, path_end: str) -> str:
+    [found] = [k for k, r in resources_of(stack, rtype).items() if r["//"]["metadata"]["path"].endswith(path_end)]
+    return found
+
+
+@pytest.fixture(scope="module")
+def zoned_staging(tmp_path_factory) -> dict:
+    """env-staging synthesized with ``[dns] hosted_zone_id``."""
+    from tests.synth import synth_envs
+
+    base = tmp_path_factory.mktemp("zoned")
+    (base / "envs").mkdir()
+    text = (ROOT / "envs" / "staging.toml").read_text().replace("\n[site]\n", f'\n[dns]\nhosted_zone_id = "{ZONE}"\n\n[site]\n')
+    (base / "envs" / "staging.toml").write_text(text)
+    return synth_envs(base / "out", base / "envs")["env-staging"]
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_without_a_zone_the_dns_records_output_names_each_record_to_create(stacks, name):
+    stack, env = stacks[f"env-{name}"], ENVS[name]
+    assert env.dns.hosted_zone_id is None
+    assert stack["output"]["dns_records"]["value"] == [
+        {"name": env.site.cname, "type": "CNAME", "value": ref(stack, "aws_cloudfront_distribution", "domain_name")},
+        {"name": env.api.origin_tls.domain, "type": "CNAME", "value": ref(stack, "aws_lb", "dns_name")},
+    ]
+    for rtype in ("aws_route53_record", "aws_acm_certificate", "aws_acm_certificate_validation"):
+        assert not resources_of(stack, rtype), rtype
+    # the env file's own certificates are the ones in use
+    assert only(stack, "aws_cloudfront_distribution")["viewer_certificate"]["acm_certificate_arn"] == env.site.certificate_arn
+    assert only(stack, "aws_lb_listener")["certificate_arn"] == env.api.origin_tls.certificate_arn
+
+
+def test_an_env_without_names_needs_no_dns_record(stacks):
+    assert ENVS["local"].site.cname is None and ENVS["local"].api.origin_tls is None
+    assert stacks["env-local"]["output"]["dns_records"]["value"] == []
+
+
+def test_with_a_zone_the_names_are_aliases_to_cloudfront_and_the_load_balancer(zoned_staging):
+    stack, env = zoned_staging, ENVS["staging"]
+    records = resources_of(stack, "aws_route53_record")
+    site, origin = (
+        records[_rid(stack, "aws_route53_record", "dns/site-alias")],
+        records[_rid(stack, "aws_route53_record", "dns/api-origin-alias")],
+    )
+    assert (site["zone_id"], site["name"], site["type"]) == (ZONE, env.site.cname, "A")
+    assert site["alias"] == {
+        "name": ref(stack, "aws_cloudfront_distribution", "domain_name"),
+        "zone_id": ref(stack, "aws_cloudfront_distribution", "hosted_zone_id"),
+        "evaluate_target_health": False,
+    }
+    assert (origin["zone_id"], origin["name"], origin["type"]) == (ZONE, env.api.origin_tls.domain, "A")
+    assert origin["alias"]["name"] == ref(stack, "aws_lb", "dns_name") and origin["alias"]["zone_id"] == ref(stack, "aws_lb", "zone_id")
+
+
+@pytest.mark.parametrize(
+    ("cert", "domain", "provider"),
+    [("site", "staging.geoapp.example.com", "aws.edge"), ("api-origin", "api-origin.staging.geoapp.example.com", None)],
+)
+def test_with_a_zone_each_certificate_is_validated_by_its_record_and_then_used(zoned_staging, cert, domain, provider):
+    stack = zoned_staging
+    cert_id = _rid(stack, "aws_acm_certificate", f"dns/{cert}-certificate")
+    certificate = resources_of(stack, "aws_acm_certificate")[cert_id]
+    assert (certificate["domain_name"], certificate["validation_method"], certificate.get("provider")) == (domain, "DNS", provider)
+    record_id = _rid(stack, "aws_route53_record", f"dns/{cert}-validation")
+    record = resources_of(stack, "aws_route53_record")[record_id]
+    option = f"tolist(aws_acm_certificate.{cert_id}.domain_validation_options).0"
+    assert (record["zone_id"], record["name"], record["type"], record["records"]) == (
+        ZONE,
+        f"${{{option}.resource_record_name}}",
+        f"${{{option}.resource_record_type}}",
+        [f"${{{option}.resource_record_value}}"],
+    )
+    validation_id = _rid(stack, "aws_acm_certificate_validation", f"dns/{cert}-validated")
+    validation = resources_of(stack, "aws_acm_certificate_validation")[validation_id]
+    assert validation["certificate_arn"] == f"${{aws_acm_certificate.{cert_id}.arn}}"
+    assert validation["validation_record_fqdns"] == [f"${{aws_route53_record.{record_id}.fqdn}}"]
+    assert validation.get("provider") == provider  # CloudFront's certificate lives in us-east-1
+    validated = f"${{aws_acm_certificate_validation.{validation_id}.certificate_arn}}"
+    if cert == "site":
+        assert only(stack, "aws_cloudfront_distribution")["viewer_certificate"]["acm_certificate_arn"] == validated
+    else:
+        assert only(stack, "aws_lb_listener")["certificate_arn"] == validated
+    listed = {(r["name"], r["type"], r["value"]) for r in stack["output"]["dns_records"]["value"]}
+    assert (record["name"], record["type"], record["records"][0]) in listed
+
+
+def test_the_zoned_stack_passes_terraform_validate(zoned_staging, terraform_validate):
+    doc = {k: v for k, v in zoned_staging.items() if k != "terraform"} | {
+        "terraform": {"required_providers": zoned_staging["terraform"]["required_providers"]}
+    }
+    assert "The configuration is valid" in terraform_validate(doc)
