@@ -26,14 +26,30 @@ Defaults:
   repository root).
 * ``TF_PLUGIN_CACHE_DIR`` is not set: ``terraform init`` links an unpacked mirror's provider
   into ``.terraform/`` (no 675 MB copy), so a cache would only add a second link.
+
+Provider checksums: the repository's ``.terraform.lock.hcl`` (committed) is the one lock file of
+every stack. ``terraform init`` reads the lock file of its working directory only, and cdktf
+neither writes nor copies one into ``cdktf.out/stacks/<stack>/``, so ``python -m toolchain.terraform
+-- terraform init`` run in a synthesized stack copies it there first, and ``--install-lock STACK``
+does the same ahead of synth (CI jobs whose ``terraform init`` runs elsewhere; synth keeps the file).
+CI runs every init with ``-lockfile=readonly`` (``TF_CLI_ARGS_init``): a provider whose version or
+checksum is not in the committed file fails the job. Regenerate it (here, from the mirror, for
+``linux_amd64``)::
+
+    python -m toolchain.terraform --lock-providers
+
+and where the registry is reachable with every platform and provider (the ``provider-lock``
+workflow).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -190,6 +206,61 @@ def terraform_env(
     return env
 
 
+# ---- the provider lock file ---------------------------------------------------------------------
+
+PROVIDER_LOCK_FILE = PROJECT_ROOT / ".terraform.lock.hcl"
+"""The committed dependency lock file (provider versions and checksums) of every stack."""
+
+STACKS_DIR = PROJECT_ROOT / "cdktf.out" / "stacks"
+"""Where ``cdktf synth`` writes one working directory per stack."""
+
+LOCKED_PROVIDERS: dict[str, str] = {"registry.terraform.io/hashicorp/aws": "5.100.0"}
+"""What :func:`lock_providers` locks here (the providers the offline mirror holds)."""
+
+
+def install_lock_file(stack_dir: Path, lock_file: Path = PROVIDER_LOCK_FILE) -> Path:
+    """Copy ``lock_file`` into ``stack_dir`` (created when missing, so this may run before synth); return the copy."""
+    if not lock_file.is_file():
+        raise FileNotFoundError(f"{lock_file}: no provider lock file to install (python -m toolchain.terraform --lock-providers)")
+    stack_dir.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copyfile(lock_file, stack_dir / lock_file.name))
+
+
+def init_directory(command: Sequence[str], cwd: Path) -> Path | None:
+    """The working directory of a ``terraform [-chdir=DIR] init ...`` command, or None for any other command."""
+    if not command or Path(command[0]).name != "terraform":
+        return None
+    workdir = cwd
+    for arg in command[1:]:
+        if arg.startswith("-chdir="):
+            workdir = cwd / arg.removeprefix("-chdir=")
+        elif not arg.startswith("-"):
+            return workdir if arg == "init" else None
+    return None
+
+
+def lock_providers(lock_dir: Path = PROJECT_ROOT, *, mirror: Path | None = None, platforms: Sequence[str] = ("linux_amd64",)) -> int:
+    """``terraform providers lock`` of :data:`LOCKED_PROVIDERS` from ``mirror`` (default: the one found),
+    writing ``lock_dir/.terraform.lock.hcl``; returns Terraform's exit code."""
+    mirror = mirror or find_provider_mirror()
+    if mirror is None:
+        print("tfcli: no provider mirror here; run `terraform providers lock` where the registry is reachable", file=sys.stderr)
+        return 1
+    required = {name.rsplit("/", 1)[1]: {"source": name, "version": version} for name, version in LOCKED_PROVIDERS.items()}
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp)
+        (config / "providers.tf.json").write_text(json.dumps({"terraform": {"required_providers": required}}))
+        if (lock_dir / PROVIDER_LOCK_FILE.name).is_file():
+            shutil.copyfile(lock_dir / PROVIDER_LOCK_FILE.name, config / PROVIDER_LOCK_FILE.name)
+        flags = [f"-fs-mirror={mirror}", *(f"-platform={p}" for p in platforms)]
+        code = subprocess.run(
+            ["terraform", "providers", "lock", *flags, *LOCKED_PROVIDERS], cwd=config, env=terraform_env(), check=False
+        ).returncode
+        if code == 0:
+            shutil.copyfile(config / PROVIDER_LOCK_FILE.name, lock_dir / PROVIDER_LOCK_FILE.name)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m toolchain.terraform [--print] [-- COMMAND ...]``."""
     parser = argparse.ArgumentParser(
@@ -197,11 +268,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Run a command (terraform, npx cdktf, ...) with the offline provider mirror.",
     )
     parser.add_argument("--print", action="store_true", help="print the variables this sets (shell syntax)")
+    parser.add_argument("--install-lock", nargs="+", metavar="STACK", help="copy .terraform.lock.hcl into cdktf.out/stacks/STACK")
+    parser.add_argument("--lock-providers", action="store_true", help="regenerate .terraform.lock.hcl from the mirror (linux_amd64)")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="command after --")
     args = parser.parse_args(argv)
     command = list(args.command)
     if command and command[0] == "--":
         command = command[1:]
+    if args.install_lock:
+        for stack in args.install_lock:
+            print(f"tfcli: {install_lock_file(STACKS_DIR / stack)}")
+        return 0
+    if args.lock_providers:
+        return lock_providers()
+    workdir = init_directory(command, Path.cwd())
+    if workdir is not None and (workdir / "cdk.tf.json").is_file() and PROVIDER_LOCK_FILE.is_file():
+        install_lock_file(workdir)
     env = terraform_env()
     if args.print or not command:
         for key in (*QUIET_VARS, "TF_CLI_CONFIG_FILE"):

@@ -86,3 +86,196 @@ def test_every_job_with_the_plan_role_plans_without_the_lock():
         assert "-lock=false" in job_env(job, workflow).get("TF_CLI_ARGS_plan", "").split(), f"{file}:{job_id}"
         runs = " ".join(str(s.get("run", "")) for s in job["steps"])
         assert "make deploy" not in runs and "apply" not in runs, f"{file}:{job_id} applies with the plan role"
+
+
+def steps_using(job: dict) -> list[str]:
+    return [str(s["uses"]) for s in job.get("steps", []) if "uses" in s]
+
+
+AWAITING_SHA = {"actions/cache", "marocchino/sticky-pull-request-comment"}
+"""Actions still on a tag: no commit SHA of theirs was at hand offline (pin them where GitHub is reachable)."""
+
+
+def test_every_action_is_pinned_to_a_full_commit_sha_with_its_version_in_a_comment():
+    import re
+
+    unpinned, pins = set(), {}
+    for path in sorted(WORKFLOWS.glob("*.y*ml")):
+        for line in path.read_text().splitlines():
+            match = re.match(r"\s*-?\s*uses:\s*([^@\s]+)@(\S+)(.*)$", line)
+            if not match or match.group(1).startswith(("./", "docker://")):
+                continue
+            action, ref, comment = match.groups()
+            if not re.fullmatch(r"[0-9a-f]{40}", ref):
+                unpinned.add(action)
+                continue
+            assert re.fullmatch(r"\s+# v\d+(\.\d+)*", comment), f"{path.name}: {line.strip()} (version comment missing)"
+            pins.setdefault(action, set()).add((ref, comment.strip()))
+    assert unpinned <= AWAITING_SHA, sorted(unpinned - AWAITING_SHA)
+    assert {a: p for a, p in pins.items() if len(p) > 1} == {}, "one action, one pinned commit"
+    assert {"actions/checkout", "aws-actions/configure-aws-credentials", "hashicorp/setup-terraform"} <= set(pins)
+
+
+def test_dispatchable_deploy_workflows_run_only_from_main():
+    guard = "github.ref == 'refs/heads/main'"
+    checked = []
+    for file, job_id, job, workflow in jobs():
+        dispatchable = "workflow_dispatch" in (workflow.get(True) or workflow.get("on") or {})
+        deploys = any("deploy_role_arn" in r for r in assumed_roles(job)) or (job.get("permissions") or {}).get("contents") == "write"
+        if dispatchable and deploys:
+            condition = str(job.get("if", ""))
+            assert condition == guard or condition.startswith(f"{guard} && ("), f"{file}:{job_id}: if: {condition!r}"
+            checked.append(f"{file}:{job_id}")
+    assert {"backend.yml", "infra-main.yml", "frontend.yml"} <= {c.split(":")[0] for c in checked}
+
+
+def test_no_job_pushes_to_main_so_nothing_needs_to_bypass_branch_protection():
+    import re
+
+    for file, job_id, job, _ in jobs():
+        for step in job.get("steps", []):
+            run = str(step.get("run", ""))
+            assert not re.search(r"git\s+push\b[^\n]*\b(main|refs/heads/main)\b", run), f"{file}:{job_id} pushes to main"
+            for record in re.findall(r"ops\.release record[^\n]*", run):
+                branch = re.search(r"--branch\s+\"?([^\s\"]+)", record)
+                assert branch and branch.group(1) != "main", f"{file}:{job_id}: {record}"
+    runbook = (ROOT / "docs" / "runbooks" / "new-environment.md").read_text()
+    assert "allow **github-actions[bot]** to push" not in runbook
+
+
+def test_every_job_in_an_aws_account_inits_with_the_committed_lock_file_read_only():
+    cloud = [(f, j, job, wf) for f, j, job, wf in jobs() if assumed_roles(job)]
+    assert len(cloud) >= 6
+    for file, job_id, job, workflow in cloud:
+        assert "-lockfile=readonly" in job_env(job, workflow).get("TF_CLI_ARGS_init", "").split(), f"{file}:{job_id}"
+        runs = [str(s.get("run", "")) for s in job["steps"]]
+        install = next(i for i, r in enumerate(runs) if "toolchain.terraform --install-lock" in r)
+        first_terraform = next(
+            i
+            for i, r in enumerate(runs)
+            if any(c in r for c in ("make plan", "make deploy", "make publish", "ops.release", "ops.stack_outputs"))
+        )
+        assert install < first_terraform, f"{file}:{job_id}: the lock file is installed after Terraform first runs"
+
+
+# ---- the provider lock file -------------------------------------------------------------------
+
+LOCK_FILE = ROOT / ".terraform.lock.hcl"
+AWAITING_REGISTRY = {"registry.terraform.io/auth0/auth0"}
+"""Providers no mirror here holds: the provider-lock workflow adds them where the registry is reachable."""
+
+
+def locked_providers(path=LOCK_FILE) -> dict[str, dict]:
+    import hcl2
+
+    def one(value):
+        return value[0] if isinstance(value, list) and len(value) == 1 else value
+
+    with open(path) as handle:
+        blocks = hcl2.load(handle)["provider"]
+    return {name: {k: one(v) for k, v in body.items()} for block in blocks for name, body in block.items()}
+
+
+def test_the_lock_file_is_committed_and_pins_hashicorp_aws_5_100_0_with_checksums():
+    import subprocess
+
+    aws = locked_providers()["registry.terraform.io/hashicorp/aws"]
+    assert aws["version"] == "5.100.0"
+    hashes = aws["hashes"] if isinstance(aws["hashes"][0], str) else aws["hashes"][0]
+    assert hashes and all(h.startswith(("h1:", "zh:")) for h in hashes)
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(LOCK_FILE)], cwd=ROOT, check=False)
+    assert ignored.returncode == 1, ".terraform.lock.hcl is gitignored"
+    assert (ROOT / ".github" / "workflows" / "provider-lock.yml").is_file()
+
+
+def test_every_provider_a_stack_requires_is_locked_at_that_version(stacks):
+    from toolchain.terraform import LOCKED_PROVIDERS
+
+    locked = locked_providers()
+    for name, stack in stacks.items():
+        for provider in stack["terraform"]["required_providers"].values():
+            source = provider["source"] if "/" in provider["source"] else f"hashicorp/{provider['source']}"
+            address = f"registry.terraform.io/{source}"
+            if address in AWAITING_REGISTRY:
+                continue
+            assert address in locked, (name, address)
+            assert locked[address]["version"] == provider["version"] == LOCKED_PROVIDERS[address], (name, address)
+
+
+def _terraform_with_mirror():
+    import shutil
+
+    from toolchain.terraform import find_provider_mirror
+
+    if shutil.which("terraform") is None or find_provider_mirror() is None:
+        import pytest
+
+        pytest.skip("needs terraform and the offline hashicorp/aws mirror")
+
+
+def test_init_in_a_synthesized_stack_uses_the_committed_lock_file_read_only(synth_dir, tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    _terraform_with_mirror()
+    stack = tmp_path / "env-staging"
+    shutil.copytree(synth_dir / "stacks" / "env-staging", stack, ignore=shutil.ignore_patterns(".terraform*"))
+    command = [
+        sys.executable,
+        "-m",
+        "toolchain.terraform",
+        "--",
+        "terraform",
+        "init",
+        "-backend=false",
+        "-lockfile=readonly",
+        "-input=false",
+        "-no-color",
+    ]
+    result = subprocess.run(
+        command, cwd=stack, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (stack / ".terraform.lock.hcl").read_text() == LOCK_FILE.read_text()
+
+
+def test_a_provider_whose_checksum_is_not_the_locked_one_fails_init(synth_dir, tmp_path):
+    import shutil
+    import subprocess
+
+    from toolchain.terraform import install_lock_file, terraform_env
+
+    _terraform_with_mirror()
+    stack = tmp_path / "env-staging"
+    shutil.copytree(synth_dir / "stacks" / "env-staging", stack, ignore=shutil.ignore_patterns(".terraform*"))
+    tampered = tmp_path / "lock" / ".terraform.lock.hcl"
+    tampered.parent.mkdir()
+    tampered.write_text(re_sub_hash(LOCK_FILE.read_text()))
+    install_lock_file(stack, tampered)
+    result = subprocess.run(
+        ["terraform", "init", "-backend=false", "-lockfile=readonly", "-input=false", "-no-color"],
+        cwd=stack,
+        env=terraform_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "doesn't match any of the checksums" in " ".join((result.stdout + result.stderr).split())
+
+
+def re_sub_hash(text: str) -> str:
+    import re
+
+    return re.sub(r'"h1:[^"]+"', '"h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="', text)
+
+
+def test_terraform_init_is_recognised_through_chdir_and_flags(tmp_path):
+    from toolchain.terraform import init_directory
+
+    assert init_directory(["terraform", "init", "-input=false"], tmp_path) == tmp_path
+    assert init_directory(["/usr/bin/terraform", "-chdir=stack", "init"], tmp_path) == tmp_path / "stack"
+    assert init_directory(["terraform", "plan"], tmp_path) is None
+    assert init_directory(["npx", "cdktf", "deploy"], tmp_path) is None
