@@ -4,9 +4,10 @@
 
 Starts an emulator on a free loopback port, writes a Terraform JSON config that exercises
 every gap the shims close (Application Auto Scaling target + step policies + alarms with
-tags, a CloudFront distribution with an origin access control and an ``/api/*`` behaviour,
-an Aurora Serverless v2 cluster with a managed master password and a second cluster
-restored from its snapshot, an ECS Fargate service behind an NLB), then runs
+tags, a CloudFront distribution with an origin access control, an ``/api/*`` behaviour and a
+response headers policy on both behaviours, an Aurora Serverless v2 cluster with a managed
+master password and a second cluster restored from its snapshot, an ECS Fargate service
+behind an NLB), then runs
 ``terraform init``, ``apply``, ``plan -detailed-exitcode`` (must be 0: no drift) and
 ``destroy``, printing the wall time of each step.
 """

@@ -9,11 +9,8 @@ distribution to read. The result (:class:`DataPlaneSpec`) is plain JSON, written
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -67,6 +64,15 @@ class TargetGroupSpec:
 
 
 @dataclass(frozen=True)
+class ResponseHeaderSpec:
+    """A header a response headers policy adds: with ``override`` it replaces the origin's."""
+
+    name: str
+    value: str
+    override: bool
+
+
+@dataclass(frozen=True)
 class BehaviourSpec:
     path_pattern: str  # "*" for the default behaviour
     origin_id: str
@@ -74,6 +80,8 @@ class BehaviourSpec:
     cache_policy_id: str | None
     origin_request_policy_id: str | None
     response_headers_policy_id: str | None
+    response_headers: list[ResponseHeaderSpec] = field(default_factory=list)
+    """The headers of the behaviour's response headers policy (security headers, CSP, custom ones)."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,7 @@ class DistributionSpec:
     origins: list[OriginSpec]
     behaviours: list[BehaviourSpec]  # ordered behaviours first, the default last
     error_responses: list[ErrorResponseSpec]
-    response_headers: dict[str, dict[str, Any]] = field(default_factory=dict)  # policy id -> config (or {} when unknown)
+    response_headers: dict[str, dict[str, Any]] = field(default_factory=dict)  # policy id -> ResponseHeadersPolicyConfig
 
 
 @dataclass(frozen=True)
@@ -131,7 +139,10 @@ class DataPlaneSpec:
                 **{
                     **d,
                     "origins": [OriginSpec(**o) for o in d["origins"]],
-                    "behaviours": [BehaviourSpec(**b) for b in d["behaviours"]],
+                    "behaviours": [
+                        BehaviourSpec(**{**b, "response_headers": [ResponseHeaderSpec(**h) for h in b.get("response_headers", [])]})
+                        for b in d["behaviours"]
+                    ],
                     "error_responses": [ErrorResponseSpec(**e) for e in d["error_responses"]],
                 }
             ),
@@ -225,27 +236,59 @@ def read_target_group(client, cluster: str, service: str) -> TargetGroupSpec:
     )
 
 
-def _behaviour(raw: dict[str, Any], pattern: str) -> BehaviourSpec:
+def policy_headers(config: dict[str, Any]) -> list[ResponseHeaderSpec]:
+    """The headers a ``ResponseHeadersPolicyConfig`` adds, as CloudFront sends them.
+
+    Security headers (CSP, HSTS, nosniff, frame options, referrer policy, XSS protection) and
+    custom headers. CORS, server-timing and removed headers are not modelled (the stacks set none).
+    """
+    out: list[ResponseHeaderSpec] = []
+    sec = config.get("SecurityHeadersConfig") or {}
+
+    def add(name: str, value: str, block: dict[str, Any]) -> None:
+        out.append(ResponseHeaderSpec(name, value, bool(block.get("Override"))))
+
+    if (csp := sec.get("ContentSecurityPolicy")) is not None:
+        add("Content-Security-Policy", csp["ContentSecurityPolicy"], csp)
+    if (hsts := sec.get("StrictTransportSecurity")) is not None:
+        flags = ["includeSubDomains"] * bool(hsts.get("IncludeSubdomains")) + ["preload"] * bool(hsts.get("Preload"))
+        add("Strict-Transport-Security", "; ".join([f"max-age={hsts['AccessControlMaxAgeSec']}", *flags]), hsts)
+    if (nosniff := sec.get("ContentTypeOptions")) is not None:
+        add("X-Content-Type-Options", "nosniff", nosniff)
+    if (frame := sec.get("FrameOptions")) is not None:
+        add("X-Frame-Options", frame["FrameOption"], frame)
+    if (referrer := sec.get("ReferrerPolicy")) is not None:
+        add("Referrer-Policy", referrer["ReferrerPolicy"], referrer)
+    if (xss := sec.get("XSSProtection")) is not None:
+        parts = ["1" if xss.get("Protection") else "0"] + ["mode=block"] * bool(xss.get("ModeBlock"))
+        add("X-XSS-Protection", "; ".join(parts + ([f"report={xss['ReportUri']}"] if xss.get("ReportUri") else [])), xss)
+    for item in (config.get("CustomHeadersConfig") or {}).get("Items") or []:
+        add(item["Header"], item["Value"], item)
+    return out
+
+
+def _behaviour(raw: dict[str, Any], pattern: str, policies: dict[str, dict[str, Any]]) -> BehaviourSpec:
+    policy_id = raw.get("ResponseHeadersPolicyId") or None
     return BehaviourSpec(
         path_pattern=pattern,
         origin_id=raw["TargetOriginId"],
         allowed_methods=list((raw.get("AllowedMethods") or {}).get("Items") or ["GET", "HEAD"]),
         cache_policy_id=raw.get("CachePolicyId") or None,
         origin_request_policy_id=raw.get("OriginRequestPolicyId") or None,
-        response_headers_policy_id=raw.get("ResponseHeadersPolicyId") or None,
+        response_headers_policy_id=policy_id,
+        response_headers=policy_headers(policies[policy_id]) if policy_id else [],
     )
 
 
 def _response_headers(cloudfront, ids: set[str]) -> dict[str, dict[str, Any]]:
+    """``{policy id: ResponseHeadersPolicyConfig}``; an id the emulator does not know is an error."""
     policies: dict[str, dict[str, Any]] = {}
     for policy_id in sorted(ids):
         try:
-            policies[policy_id] = cloudfront.get_response_headers_policy(Id=policy_id)["ResponseHeadersPolicy"][
-                "ResponseHeadersPolicyConfig"
-            ]
-        except Exception as exc:  # the emulator may not model the policy yet: serve without its headers, say so
-            log.warning("response headers policy %s cannot be read from the emulator (%s): its headers are not added", policy_id, exc)
-            policies[policy_id] = {}
+            policy = cloudfront.get_response_headers_policy(Id=policy_id)["ResponseHeadersPolicy"]
+        except cloudfront.exceptions.NoSuchResponseHeadersPolicy:
+            raise LookupError(f"the distribution names response headers policy {policy_id}, which the emulator does not have") from None
+        policies[policy_id] = policy["ResponseHeadersPolicyConfig"]
     return policies
 
 
@@ -262,8 +305,10 @@ def read_distribution(client, distribution_id: str) -> DistributionSpec:
         )
         for o in config["Origins"]["Items"]
     ]
-    behaviours = [_behaviour(b, b["PathPattern"]) for b in (config.get("CacheBehaviors") or {}).get("Items") or []]
-    behaviours.append(_behaviour(config["DefaultCacheBehavior"], "*"))
+    raw_behaviours = [(b, b["PathPattern"]) for b in (config.get("CacheBehaviors") or {}).get("Items") or []]
+    raw_behaviours.append((config["DefaultCacheBehavior"], "*"))
+    policies = _response_headers(cloudfront, {b["ResponseHeadersPolicyId"] for b, _ in raw_behaviours if b.get("ResponseHeadersPolicyId")})
+    behaviours = [_behaviour(b, pattern, policies) for b, pattern in raw_behaviours]
     errors = [
         ErrorResponseSpec(
             error_code=int(e["ErrorCode"]),
@@ -272,7 +317,6 @@ def read_distribution(client, distribution_id: str) -> DistributionSpec:
         )
         for e in (config.get("CustomErrorResponses") or {}).get("Items") or []
     ]
-    ids = {b.response_headers_policy_id for b in behaviours if b.response_headers_policy_id}
     return DistributionSpec(
         id=distribution_id,
         domain=dist["DomainName"],
@@ -280,7 +324,7 @@ def read_distribution(client, distribution_id: str) -> DistributionSpec:
         origins=origins,
         behaviours=behaviours,
         error_responses=errors,
-        response_headers=_response_headers(cloudfront, ids),
+        response_headers=policies,
     )
 
 

@@ -8,8 +8,20 @@ import uuid
 import botocore.exceptions
 import pytest
 
+from environment.site_headers import SECURITY_HEADERS, content_security_policy
 from localaws import LocalAWS
+from localaws.dataplane.readback import (
+    ContainerSpec,
+    DatabaseSpec,
+    DataPlaneSpec,
+    HealthCheckSpec,
+    ServiceSpec,
+    TargetGroupSpec,
+    read_distribution,
+)
+from localaws.probe import run_terraform, terraform_env_for
 from localaws.shims import SHIMS
+from localaws.terraform import provider_settings
 from tests.local.helpers import client_factory
 
 
@@ -129,6 +141,214 @@ def test_cloudfront_default_certificate_has_no_ssl_support_method(aws):
     certificate = config["ViewerCertificate"]
     assert certificate["CloudFrontDefaultCertificate"] is True
     assert "SSLSupportMethod" not in certificate
+
+
+# ------------------------------------------------------------ CloudFront response headers policies
+
+
+def _headers_config(name: str, csp: str) -> dict:
+    return {
+        "Name": name,
+        "SecurityHeadersConfig": {
+            "StrictTransportSecurity": {"Override": True, "IncludeSubdomains": True, "Preload": True, "AccessControlMaxAgeSec": 63072000},
+            "ContentTypeOptions": {"Override": True},
+            "FrameOptions": {"Override": True, "FrameOption": "DENY"},
+            "ReferrerPolicy": {"Override": True, "ReferrerPolicy": "strict-origin-when-cross-origin"},
+            "ContentSecurityPolicy": {"Override": True, "ContentSecurityPolicy": csp},
+        },
+    }
+
+
+def test_response_headers_policy_is_read_back_as_written_and_changed_only_with_its_etag(aws):
+    cf = aws("cloudfront")
+    config = _headers_config(f"headers-{uuid.uuid4().hex[:8]}", content_security_policy("https://tenant.eu.auth0.com"))
+    created = cf.create_response_headers_policy(ResponseHeadersPolicyConfig=config)
+    policy_id, etag = created["ResponseHeadersPolicy"]["Id"], created["ETag"]
+    assert cf.get_response_headers_policy(Id=policy_id)["ResponseHeadersPolicy"]["ResponseHeadersPolicyConfig"] == config
+    assert cf.get_response_headers_policy_config(Id=policy_id) | {"ResponseMetadata": None} == {
+        "ResponseHeadersPolicyConfig": config,
+        "ETag": etag,
+        "ResponseMetadata": None,
+    }
+    listed = cf.list_response_headers_policies(Type="custom")["ResponseHeadersPolicyList"]["Items"]
+    assert policy_id in {item["ResponseHeadersPolicy"]["Id"] for item in listed}
+
+    with pytest.raises(cf.exceptions.ResponseHeadersPolicyAlreadyExists):
+        cf.create_response_headers_policy(ResponseHeadersPolicyConfig=config)
+    with pytest.raises(cf.exceptions.PreconditionFailed):
+        cf.update_response_headers_policy(Id=policy_id, IfMatch="stale", ResponseHeadersPolicyConfig=config)
+    changed = {**config, "Comment": "frames allowed from the same origin"}
+    changed["SecurityHeadersConfig"] = {**config["SecurityHeadersConfig"], "FrameOptions": {"Override": True, "FrameOption": "SAMEORIGIN"}}
+    updated = cf.update_response_headers_policy(Id=policy_id, IfMatch=etag, ResponseHeadersPolicyConfig=changed)
+    assert updated["ETag"] != etag
+    assert cf.get_response_headers_policy(Id=policy_id)["ResponseHeadersPolicy"]["ResponseHeadersPolicyConfig"] == changed
+
+    cf.delete_response_headers_policy(Id=policy_id, IfMatch=updated["ETag"])
+    with pytest.raises(cf.exceptions.NoSuchResponseHeadersPolicy):
+        cf.get_response_headers_policy(Id=policy_id)
+
+
+def test_response_headers_policy_in_use_by_a_behaviour_cannot_be_deleted(aws):
+    cf = aws("cloudfront")
+    created = cf.create_response_headers_policy(
+        ResponseHeadersPolicyConfig=_headers_config(f"used-{uuid.uuid4().hex[:8]}", "default-src 'self'")
+    )
+    policy_id = created["ResponseHeadersPolicy"]["Id"]
+    cf.create_distribution(
+        DistributionConfig={
+            "CallerReference": uuid.uuid4().hex,
+            "Comment": "uses a headers policy",
+            "Enabled": True,
+            "Origins": {"Quantity": 1, "Items": [{"Id": "api", "DomainName": "api.example.com", "CustomOriginConfig": _HTTP_ONLY}]},
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "api",
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+                "ResponseHeadersPolicyId": policy_id,
+            },
+        }
+    )
+    with pytest.raises(botocore.exceptions.ClientError, match="ResponseHeadersPolicyInUse"):
+        cf.delete_response_headers_policy(Id=policy_id, IfMatch=created["ETag"])
+
+
+_HTTP_ONLY = {
+    "HTTPPort": 80,
+    "HTTPSPort": 443,
+    "OriginProtocolPolicy": "http-only",
+    "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]},
+}
+
+
+def _site_with_headers_policy(endpoint: str, csp: str) -> dict:
+    """Terraform JSON: an S3 origin through OAC and an /api/* origin, both behaviours sending one headers policy."""
+    policy = "${aws_cloudfront_response_headers_policy.site.id}"
+    behaviour = {"viewer_protocol_policy": "redirect-to-https", "cached_methods": ["GET", "HEAD"], "response_headers_policy_id": policy}
+    return {
+        "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": "5.100.0"}}},
+        "provider": {"aws": [provider_settings(endpoint)]},
+        "resource": {
+            "aws_s3_bucket": {"assets": {"bucket": "headers-probe-assets"}},
+            "aws_cloudfront_origin_access_control": {
+                "assets": {
+                    "name": "headers-probe",
+                    "origin_access_control_origin_type": "s3",
+                    "signing_behavior": "always",
+                    "signing_protocol": "sigv4",
+                }
+            },
+            "aws_cloudfront_response_headers_policy": {
+                "site": {
+                    "name": "headers-probe-security-headers",
+                    "security_headers_config": [
+                        {
+                            "strict_transport_security": [
+                                {"access_control_max_age_sec": 63072000, "include_subdomains": True, "preload": True, "override": True}
+                            ],
+                            "content_type_options": [{"override": True}],
+                            "frame_options": [{"frame_option": "DENY", "override": True}],
+                            "referrer_policy": [{"referrer_policy": "strict-origin-when-cross-origin", "override": True}],
+                            "content_security_policy": [{"content_security_policy": csp, "override": True}],
+                        }
+                    ],
+                }
+            },
+            "aws_cloudfront_distribution": {
+                "site": {
+                    "enabled": True,
+                    "wait_for_deployment": False,
+                    "default_root_object": "index.html",
+                    "origin": [
+                        {
+                            "origin_id": "assets",
+                            "domain_name": "${aws_s3_bucket.assets.bucket_regional_domain_name}",
+                            "origin_access_control_id": "${aws_cloudfront_origin_access_control.assets.id}",
+                        },
+                        {
+                            "origin_id": "api",
+                            "domain_name": "api.example.com",
+                            "custom_origin_config": [
+                                {
+                                    "http_port": 80,
+                                    "https_port": 443,
+                                    "origin_protocol_policy": "http-only",
+                                    "origin_ssl_protocols": ["TLSv1.2"],
+                                }
+                            ],
+                        },
+                    ],
+                    "default_cache_behavior": [
+                        {
+                            **behaviour,
+                            "target_origin_id": "assets",
+                            "allowed_methods": ["GET", "HEAD"],
+                            "cache_policy_id": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+                        }
+                    ],
+                    "ordered_cache_behavior": [
+                        {
+                            **behaviour,
+                            "path_pattern": "/api/*",
+                            "target_origin_id": "api",
+                            "allowed_methods": ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"],
+                            "cache_policy_id": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+                            "origin_request_policy_id": "b689b0a8-53d0-40ab-baf2-68738e2966ac",
+                        }
+                    ],
+                    "restrictions": [{"geo_restriction": [{"restriction_type": "none"}]}],
+                    "viewer_certificate": [{"cloudfront_default_certificate": True}],
+                }
+            },
+        },
+        "output": {"distribution_id": {"value": "${aws_cloudfront_distribution.site.id}"}},
+    }
+
+
+def test_terraform_applies_a_distribution_with_a_headers_policy_and_the_edge_reads_its_headers(tmp_path):
+    # GIVEN a fresh emulator and a Terraform config whose two behaviours send one headers policy
+    csp = content_security_policy("https://tenant.eu.auth0.com")
+    with LocalAWS(port=0, quiet=True) as server:
+        (tmp_path / "main.tf.json").write_text(json.dumps(_site_with_headers_policy(server.endpoint, csp)))
+        env = terraform_env_for(server.endpoint)
+        common = ["-input=false", "-no-color"]
+        # WHEN it is applied, THEN it applies, and a second plan finds nothing to change
+        for args in (["init", *common], ["apply", "-auto-approve", *common]):
+            step = run_terraform(args, tmp_path, env, timeout=300)
+            assert step.returncode == 0, step.output[-4000:]
+        plan = run_terraform(["plan", "-detailed-exitcode", *common], tmp_path, env, timeout=300)
+        assert plan.returncode == 0, "drift after apply:\n" + plan.output[-4000:]
+
+        # AND the local edge's read-back gives both behaviours the policy's headers, CSP included
+        outputs = json.loads(run_terraform(["output", "-json"], tmp_path, env, timeout=60).output)
+        distribution = read_distribution(client_factory(server.endpoint), outputs["distribution_id"]["value"])
+        expected = {"Content-Security-Policy": csp, **SECURITY_HEADERS}
+        assert [b.path_pattern for b in distribution.behaviours] == ["/api/*", "*"]
+        for behaviour in distribution.behaviours:
+            assert {h.name: h.value for h in behaviour.response_headers} == expected, behaviour.path_pattern
+            assert all(h.override for h in behaviour.response_headers)
+        assert DataPlaneSpec.from_json(_spec_with(distribution).to_json()).distribution == distribution
+
+        # AND destroy removes the policy after the distribution that uses it
+        destroyed = run_terraform(["destroy", "-auto-approve", *common], tmp_path, env, timeout=300)
+        assert destroyed.returncode == 0, destroyed.output[-4000:]
+        cf = client_factory(server.endpoint)("cloudfront")
+        # (moto's backends are per process: other tests' policies may be listed too)
+        left = cf.list_response_headers_policies(Type="custom")["ResponseHeadersPolicyList"].get("Items") or []
+        assert "headers-probe-security-headers" not in {p["ResponseHeadersPolicy"]["ResponseHeadersPolicyConfig"]["Name"] for p in left}
+
+
+def _spec_with(distribution) -> DataPlaneSpec:
+    """A DataPlaneSpec around ``distribution`` (the other parts are placeholders): for the JSON round trip."""
+    health = HealthCheckSpec("HTTP", "/api/health/live", "traffic-port", 5, 2, 2, 2, "200")
+    return DataPlaneSpec(
+        endpoint="http://127.0.0.1:1",
+        region="us-east-1",
+        database=DatabaseSpec("db.local", 3306, "geo", "admin", "pw", "arn:secret", {}),
+        service=ServiceSpec("c", "s", 1, "arn:td", 256, ContainerSpec("api", None, {}, {}, 8000)),
+        target_group=TargetGroupSpec("arn:tg", "TCP", 8000, health),
+        distribution=distribution,
+        assets_bucket="headers-probe-assets",
+    )
 
 
 # ------------------------------------------------------------ RDS
