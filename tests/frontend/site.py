@@ -8,7 +8,8 @@
   ``/api/*`` proxied to the API with the viewer's Host header, the SPA fallback (``index.html`` for
   any path that is not a file) and the security headers, the CSP among them.
   Built from werkzeug's ``SharedDataMiddleware`` and ``ProxyMiddleware``.
-* :data:`CSP`: the Content-Security-Policy proposed for the CloudFront response headers policy.
+* :func:`csp_for` and :data:`SECURITY_HEADERS`: the headers the CloudFront response headers policy sends,
+  from their one home, ``environment/site_headers.py``.
 
 When ``make local`` serves the site through its own edge, the tests get its URL instead (see
 ``site`` in conftest.py); nothing here is then used.
@@ -36,34 +37,16 @@ from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from environment.site_headers import SECURITY_HEADERS, content_security_policy
+
 ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"
 WRITE_SCOPE = "write:features"
 
-# The CSP for the site, as the CloudFront response headers policy should send it. {auth_origin} is
-# the sign-in origin (Auth0: https://<domain>); add a basemap's origins to connect-src and img-src
-# when an environment names one. Why each part:
-#   script-src 'self'          the bundle only: no inline scripts, no eval (zod runs jitless)
-#   style-src 'self'           the bundled CSS files; the app sets no style attributes or <style> tags
-#   img-src data: blob:        MapLibre's control icons are data: SVGs; images it decodes become blob: URLs
-#   worker-src 'self'          MapLibre v6's worker is a file of the build (setWorkerUrl), not a blob:
-#   connect-src                /api and config.json ('self'), the issuer's discovery and token endpoints
-#   frame-src 'none'           no silent-renew iframe (automaticSilentRenew is off)
-CSP_TEMPLATE = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; "
-    "connect-src 'self' {auth_origin}; worker-src 'self'; frame-src 'none'; frame-ancestors 'none'; "
-    "form-action 'self'; base-uri 'self'; object-src 'none'"
-)
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-}
-
 
 def csp_for(auth_origin: str | None) -> str:
-    return CSP_TEMPLATE.format(auth_origin=auth_origin or "").replace(" ;", ";")
+    """The site's CSP for sign-in at ``auth_origin``: the one the CloudFront response headers policy sends."""
+    return content_security_policy(auth_origin)
 
 
 def require_node_modules() -> Path:
