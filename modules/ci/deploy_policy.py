@@ -4,7 +4,8 @@ commands need, grouped per service, each part scoped to the environment.
 Scoping, per service:
 
 * by ARN prefix where the env stack names the resource (``<name_prefix>*``): S3, ECR, Secrets
-  Manager, ECS, RDS, CloudWatch alarms, logs, WAF, Budgets, SNS, CloudFront functions, KMS aliases;
+  Manager, ECS, RDS, CloudWatch alarms, EventBridge rules, logs, WAF, Budgets, SNS, CloudFront
+  functions, KMS aliases;
 * by the ``Environment`` tag where AWS names the resource itself (load balancers, target groups,
   distributions, KMS keys, scaling targets, security groups): ``aws:ResourceTag/Environment`` for
   existing resources, ``aws:RequestTag/Environment`` for creating (tag on create). A resource
@@ -40,6 +41,7 @@ UNSCOPED_WRITES = {
     "ecs:DeregisterTaskDefinition": "ECS offers it on * only; a deregistered revision stays usable by running tasks",
     "cloudfront:CreateOriginAccessControl": "CloudFront offers it on * only; an OAC grants nothing by itself",
     "cloudfront:CreateFunction": "CloudFront offers it on * only; a function serves nothing until a tagged distribution uses it",
+    "cloudfront:CreateResponseHeadersPolicy": "CloudFront offers it on * only; a headers policy applies to nothing until a tagged distribution uses it",
 }
 """Writes AWS authorises on ``*`` only (no resource ARN, no tag key); the gate checks that claim."""
 
@@ -317,7 +319,21 @@ def edge_statements(env: CiEnvironment, arns: Arns) -> list[dict]:
             ["cloudfront:GetOriginAccessControl", "cloudfront:UpdateOriginAccessControl", "cloudfront:DeleteOriginAccessControl"],
             f"{cloudfront}:origin-access-control/*",
         ),
-        _allow("CloudFrontUnscopedWrites", ["cloudfront:CreateOriginAccessControl", "cloudfront:CreateFunction"], "*"),
+        # Response headers policies carry no tags either; a policy changes headers, it grants nothing.
+        _allow(
+            "ResponseHeadersPolicies",
+            [
+                "cloudfront:GetResponseHeadersPolicy",
+                "cloudfront:UpdateResponseHeadersPolicy",
+                "cloudfront:DeleteResponseHeadersPolicy",
+            ],
+            f"{cloudfront}:response-headers-policy/*",
+        ),
+        _allow(
+            "CloudFrontUnscopedWrites",
+            ["cloudfront:CreateOriginAccessControl", "cloudfront:CreateFunction", "cloudfront:CreateResponseHeadersPolicy"],
+            "*",
+        ),
         _allow("EnvironmentFirewall", "wafv2:*", waf),
         _allow("EnvironmentBudget", "budgets:*", f"arn:{partition}:budgets::{account}:budget/{prefix}*"),
     ]
@@ -328,6 +344,7 @@ def monitoring_statements(env: CiEnvironment, arns: Arns) -> list[dict]:
     return [
         _allow("EnvironmentAlarms", "cloudwatch:*", [arns.regional("cloudwatch", r, f"alarm:{prefix}*") for r in env.regions]),
         _allow("EnvironmentTopics", "sns:*", [arns.regional("sns", r, f"{prefix}*") for r in env.regions]),
+        _allow("EnvironmentEventRules", "events:*", [arns.regional("events", r, f"rule/{prefix}*") for r in env.regions]),
         _allow(
             "EnvironmentLogGroups",
             "logs:*",

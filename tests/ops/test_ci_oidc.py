@@ -278,6 +278,7 @@ SERVICE_OF = {
     "aws_cloudfront_": "cloudfront",
     "aws_cloudwatch_log_": "logs",
     "aws_cloudwatch_metric_alarm": "cloudwatch",
+    "aws_cloudwatch_event_": "events",
     "aws_db_": "rds",
     "aws_rds_": "rds",
     "aws_ecr_": "ecr",
