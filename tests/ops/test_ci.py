@@ -279,3 +279,10 @@ def test_terraform_init_is_recognised_through_chdir_and_flags(tmp_path):
     assert init_directory(["/usr/bin/terraform", "-chdir=stack", "init"], tmp_path) == tmp_path / "stack"
     assert init_directory(["terraform", "plan"], tmp_path) is None
     assert init_directory(["npx", "cdktf", "deploy"], tmp_path) is None
+
+
+def test_the_jenkins_publish_also_inits_with_the_committed_lock_file_read_only():
+    jenkinsfile = (ROOT / "Jenkinsfile").read_text()
+    install = jenkinsfile.index("toolchain.terraform --install-lock")
+    assert "TF_CLI_ARGS_init=-lockfile=readonly" in jenkinsfile
+    assert install < jenkinsfile.index("sh 'make publish-frontend")
