@@ -23,7 +23,7 @@ ENV ?= staging
 .PHONY: help install system-deps synth check-envs test local down api plan deploy diff bench image publish-frontend data-load loadtest
 
 help:
-	@echo "make local        deploy the whole app to the emulated AWS (moto) and print its outputs"
+	@echo "make local        deploy the whole app to the emulated AWS (moto) and run it on loopback"
 	@echo "make down         destroy the local environment and stop the emulator"
 	@echo "make test         run every test, lint and gate (installs what is missing)"
 	@echo "make synth        validate envs/*.toml and write cdktf.out/stacks/*"
@@ -78,7 +78,7 @@ synth: install check-envs
 test: install system-deps
 	$(PY) -m pytest
 
-local: install
+local: install system-deps
 	$(PY) -m ops.local up
 
 down: $(STAMPS)/python

@@ -234,6 +234,8 @@ class ApiSettings(_Strict):
     """CloudWatch retention for API logs. Default: 30."""
     public_reads: bool = True
     """Feature reads need no token. Default: true; writes always need one."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """The API's log level (``LOG_LEVEL`` in the task definition). Default: INFO."""
     origin_tls: OriginTlsSettings | None = None
     """CloudFront -> NLB over TLS. Default: plain HTTP on port 80 (required in production)."""
 

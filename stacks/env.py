@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from cdktf import Annotations, Aspects, TerraformOutput, TerraformStack
+import jsii
+from cdktf import Annotations, Aspects, IResolveContext, IStringProducer, Lazy, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
@@ -22,6 +23,21 @@ from modules.providers import aws_provider, s3_state_backend
 from modules.secrets import ServiceSecrets
 from modules.site import StaticSite
 from modules.waf import EdgeFirewall
+
+
+@jsii.implements(IStringProducer)
+class _SetLater:
+    """A string a later construct provides: the API's ``PUBLIC_URL`` is the site's URL, and the
+    site (its CloudFront origin is the API's load balancer) is built after the API."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.value: str | None = None
+
+    def produce(self, context: IResolveContext) -> str:
+        if self.value is None:
+            raise ValueError(f"{self.what} was never set")
+        return self.value
 
 
 class EnvironmentStack(TerraformStack):
@@ -50,9 +66,11 @@ class EnvironmentStack(TerraformStack):
         edge = self._edge_provider()
         dns = self._certificates(edge)
         wired = self._with_certificates(dns)
-        api = self._api(wired, network, database, secrets, key)
+        public_url = _SetLater("the API's public URL (the site's /api)")
+        api = self._api(wired, network, database, secrets, key, public_url)
         firewall = self._firewall(edge)
         site = self._site(wired, api, key, firewall)
+        public_url.value = f"{site.site_url}/api"
         self._dns_names(dns, api, site)
         if config.auth0.mode == "managed":
             auth0 = Auth0Application(self, "auth0", settings=config.auth0, app_name=self._prefix, site_url=site.site_url)
@@ -115,7 +133,13 @@ class EnvironmentStack(TerraformStack):
     # ---- API -------------------------------------------------------------------------------
 
     def _api(
-        self, config: EnvironmentConfig, network: Network, database: AuroraDatabase, secrets: ServiceSecrets, key: EnvironmentKey
+        self,
+        config: EnvironmentConfig,
+        network: Network,
+        database: AuroraDatabase,
+        secrets: ServiceSecrets,
+        key: EnvironmentKey,
+        public_url: _SetLater,
     ) -> ApiService:
         return ApiService(
             self,
@@ -126,7 +150,12 @@ class EnvironmentStack(TerraformStack):
             secrets=secrets,
             kms_key_arn=key.arn,
             region=config.aws.region,
-            environment={"DB_HOST": database.endpoint, "DB_PORT": str(database.port), "DB_NAME": database.database_name},
+            environment={
+                "DB_HOST": database.endpoint,
+                "DB_PORT": str(database.port),
+                "DB_NAME": database.database_name,
+                "PUBLIC_URL": Lazy.string_value(public_url),
+            },
             protect=self._protect,
             seed_source=config.database.seed_source,
         )

@@ -7,6 +7,8 @@
   (free loopback port, temp copy of envs/local.toml), torn down at the end. Tests that only
   read it share it; tests that change it carry ``@pytest.mark.mutates_env_local(order=N)``
   and run after every other test, by ``order`` (the destroy check is last).
+  ``GEOAPP_REUSE_ENV_LOCAL=<dir>`` keeps the deployment in ``<dir>`` and reuses it on the next
+  run (``up`` skips an unchanged deploy): for iterating on e2e tests, never set under CI.
 - Under CI (``CI`` set to anything but "" / "0" / "false"), a skipped or xfailed test is a
   failure, unless its node id starts with an entry of :data:`CI_SKIP_ALLOWED` (a reason each).
   Skips at collection (``pytest.skip(allow_module_level=True)``) fail the run at the end.
@@ -46,8 +48,15 @@ def env_local(tmp_path_factory, request) -> Iterator:
     from ops import local
     from tests.local.helpers import EnvLocal, client_factory, write_env_copy
 
-    base = tmp_path_factory.mktemp("env-local")
-    env_file, config = write_env_copy(base / "envs", port=localaws.free_port())
+    reuse = os.environ.get("GEOAPP_REUSE_ENV_LOCAL")  # a dir of an earlier run: iterate without a new deploy
+    base = Path(reuse) if reuse else tmp_path_factory.mktemp("env-local")
+    if reuse and (base / "envs" / "local.toml").exists():
+        from environment.config import load_environment
+
+        env_file = base / "envs" / "local.toml"
+        config = load_environment(env_file)
+    else:
+        env_file, config = write_env_copy(base / "envs", port=localaws.free_port())
     target = local.Target.from_env_file(env_file)
     out, state_dir = base / "cdktf.out", base / "state"
     env: EnvLocal | None = None
@@ -67,7 +76,8 @@ def env_local(tmp_path_factory, request) -> Iterator:
         env.figures.update({f"{step} (s)": seconds for step, seconds in deployment.timings.items()})
         yield env
     finally:
-        _stop_env_local(local, localaws, state_dir)
+        if not reuse:
+            _stop_env_local(local, localaws, state_dir)
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and env is not None:
         reporter.write_line("")

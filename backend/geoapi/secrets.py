@@ -9,12 +9,25 @@ secret can only be read in its region anyway).
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+
+from geoapi import envvars as ev
+
+
+def task_region() -> str | None:
+    """The task definition's ``AWS_REGION`` (botocore itself reads only ``AWS_DEFAULT_REGION``)."""
+    return os.environ.get(ev.AWS_REGION) or None
+
+
+def aws_client(service: str) -> Callable[[], Any]:
+    """A factory of boto3 clients for ``service`` in the task's region."""
+    return lambda: boto3.client(service, region_name=task_region())
 
 
 class SecretError(RuntimeError):
@@ -42,7 +55,7 @@ class SecretStore:
                 self._client = self._client_factory()
             return self._client
         region = arn.split(":")[3] if arn.count(":") >= 6 else None
-        return boto3.client("secretsmanager", region_name=region or None)
+        return boto3.client("secretsmanager", region_name=region or task_region())
 
     def get(self, arn: str, *, refresh: bool = False, required_keys: tuple[str, ...] = ()) -> dict[str, Any]:
         with self._lock:

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlparse
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+
+from geoapi.secrets import aws_client
 
 log = logging.getLogger("geoapi.seed")
 
@@ -118,7 +119,7 @@ class Source:
         bucket, key = parsed.netloc, parsed.path.lstrip("/")
         if not bucket or not key:
             raise SeedError(f"{self.url}: an S3 URL must look like s3://bucket/key")
-        return (self.client_factory or (lambda: boto3.client("s3")))(), bucket, key
+        return (self.client_factory or aws_client("s3"))(), bucket, key
 
     def _s3_error(self, exc: Exception, what: str) -> SeedError:
         if isinstance(exc, ClientError):

@@ -70,26 +70,30 @@ class LocalDatabase:
         return pymysql.connect(unix_socket=self.socket_path, user="root", autocommit=True, charset="utf8mb4", **kwargs)
 
     def start(self, spec: DatabaseSpec, tls: TlsFiles, timeout: float = 90.0) -> None:
-        """Start the server if it is not running (installing the data dir once); configure the cluster's user."""
+        """Start the server (installing the data dir once), restarting it when its options changed
+        (a new parameter group, new certificate files); then configure the cluster's user."""
         self.directory.mkdir(parents=True, exist_ok=True)
+        if not (self.datadir / "mysql").is_dir():
+            install_datadir(self.datadir)
+        argv = server_argv(
+            datadir=self.datadir,
+            socket_path=self.socket_path,
+            port=self.port,
+            basedir=self.directory,
+            log=self.log,
+            buffer_pool="128M",
+            extra_args=(
+                f"--ssl-ca={tls.ca}",
+                f"--ssl-cert={tls.cert}",
+                f"--ssl-key={tls.key}",
+                "--performance-schema=ON",  # per-connection TLS status (status_by_thread) for the checks
+                *parameter_args(spec.parameters),
+            ),
+        )
+        if self.running() and procs.read_argv(self.pidfile) != list(argv):
+            log.info("database options changed: restarting it")
+            self.stop()
         if not self.running():
-            if not (self.datadir / "mysql").is_dir():
-                install_datadir(self.datadir)
-            argv = server_argv(
-                datadir=self.datadir,
-                socket_path=self.socket_path,
-                port=self.port,
-                basedir=self.directory,
-                log=self.log,
-                buffer_pool="128M",
-                extra_args=(
-                    f"--ssl-ca={tls.ca}",
-                    f"--ssl-cert={tls.cert}",
-                    f"--ssl-key={tls.key}",
-                    "--performance-schema=ON",  # per-connection TLS status (status_by_thread) for the checks
-                    *parameter_args(spec.parameters),
-                ),
-            )
             procs.spawn(argv, pidfile=self.pidfile, log=self.directory / "mariadbd.out")
             self._wait(timeout)
         self.configure(spec)

@@ -58,33 +58,6 @@ def pick_behaviour(behaviours: list[BehaviourSpec], path: str) -> BehaviourSpec:
     return behaviours[-1]
 
 
-def security_headers(config: dict[str, Any]) -> list[tuple[str, str, bool]]:
-    """A response headers policy config as ``(header, value, override)``."""
-    out: list[tuple[str, str, bool]] = []
-    sec = config.get("SecurityHeadersConfig") or {}
-    if (csp := sec.get("ContentSecurityPolicy")) is not None:
-        out.append(("Content-Security-Policy", csp["ContentSecurityPolicy"], bool(csp.get("Override"))))
-    if (hsts := sec.get("StrictTransportSecurity")) is not None:
-        value = f"max-age={hsts['AccessControlMaxAgeSec']}"
-        value += "; includeSubDomains" if hsts.get("IncludeSubdomains") else ""
-        value += "; preload" if hsts.get("Preload") else ""
-        out.append(("Strict-Transport-Security", value, bool(hsts.get("Override"))))
-    if (cto := sec.get("ContentTypeOptions")) is not None:
-        out.append(("X-Content-Type-Options", "nosniff", bool(cto.get("Override"))))
-    if (frame := sec.get("FrameOptions")) is not None:
-        out.append(("X-Frame-Options", frame["FrameOption"], bool(frame.get("Override"))))
-    if (referrer := sec.get("ReferrerPolicy")) is not None:
-        out.append(("Referrer-Policy", referrer["ReferrerPolicy"], bool(referrer.get("Override"))))
-    if (xss := sec.get("XSSProtection")) is not None:
-        value = "1" if xss.get("Protection") else "0"
-        value += "; mode=block" if xss.get("ModeBlock") else ""
-        value += f"; report={xss['ReportUri']}" if xss.get("ReportUri") else ""
-        out.append(("X-XSS-Protection", value, bool(xss.get("Override"))))
-    for item in (config.get("CustomHeadersConfig") or {}).get("Items") or []:
-        out.append((item["Header"], item["Value"], bool(item.get("Override"))))
-    return out
-
-
 @dataclass
 class EdgeStats:
     """What the edge served (read by ``status.json`` and the tests)."""
@@ -177,10 +150,9 @@ class Edge:
             return web.Response(status=502, text="502 ERROR: CloudFront wasn't able to connect to the origin.\n")
 
     def _add_headers(self, behaviour: BehaviourSpec, response: web.StreamResponse) -> None:
-        config = self.spec.response_headers.get(behaviour.response_headers_policy_id or "", {})
-        for name, value, override in security_headers(config):
-            if override or name not in response.headers:
-                response.headers[name] = value
+        for header in behaviour.response_headers:
+            if header.override or header.name not in response.headers:
+                response.headers[header.name] = header.value
         response.headers["Via"] = "1.1 localaws-edge (CloudFront)"
         response.headers["X-Cache"] = "Miss from cloudfront"
 

@@ -35,6 +35,14 @@ def read_pid(pidfile: Path) -> int | None:
     return pid if alive(pid) else None
 
 
+def read_argv(pidfile: Path) -> list[str] | None:
+    """The command line recorded in ``pidfile`` by :func:`spawn`."""
+    try:
+        return list(json.loads(pidfile.read_text())["argv"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def spawn(argv: Sequence[str], *, pidfile: Path, log: Path, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> int:
     """Start ``argv`` in its own session (it outlives the caller); write its pidfile."""
     log.parent.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ from . import (
     ecs_task_memory,
     ecs_task_state,
     policy_conditions,
+    rds_master_secret,
     rds_restore,
     rds_scaling_info,
 )
@@ -38,6 +39,7 @@ SHIMS: tuple[ModuleType, ...] = (
     ecs_task_memory,
     ecs_task_state,
     policy_conditions,
+    rds_master_secret,
     rds_restore,
     rds_scaling_info,
 )

@@ -11,6 +11,7 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
+from backend.geoapi import envvars as ev
 from environment.config import ApiSettings
 from modules.ci import environment_boundary_arn
 from modules.iam import policy_document, service_assume_role_policy
@@ -22,12 +23,21 @@ CONTAINER_HEALTH_COMMAND = ["CMD", "python", "-m", "geoapi.healthcheck"]
 
 
 def container_environment(*, region: str, settings: ApiSettings, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The container's plain (non-secret) environment: ``AWS_REGION``, ``PUBLIC_READS``, then ``extra``.
+    """The container's plain (non-secret) environment, then ``extra``.
 
-    One dict, name -> value; the task definition lists it sorted by name. Add a variable
-    by passing it in ``extra`` (``ApiService(environment=...)``).
+    Names come from ``geoapi.envvars`` (what the backend reads; a test checks the task
+    definition sets exactly ``envvars.TASK_DEFINITION``). One dict, name -> value; the task
+    definition lists it sorted by name. Add a variable by passing it in ``extra``
+    (``ApiService(environment=...)``).
     """
-    return {"AWS_REGION": region, "PUBLIC_READS": str(settings.public_reads).lower(), **(extra or {})}
+    return {
+        ev.AWS_REGION: region,
+        ev.PUBLIC_READS: str(settings.public_reads).lower(),
+        ev.PORT: str(settings.container_port),
+        ev.CPU_UNITS: str(settings.cpu),
+        ev.LOG_LEVEL: settings.log_level,
+        **(extra or {}),
+    }
 
 
 def container_definition(

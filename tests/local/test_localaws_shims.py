@@ -354,13 +354,13 @@ def _spec_with(distribution) -> DataPlaneSpec:
 # ------------------------------------------------------------ RDS
 
 
-def _cluster(aws, name: str):
+def _cluster(aws, name: str, username: str = "admin"):
     rds = aws("rds")
     return rds.create_db_cluster(
         DBClusterIdentifier=name,
         Engine="aurora-mysql",
         EngineVersion="8.0.mysql_aurora.3.08.0",
-        MasterUsername="admin",
+        MasterUsername=username,
         ManageMasterUserPassword=True,
         DatabaseName="geodata",
         ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2},
@@ -385,6 +385,19 @@ def test_rds_restores_a_managed_password_cluster_and_records_the_snapshot(aws):
     assert secret_arn != source["MasterUserSecret"]["SecretArn"]
     secret = json.loads(aws("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"])
     assert secret["username"] == "admin" and secret["password"]
+
+
+def test_rds_managed_master_secret_holds_the_master_user_and_a_generated_password(aws):
+    secrets = [
+        json.loads(
+            aws("secretsmanager").get_secret_value(SecretId=_cluster(aws, name, "geoapp_admin")["MasterUserSecret"]["SecretArn"])[
+                "SecretString"
+            ]
+        )
+        for name in ("managed-a", "managed-b")
+    ]
+    assert [s["username"] for s in secrets] == ["geoapp_admin", "geoapp_admin"]
+    assert len(secrets[0]["password"]) >= 20 and secrets[0]["password"] != secrets[1]["password"]
 
 
 def test_rds_modify_cluster_switches_iam_authentication(aws):

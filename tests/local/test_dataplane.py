@@ -1,0 +1,226 @@
+"""The local data plane: requests go through what was deployed (the session's shared env-local).
+
+``ops.local.up`` read the deployed stack back from the emulator and started a TLS-only
+database, the API tasks behind the load balancer and the edge; it ran the migrations and the
+sample load as one-off tasks and published the SPA. Every check here sends a request through
+that wiring and reads the settings from what was deployed, not from the env file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import ssl
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pymysql
+import pytest
+
+from localaws.dataplane import plane
+from localaws.dataplane.certs import write_ca
+from localaws.dataplane.overrides import OVERRIDDEN
+from ops.data_load import TaskPlacement, run_one_off
+from ops.stack_outputs import AwsTarget
+from tests.local.helpers import EnvLocal
+
+pytestmark = [
+    pytest.mark.emulator,
+    pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed"),
+    pytest.mark.skipif(shutil.which("mariadbd") is None and not os.path.exists("/usr/sbin/mariadbd"), reason="MariaDB is not installed"),
+]
+
+
+def _running(env_local: EnvLocal) -> plane.Running:
+    running = env_local.deployment.dataplane
+    assert running is not None, "ops.local.up started no data plane"
+    return running
+
+
+def _get(
+    url: str, *, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})  # noqa: S310 - the local edge
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read()
+
+
+def _db_secret(env_local: EnvLocal) -> dict[str, Any]:
+    return json.loads(env_local.client("secretsmanager").get_secret_value(SecretId=env_local.outputs["db_secret_arn"])["SecretString"])
+
+
+def _db_port(env_local: EnvLocal) -> int:
+    return int(_running(env_local).status()["database"].rsplit(":", 1)[1])
+
+
+# -- the site and the API, through the edge ------------------------------------------------------
+def test_the_published_site_and_its_runtime_config_are_served_by_the_edge(env_local: EnvLocal):
+    site = _running(env_local).site_url
+    status, headers, body = _get(site + "/")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert b'<div id="root">' in body
+    status, _, body = _get(site + "/config.json")
+    assert status == 200 and json.loads(body)["apiBase"] == "/api"
+    # the behaviour's response headers policy, as deployed (CSP with the env's sign-in origin)
+    policy = next(b for b in _running(env_local).spec.distribution.behaviours if b.path_pattern == "*").response_headers
+    assert {h.name for h in policy} >= {"Content-Security-Policy", "Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options"}
+    for header in policy:
+        assert headers[header.name] == header.value
+    assert f"https://{env_local.config.auth0.domain}" in headers["Content-Security-Policy"]
+    # a deep link of the SPA: the distribution's error responses give index.html with 200
+    status, headers, deep = _get(site + "/collections/places?view=3/10/20")
+    assert (status, deep) == (200, _get(site + "/")[2])
+
+
+def test_api_links_point_at_the_site_not_the_internal_origin(env_local: EnvLocal):
+    running = _running(env_local)
+    status, headers, body = _get(running.api_url + "/collections/places/items?limit=2")
+    assert status == 200
+    assert headers["X-Content-Type-Options"] == "nosniff" and "Strict-Transport-Security" in headers  # /api/* has the policy too
+    page = json.loads(body)
+    assert len(page["features"]) == 2, "the sample data was not loaded by the one-off tasks"
+    hrefs = [link["href"] for link in page["links"]]
+    assert hrefs and all(h.startswith(running.api_url + "/") for h in hrefs), hrefs
+    next_link = next(link["href"] for link in page["links"] if link["rel"] == "next")
+    status, _, body = _get(next_link)
+    assert status == 200 and json.loads(body)["features"][0]["id"] not in {f["id"] for f in page["features"]}
+
+
+def test_a_rejected_write_through_the_edge_writes_nothing(env_local: EnvLocal):
+    running = _running(env_local)
+    before = json.loads(_get(running.api_url + "/collections/places/items?limit=1000")[2])["features"]
+    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2]}, "properties": {"name": "x"}}
+    status, headers, body = _get(
+        running.api_url + "/collections/places/items",
+        method="POST",
+        body=json.dumps(feature).encode(),
+        headers={"Content-Type": "application/geo+json"},
+    )
+    assert status == 401, body
+    assert headers["Content-Type"].startswith("application/") and json.loads(body)  # the API's own error document
+    after = json.loads(_get(running.api_url + "/collections/places/items?limit=1000")[2])["features"]
+    assert [f["id"] for f in after] == [f["id"] for f in before]
+
+
+# -- the database: TLS required, as the cluster parameter group says --------------------------------
+class _NamedContext(ssl.SSLContext):
+    """Verifies the certificate against ``name`` while the socket goes to 127.0.0.1 (the API's DB_HOSTADDR)."""
+
+    name = ""
+
+    def wrap_socket(self, sock, *args, server_hostname=None, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        return super().wrap_socket(sock, *args, server_hostname=self.name, **kwargs)
+
+
+def _tls_connect(ca, name: str, port: int, secret: dict[str, Any]) -> pymysql.connections.Connection:
+    context = _NamedContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.name = name
+    context.load_verify_locations(cafile=str(ca))
+    return pymysql.connect(
+        host="127.0.0.1", port=port, user=secret["username"], password=secret["password"], ssl=context, connect_timeout=5
+    )
+
+
+def test_the_database_refuses_plain_connections_and_verifies_as_the_aurora_endpoint(env_local: EnvLocal, tmp_path):
+    running, secret = _running(env_local), _db_secret(env_local)
+    port, endpoint = _db_port(env_local), env_local.outputs["db_endpoint"]
+    assert running.spec.database.parameters.get("require_secure_transport") == "ON"
+    with pytest.raises(pymysql.err.OperationalError) as refused:
+        pymysql.connect(
+            host="127.0.0.1", port=port, user=secret["username"], password=secret["password"], connect_timeout=5, ssl_disabled=True
+        )
+    assert refused.value.args[0] in (1045, 3159), refused.value  # refused for insecure transport
+    conn = _tls_connect(running.directory / "tls" / "ca.pem", endpoint, port, secret)
+    with conn.cursor() as cur:
+        cur.execute("SHOW SESSION STATUS LIKE 'Ssl_version'")
+        assert cur.fetchone()[1].startswith("TLSv1.")
+    conn.close()
+    # a CA that did not sign the server's certificate is refused
+    with pytest.raises(pymysql.err.OperationalError):
+        _tls_connect(write_ca(tmp_path / "other-ca.pem"), endpoint, port, secret)
+    # and so is a certificate that does not name the host asked for
+    with pytest.raises(pymysql.err.OperationalError):
+        _tls_connect(running.directory / "tls" / "ca.pem", "some-other-cluster.rds.amazonaws.com", port, secret)
+
+
+def test_every_api_connection_to_the_database_uses_tls(env_local: EnvLocal):
+    running, secret = _running(env_local), _db_secret(env_local)
+    assert _get(running.api_url + "/collections/places/items?limit=5")[0] == 200  # the tasks hold pooled connections now
+    conn = _tls_connect(running.directory / "tls" / "ca.pem", env_local.outputs["db_endpoint"], _db_port(env_local), secret)
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT t.PROCESSLIST_ID, s.VARIABLE_VALUE FROM performance_schema.threads t "
+            "JOIN performance_schema.status_by_thread s ON s.THREAD_ID = t.THREAD_ID AND s.VARIABLE_NAME = 'Ssl_version' "
+            "WHERE t.PROCESSLIST_USER = %s AND t.PROCESSLIST_ID <> CONNECTION_ID()",
+            (secret["username"],),
+        )
+        rows = cur.fetchall()
+    conn.close()
+    assert rows, "no API connection to the database was seen"
+    assert all(version.startswith("TLSv1.") for _, version in rows), rows
+
+
+# -- the tasks: the deployed task definition, run ------------------------------------------------
+def _environ(pid: int) -> dict[str, str]:
+    raw = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")  # noqa: SIM115, PTH123
+    return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+
+
+def test_each_task_runs_the_deployed_task_definition_with_secrets_resolved_by_arn(env_local: EnvLocal):
+    running = _running(env_local)
+    status = running.status()
+    container = running.spec.service.container
+    assert len(status["tasks"]) == running.spec.service.desired_count
+    addresses = {t["address"] for t in status["tasks"]}
+    assert len(addresses) == len(status["tasks"]) and all(a.startswith("127.") and a != "127.0.0.1" for a in addresses)
+    for task in status["tasks"]:
+        env = _environ(task["pid"])
+        for name, value in container.environment.items():
+            if name not in OVERRIDDEN:
+                assert env.get(name) == value, f"{name}: task has {env.get(name)!r}, task definition {value!r}"
+        for name in container.secrets:
+            assert name in env, f"secret {name} was not resolved into the task's environment"
+        assert env["GUNICORN_CMD_ARGS"] == f"--bind {task['address']}:{container.container_port}"
+        assert env["PUBLIC_URL"] == running.api_url
+
+
+def test_a_task_that_dies_is_replaced_on_a_new_address_and_the_api_comes_back(env_local: EnvLocal):
+    running = _running(env_local)
+    before = running.status()
+    victim = before["tasks"][0]
+    os.kill(victim["pid"], 9)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        now = running.status()
+        fresh = [t for t in now.get("tasks", []) if t["id"] != victim["id"]]
+        healthy = {t["target"] for t in now.get("targets", []) if t["state"] == "healthy"}
+        if now.get("replaced", 0) > before["replaced"] and fresh and any(f"{t['address']}:{t['port']}" in healthy for t in fresh):
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError(f"no healthy replacement within 90 s: {running.status()}")
+    assert victim["address"] not in {t["address"] for t in fresh}
+    assert _get(running.api_url + "/collections")[0] == 200
+
+
+def test_a_one_off_task_reports_its_exit_code_through_ecs(env_local: EnvLocal):
+    outputs = env_local.outputs
+    placement = TaskPlacement(
+        cluster=outputs["ecs_cluster_name"],
+        task_definition_family=outputs["task_definition_family"],
+        subnet_ids=list(outputs["task_subnet_ids"]),
+        security_group_id=outputs["task_security_group_id"],
+    )
+    target = AwsTarget(env_local.target.region, env_local.target.endpoint)
+    failed = run_one_off(
+        target, placement, "seed", ["python", "-m", "geoapi", "seed", "/app/sample/missing.sql"], poll_seconds=0.5, timeout_seconds=120
+    )
+    assert failed.exit_code not in (0, None), failed
+    ok = run_one_off(target, placement, "migrate", ["python", "-m", "geoapi", "migrate"], poll_seconds=0.5, timeout_seconds=120)
+    assert ok.exit_code == 0, ok
