@@ -10,7 +10,7 @@ GLOBAL_SERVICE_REGION = "us-east-1"
 """Where IAM, CloudFront, WAF (CLOUDFRONT scope) and Budgets calls land (``aws:RequestedRegion``)."""
 ENVIRONMENT_TAG = "Environment"
 """The tag every env-stack resource carries (provider default tags); tag-scoped grants match it."""
-DEFAULT_DEPLOY_WORKFLOWS = (".github/workflows/infra-main.yml", ".github/workflows/backend.yml")
+DEFAULT_DEPLOY_WORKFLOWS = (".github/workflows/infra-main.yml", ".github/workflows/backend.yml", ".github/workflows/frontend.yml")
 """Workflow files (on ``main``) whose jobs may assume the deploy role."""
 
 

@@ -288,3 +288,11 @@ def test_the_jenkins_publish_also_inits_with_the_committed_lock_file_read_only()
     install = jenkinsfile.index("toolchain.terraform --install-lock")
     assert "TF_CLI_ARGS_init=-lockfile=readonly" in jenkinsfile
     assert install < jenkinsfile.index("sh 'make publish-frontend")
+
+
+def test_every_workflow_that_assumes_a_deploy_role_is_one_the_deploy_trust_names():
+    """Else the job's OIDC token is refused (job_workflow_ref), and the publish or release fails on AWS."""
+    from modules.ci.environment import DEFAULT_DEPLOY_WORKFLOWS
+
+    deploying = {f".github/workflows/{f}" for f, _, job, _ in jobs() if any("deploy_role_arn" in r for r in assumed_roles(job))}
+    assert deploying == set(DEFAULT_DEPLOY_WORKFLOWS)

@@ -104,6 +104,7 @@ def test_deploy_role_only_from_the_deploy_workflows_on_main_in_the_github_enviro
             f"{claim}:job_workflow_ref": [
                 "acme/geoapp/.github/workflows/infra-main.yml@refs/heads/main",
                 "acme/geoapp/.github/workflows/backend.yml@refs/heads/main",
+                "acme/geoapp/.github/workflows/frontend.yml@refs/heads/main",
             ],
         }
     }
