@@ -53,6 +53,8 @@ class Site:
     db: Database
     issuer: LocalIssuer
     csp: str
+    config: dict[str, Any] = field(default_factory=dict)
+    """The config.json the local site serves (a test may change it and put it back)."""
     api_requests: list[str] = field(default_factory=list)
     """Paths of the /api requests the site has proxied (local site only)."""
 
@@ -106,7 +108,7 @@ def local_site(frontend_dist: Path, site_db: Database, tmp_path_factory: pytest.
         }
         csp = csp_for(issuer.url)
         server = stack.enter_context(serve_site(frontend_dist, port=port, api_root=api.root, config=config, csp=csp))
-        yield Site(url=server.url, db=site_db, issuer=issuer, csp=csp, api_requests=server.api_requests)
+        yield Site(url=server.url, db=site_db, issuer=issuer, csp=csp, config=server.config, api_requests=server.api_requests)
 
 
 @pytest.fixture(scope="session")

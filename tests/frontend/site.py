@@ -157,17 +157,19 @@ def _first_line(process: subprocess.Popen[str], timeout: float) -> str:
 class SiteServer:
     url: str
     csp: str
+    config: dict[str, Any]
+    """What /config.json serves (the same dict: changes show at the next request)."""
     api_requests: list[str] = field(default_factory=list)
 
 
 def _site_app(dist: Path, *, api_root: str, config: dict[str, Any], csp: str, api_requests: list[str]) -> Callable:
     index = (dist / "index.html").read_bytes()
-    config_body = json.dumps(config).encode()
 
     @Request.application
     def fallback(request: Request) -> Response:
         if request.path == "/config.json":
-            return Response(config_body, mimetype="application/json", headers={"Cache-Control": "no-cache"})
+            # read at each request: a test may change the served config (SiteServer.config)
+            return Response(json.dumps(config), mimetype="application/json", headers={"Cache-Control": "no-cache"})
         if request.method not in ("GET", "HEAD"):
             return Response("method not allowed", status=405)
         # CloudFront's custom error responses: 403/404 from S3 -> /index.html with 200
@@ -198,7 +200,7 @@ class _QuietHandler(WSGIRequestHandler):
 @contextmanager
 def serve_site(dist: Path, *, port: int, api_root: str, config: dict[str, Any], csp: str) -> Iterator[SiteServer]:
     """Serve ``dist`` on 127.0.0.1:``port`` until the block ends."""
-    site = SiteServer(url=f"http://127.0.0.1:{port}", csp=csp)
+    site = SiteServer(url=f"http://127.0.0.1:{port}", csp=csp, config=config)
     server = make_server(
         "127.0.0.1",
         port,

@@ -203,6 +203,30 @@ def test_an_api_error_shows_its_title_and_detail(site, page: Page) -> None:
     assert_clean(page, allowed=("status of 404",))
 
 
+def test_an_empty_view_says_so(site, page: Page) -> None:
+    page.goto(site.url + "/collections/places?view=6/-30/-140")  # the South Pacific: no capital
+    expect(page.get_by_test_id("items-status")).to_have_text("No features in this view.")
+    wait_drawn(page, at_least=0)
+    expect(page.locator("[aria-label='Features in view'] li")).to_have_count(0)
+    assert_clean(page)
+
+
+def test_where_reads_need_a_token_the_map_waits_for_sign_in(local_site, page: Page) -> None:
+    """config.json with publicReads false (changed on the local site only, then put back)."""
+    site = local_site
+    site.config["publicReads"] = False
+    try:
+        page.goto(site.url + "/collections/sketches?view=6/40/-30")
+        expect(page.get_by_role("heading", name="Sign in to see the map")).to_be_visible()
+        expect(page.get_by_test_id("map")).to_have_count(0)
+        sign_in(page, site, "viewer")
+        wait_drawn(page)
+        expect(page.get_by_role("button", name="Start here")).to_be_visible()
+    finally:
+        site.config["publicReads"] = True
+    assert_clean(page)
+
+
 # -- signed out, signed in, editing -----------------------------------------------------------------
 def test_signed_out_the_map_is_read_only(site, page: Page) -> None:
     page.goto(site.url + "/collections/sketches?view=6/40/-30")
