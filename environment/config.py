@@ -410,8 +410,18 @@ class DnsSettings(_Strict):
 
 
 class LogSettings(_Strict):
-    retention_days: int = Field(90, ge=1, le=3653)
-    """Days CloudFront access logs and WAF logs are kept in the log bucket. Default: 90."""
+    retention_days: int = 90
+    """Days the environment's logs other than the API's own (``[api] log_retention_days``) are kept:
+    Aurora's exported audit, error and slow-query logs, CloudFront access logs and WAF logs. One of
+    the periods CloudWatch Logs accepts. Default: 90."""
+
+    @model_validator(mode="after")
+    def _cloudwatch_period(self):
+        if self.retention_days not in LOG_RETENTION_DAYS:
+            raise ValueError(
+                f"retention_days {self.retention_days} is not one CloudWatch accepts ({', '.join(map(str, LOG_RETENTION_DAYS))})"
+            )
+        return self
 
 
 class PublishSettings(_Strict):

@@ -113,7 +113,7 @@ class EnvironmentStack(TerraformStack):
             kms_key_arn=key.arn,
             deletion_protection=config.database_deletion_protection,
             final_snapshot=config.database_final_snapshot,
-            log_retention_days=config.api.log_retention_days,
+            log_retention_days=config.logs.retention_days,
             monitoring=config.database.monitoring,
         )
 

@@ -139,6 +139,7 @@ def test_service_runs_privately_behind_the_nlb_with_rollback(stacks, name):
     tg = only(stack, "aws_lb_target_group")
     assert (tg["protocol"], tg["target_type"]) == ("TCP", "ip")
     assert tg["health_check"]["protocol"] == "HTTP" and tg["health_check"]["path"] == env.api.health_check_path
+    assert tg["health_check"]["path"] == "/api/health/live"  # liveness: a database blip must not fail every task
     listener = only(stack, "aws_lb_listener")
     [api_origin] = [o for o in only(stack, "aws_cloudfront_distribution")["origin"] if o["origin_id"] == "api"]
     custom = api_origin["custom_origin_config"]
@@ -359,3 +360,21 @@ def test_each_restored_generation_gets_its_own_final_snapshot_name():
     arn = "arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:nightly-2026-11-25"
     assert final_snapshot_name("geoapp-production-db", arn) == "geoapp-production-db-final-from-nightly-2026-11-25"
     assert len({final_snapshot_name("db", s) for s in (None, "a", "b")}) == 3
+
+
+# ---- logs ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(ENVS))
+def test_every_log_group_keeps_its_logs_as_long_as_the_env_file_says(stacks, name):
+    env = ENVS[name]
+    groups = {g["name"]: g["retention_in_days"] for g in resources_of(stacks[f"env-{name}"], "aws_cloudwatch_log_group").values()}
+    api = f"/ecs/{name_prefix(env)}/api"
+    assert groups.pop(api) == env.api.log_retention_days
+    assert groups and set(groups.values()) == {env.logs.retention_days}, groups  # Aurora's exported logs
+
+
+def test_a_log_retention_cloudwatch_does_not_accept_is_refused():
+    text = (ROOT / "envs" / "staging.toml").read_text().replace("\nretention_days = 90", "\nretention_days = 45")
+    with pytest.raises(ConfigError, match=r"logs: retention_days 45 is not one CloudWatch accepts"):
+        parse_environment(Path("envs/staging.toml"), text)
