@@ -44,7 +44,7 @@ $(STAMPS)/python: Pipfile.lock
 	@command -v pipenv >/dev/null || python3 -m pip install --quiet 'pipenv>=2024.0'
 	pipenv sync --dev
 	# Added this session, not yet in Pipfile.lock (pipenv lock is the next step): API filters, first load, IAM gate, browser tests
-	$(VENV)/bin/pip install --quiet pygeofilter==0.4.0 orjson==3.13.0 ijson==3.6.0 cloudsplaining==0.9.1 policy_sentry==0.15.2 playwright==1.65.2 principalmapper==1.1.5 pydot==4.0.1
+	$(VENV)/bin/pip install --quiet pygeofilter==0.4.0 orjson==3.13.0 ijson==3.6.0 cloudsplaining==0.9.1 policy_sentry==0.15.2 playwright==1.65.2 principalmapper==1.1.5 pydot==4.0.1 pytest-xdist==3.8.0
 	@mkdir -p $(STAMPS) && touch $@
 
 $(STAMPS)/node: package-lock.json
@@ -75,8 +75,11 @@ check-envs: $(STAMPS)/python
 synth: install check-envs
 	npx cdktf synth
 
+# Two pytest-xdist workers: one runs the shared env-local deploy and every e2e test on it
+# (tests/conftest.py groups them), the other everything else. PYTEST_ARGS= runs in one process.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 test: install system-deps
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 local: install system-deps
 	$(PY) -m ops.local up

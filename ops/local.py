@@ -64,6 +64,7 @@ class Target:
     region: str = localaws.DEFAULT_REGION
     public_reads: bool = True
     auth0: tuple[str, str] = ("", "")  # (domain, audience) from [auth0]
+    seed_source: str | None = None  # [database] seed_source: where make local puts the sample dump
 
     @classmethod
     def from_env_file(cls, env_file: Path) -> Target:
@@ -94,6 +95,7 @@ class Target:
             region=config.aws.region,
             public_reads=config.api.public_reads,
             auth0=(config.auth0.domain, config.auth0.audience),
+            seed_source=config.database.seed_source,
         )
 
 
@@ -181,14 +183,43 @@ class Deployment:
     dataplane: Any = None  # localaws.dataplane.plane.Running
 
 
-SAMPLE_SEED = "/app/sample/sample.sql"
-"""The sample data in the image (backend/sample/, with its .sha256), loaded by ``make local``."""
+SAMPLE_DUMP = ROOT / "backend" / "sample" / "sample.sql"
+"""The sample data (an SQL dump, with its ``.sha256``), loaded by ``make local``."""
+IMAGE_SAMPLE = "/app/sample/sample.sql"
+"""The same dump inside the image, loaded when the env file names no ``seed_source``."""
 FRONTEND = ROOT / "frontend"
 
 
-def synth(target: Target, out: Path, env: Mapping[str, str]) -> float:
+#: What a synth reads: the entry point, the model, the stacks, the constructs, the backend's
+#: variable names, and the env files. Their content hash decides whether ``up`` synthesizes again.
+SYNTH_INPUTS = ("main.py", "cdktf.json", "environment", "stacks", "modules", "backend/geoapi/envvars.py", "Pipfile.lock")
+
+
+def synth_inputs_digest(target: Target) -> str:
+    """SHA-256 over every synth input's path and bytes, and the env file(s) in use."""
+    digest = hashlib.sha256()
+    files: list[Path] = []
+    for name in SYNTH_INPUTS:
+        path = ROOT / name
+        files += [path] if path.is_file() else sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts)
+    files += sorted(target.env_file.parent.glob("*.toml"))
+    for path in files:
+        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def synth(target: Target, out: Path, env: Mapping[str, str], *, reuse: bool = False) -> float:
+    """``cdktf synth`` into ``out``; with ``reuse``, skipped when ``out`` holds a synth of the same inputs."""
+    marker = out / ".synth-inputs"
+    digest = synth_inputs_digest(target)
+    stacks_there = all((out / "stacks" / s / "cdk.tf.json").exists() for s in (target.stack, target.bootstrap_stack))
+    if reuse and stacks_there and marker.exists() and marker.read_text() == digest:
+        print("==> synth: inputs unchanged since the last synth in " + str(out) + ": skipped")
+        return 0.0
     ensure_cdktf_cli(env)
-    return _run(cdktf(["synth"], out), env, "synth")
+    seconds = _run(cdktf(["synth"], out), env, "synth")
+    marker.write_text(digest)
+    return seconds
 
 
 def deploy_stack(stack: str, out: Path, env: Mapping[str, str]) -> float:
@@ -211,7 +242,7 @@ def synth_digest(out: Path, stacks: Sequence[str]) -> str:
 
 def deploy(target: Target, out: Path, env: Mapping[str, str], state_dir: Path, emulator_pid: int) -> dict[str, float]:
     """Synthesize, then deploy bootstrap and env unless this emulator already holds exactly this synth."""
-    timings = {"synth": synth(target, out, env)}
+    timings = {"synth": synth(target, out, env, reuse=True)}
     stacks = (target.bootstrap_stack, target.stack)
     marker = state_dir / f"deployed-{target.stack}.json"
     current = {"digest": synth_digest(out, stacks), "emulator_pid": emulator_pid}
@@ -268,19 +299,39 @@ def publish_site(target: Target, outputs: Mapping[str, Any], env: Mapping[str, s
     return time.monotonic() - started
 
 
+def upload_sample(target: Target) -> str:
+    """Put the sample dump and its ``.sha256`` where ``[database] seed_source`` points, as an
+    operator puts a dump in the seed bucket (the bucket is made if missing: it is the
+    operator's, not the stack's); return the dump's ``s3://`` URL, or the image's copy without one."""
+    from ops.stack_outputs import AwsTarget
+
+    if not target.seed_source:
+        return IMAGE_SAMPLE
+    bucket, _, prefix = target.seed_source.removeprefix("s3://").partition("/")
+    key = (prefix if prefix.endswith("/") or not prefix else prefix + "/") + SAMPLE_DUMP.name
+    s3 = AwsTarget(target.region, target.endpoint).client("s3")
+    if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=bucket)
+    for path, name in ((SAMPLE_DUMP, key), (SAMPLE_DUMP.with_name(SAMPLE_DUMP.name + ".sha256"), key + ".sha256")):
+        s3.upload_file(str(path), bucket, name)
+    return f"s3://{bucket}/{key}"
+
+
 def load_sample(target: Target, outputs: Mapping[str, Any]) -> float:
-    """Migrate and load the sample data as one-off tasks (``ops.data_load``, as on AWS)."""
+    """Migrate and load the sample data as one-off tasks (``ops.data_load``, as on AWS); a dump
+    loaded before (same SHA-256) is skipped by the seed, so data is kept across runs."""
     from ops.data_load import TaskPlacement, load_data
     from ops.stack_outputs import AwsTarget
 
     started = time.monotonic()
+    source = upload_sample(target)
     placement = TaskPlacement(
         cluster=outputs["ecs_cluster_name"],
         task_definition_family=outputs["task_definition_family"],
         subnet_ids=list(outputs["task_subnet_ids"]),
         security_group_id=outputs["task_security_group_id"],
     )
-    results = load_data(AwsTarget(target.region, target.endpoint), placement, [SAMPLE_SEED], poll_seconds=0.5, timeout_seconds=300)
+    results = load_data(AwsTarget(target.region, target.endpoint), placement, [source], poll_seconds=0.5, timeout_seconds=300)
     failed = [r for r in results if not r.ok]
     if failed:
         raise LocalError(f"data load failed at {failed[0].step} (exit code {failed[0].exit_code}); see the task log above")
@@ -335,9 +386,10 @@ def up(target: Target, out: Path = DEFAULT_OUT, state_dir: Path = localaws.DEFAU
     timings["total"] = time.monotonic() - started
     print(f"\n{target.stack} is up (" + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()) + "):")
     if running is not None:
-        print(f"  site:      {running.site_url}/")
-        print(f"  api:       {running.api_url}/")
-        print(f"  database:  {running.database} ({'TLS required' if running.tls_required else 'TLS optional'})")
+        print(f"  site: {running.site_url}/")
+        print(f"  api: {running.api_url}/")
+        print(f"  database: {running.database} ({'TLS required' if running.tls_required else 'TLS optional'})")
+        print(f"    (stands for {running.spec.database.endpoint}:{running.spec.database.port})")
         print(f"  logs:      {running.directory / 'logs'}  (status: {running.directory / 'status.json'})")
     for name in SHOWN_OUTPUTS:
         if name in outputs:

@@ -94,8 +94,17 @@ def _stop_env_local(local, localaws, state_dir: Path) -> None:
     localaws.stop_background(state_dir)
 
 
+ENV_LOCAL_GROUP = "env_local"
+"""With pytest-xdist (``-n``, ``--dist loadgroup``), every test of the shared deploy runs on one worker."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(session, config, items: list[pytest.Item]) -> None:
-    """Tests that change the shared env-local run last, by their marker's ``order`` (stable)."""
+    """Tests that change the shared env-local run last, by their marker's ``order`` (stable);
+    every test that uses the shared deploy goes to one xdist group."""
+    for item in items:
+        if "env_local" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(ENV_LOCAL_GROUP))
 
     def rank(item: pytest.Item) -> int | None:
         marker = item.get_closest_marker("mutates_env_local")
@@ -104,6 +113,11 @@ def pytest_collection_modifyitems(session, config, items: list[pytest.Item]) -> 
     mutating = sorted((i for i in items if rank(i) is not None), key=rank)
     if mutating:
         items[:] = [i for i in items if rank(i) is None] + mutating
+    if hasattr(config, "workerinput"):
+        # an xdist worker: the shared deploy's group first, so one worker starts the long e2e run
+        # at once while the other takes everything else (same order on every worker)
+        shared = [i for i in items if "env_local" in getattr(i, "fixturenames", ())]
+        items[:] = shared + [i for i in items if "env_local" not in getattr(i, "fixturenames", ())]
 
 
 CI_SKIP_ALLOWED: dict[str, str] = {}
@@ -150,21 +164,17 @@ def pytest_collectreport(report) -> None:
 
 LINT_MODULES = ("tests/gates/test_lint.py",)
 _PHASE_SECONDS: dict[str, float] = {"lint": 0.0, "unit": 0.0, "e2e": 0.0}
-_PHASE_OF: dict[str, str] = {}
 
 
-def _phase(item: pytest.Item) -> str:
-    if item.nodeid.startswith(LINT_MODULES):
+def _phase(report) -> str:
+    """lint, e2e (``emulator`` tests) or unit; from the report, so it also works under xdist."""
+    if report.nodeid.startswith(LINT_MODULES):
         return "lint"
-    return "e2e" if item.get_closest_marker("emulator") is not None else "unit"
-
-
-def pytest_collection_finish(session) -> None:
-    _PHASE_OF.update({item.nodeid: _phase(item) for item in session.items})
+    return "e2e" if "emulator" in getattr(report, "keywords", {}) else "unit"
 
 
 def pytest_runtest_logreport(report) -> None:
-    _PHASE_SECONDS[_PHASE_OF.get(report.nodeid, "unit")] += report.duration
+    _PHASE_SECONDS[_phase(report)] += report.duration
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
@@ -172,6 +182,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     phases = ([("install", float(install))] if install else []) + list(_PHASE_SECONDS.items())
     terminalreporter.section("wall time per phase")
     terminalreporter.write_line("  ".join(f"{name} {seconds:.0f} s" for name, seconds in phases))
+    workers = getattr(config.option, "numprocesses", None)
+    if workers:
+        terminalreporter.write_line(f"(test time summed over {workers} xdist workers; the session's wall time is pytest's own figure)")
     if _COLLECT_SKIPS:
         terminalreporter.section("skipped at collection under CI (a failure)", red=True)
         for line in _COLLECT_SKIPS:

@@ -143,7 +143,7 @@ def start(outputs: dict[str, Any], *, endpoint: str, region: str, state_dir: Pat
     return Running(
         site_url=status["edge"],
         api_url=status["edge"] + "/api",
-        database=f"{spec.database.endpoint} -> {status['database']}",
+        database=status["database"],
         tls_required=require_tls,
         directory=directory,
         spec=spec,

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import ssl
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -20,6 +21,7 @@ from typing import Any
 import pymysql
 import pytest
 
+import localaws
 from localaws.dataplane import plane
 from localaws.dataplane.certs import write_ca
 from localaws.dataplane.overrides import OVERRIDDEN
@@ -90,6 +92,25 @@ def test_api_links_point_at_the_site_not_the_internal_origin(env_local: EnvLocal
     next_link = next(link["href"] for link in page["links"] if link["rel"] == "next")
     status, _, body = _get(next_link)
     assert status == 200 and json.loads(body)["features"][0]["id"] not in {f["id"] for f in page["features"]}
+
+
+def test_a_bbox_query_through_the_edge_returns_what_sql_counts(env_local: EnvLocal):
+    running, secret = _running(env_local), _db_secret(env_local)
+    bbox = (-10.0, 35.0, 30.0, 60.0)
+    status, _, body = _get(running.api_url + "/collections/places/items?limit=1000&bbox=" + ",".join(map(str, bbox)))
+    assert status == 200
+    ids = sorted(str(f["id"]) for f in json.loads(body)["features"])
+    conn = _tls_connect(running.directory / "tls" / "ca.pem", env_local.outputs["db_endpoint"], _db_port(env_local), secret)
+    polygon = "POLYGON(({0} {1}, {2} {1}, {2} {3}, {0} {3}, {0} {1}))".format(*bbox)
+    with conn.cursor() as cur:
+        cur.execute(f"USE `{running.spec.database.database}`")
+        cur.execute(
+            "SELECT id FROM features WHERE collection_id = 'places' AND ST_Intersects(geom, ST_GeomFromText(%s, 4326))",
+            (polygon,),
+        )
+        expected = sorted(str(row[0]) for row in cur.fetchall())
+    conn.close()
+    assert expected and ids == expected
 
 
 def test_a_rejected_write_through_the_edge_writes_nothing(env_local: EnvLocal):
@@ -166,6 +187,41 @@ def test_every_api_connection_to_the_database_uses_tls(env_local: EnvLocal):
     assert all(version.startswith("TLSv1.") for _, version in rows), rows
 
 
+def test_with_a_wrong_ca_the_api_refuses_to_start_and_says_why(env_local: EnvLocal, tmp_path):
+    """The task's own environment and command, with DB_CA_BUNDLE pointing at a CA that did not sign the server."""
+    running = _running(env_local)
+    task = running.status()["tasks"][0]
+    env = {**_environ(task["pid"]), "DB_CA_BUNDLE": str(write_ca(tmp_path / "wrong-ca.pem"))}
+    env["GUNICORN_CMD_ARGS"] = f"--bind 127.0.0.1:{localaws.free_port()}"
+    argv = open(f"/proc/{task['pid']}/cmdline", "rb").read().rstrip(b"\0").split(b"\0")  # noqa: SIM115, PTH123
+    result = subprocess.run(
+        [a.decode() for a in argv], env=env, cwd=os.readlink(f"/proc/{task['pid']}/cwd"), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "TLS verification failed" in output and str(tmp_path / "wrong-ca.pem") in output, output[-2000:]
+
+
+@pytest.mark.mutates_env_local(order=3)
+def test_a_rotated_password_is_picked_up_without_a_restart(env_local: EnvLocal):
+    """RDS rotation: a new password in the database and in the secret; the API's connections are cut."""
+    running, sm = _running(env_local), env_local.client("secretsmanager")
+    pids = [t["pid"] for t in running.status()["tasks"]]
+    secret = _db_secret(env_local)
+    rotated = {**secret, "password": secret["password"] + "-rotated"}
+    conn = _tls_connect(running.directory / "tls" / "ca.pem", env_local.outputs["db_endpoint"], _db_port(env_local), secret)
+    with conn.cursor() as cur:
+        cur.execute("ALTER USER %s@'%%' IDENTIFIED BY %s", (secret["username"], rotated["password"]))
+        sm.put_secret_value(SecretId=env_local.outputs["db_secret_arn"], SecretString=json.dumps(rotated))
+        cur.execute("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = %s AND ID <> CONNECTION_ID()", (secret["username"],))
+        for (connection_id,) in cur.fetchall():
+            cur.execute(f"KILL {int(connection_id)}")
+    conn.close()
+    statuses = [_get(running.api_url + f"/collections/places/items?limit=3&offset={i}")[0] for i in range(6)]
+    assert statuses == [200] * 6, statuses
+    assert [t["pid"] for t in running.status()["tasks"]] == pids, "the tasks were restarted"
+
+
 # -- the tasks: the deployed task definition, run ------------------------------------------------
 def _environ(pid: int) -> dict[str, str]:
     raw = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")  # noqa: SIM115, PTH123
@@ -224,3 +280,26 @@ def test_a_one_off_task_reports_its_exit_code_through_ecs(env_local: EnvLocal):
     assert failed.exit_code not in (0, None), failed
     ok = run_one_off(target, placement, "migrate", ["python", "-m", "geoapi", "migrate"], poll_seconds=0.5, timeout_seconds=120)
     assert ok.exit_code == 0, ok
+
+
+@pytest.mark.mutates_env_local(order=1100)
+def test_stopping_frees_every_port_and_leaves_no_process(env_local: EnvLocal):
+    """What ``make down`` does after the destroy (the destroy check runs just before this one)."""
+    import socket
+
+    from ops import local
+
+    running = _running(env_local)
+    status = running.status()
+    pids = [status["pid"], *(t["pid"] for t in status["tasks"])]
+    ports = [int(a.rsplit(":", 1)[1]) for a in (status["edge"], status["balancer"], status["database"])] + [env_local.target.port]
+    local.stop_processes(env_local.state_dir)
+    localaws.stop_background(env_local.state_dir)
+    alive = [pid for pid in pids if os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().split(") ", 1)[1][:1] != "Z"]  # noqa: SIM115, PTH123
+    assert alive == [], f"processes still running: {alive}"
+    listening = []
+    for port in ports:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                listening.append(port)
+    assert listening == [], f"ports still answering: {listening}"

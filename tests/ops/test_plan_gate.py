@@ -86,7 +86,7 @@ def applied(tmp_path_factory):
 def _plan(applied, **changes) -> Path:
     work, env, endpoint = applied
     (work / "main.tf.json").write_text(json.dumps(_stack(endpoint, **changes)))
-    _tf(["plan", "-input=false", "-no-color", "-out=plan.tfplan"], work, env)
+    _tf(["plan", "-input=false", "-no-color", "-refresh=false", "-out=plan.tfplan"], work, env)  # the state is fresh: no refresh waits
     return work / "plan.tfplan"
 
 
@@ -121,7 +121,7 @@ def test_a_harmless_replacement_passes_and_a_destroyed_state_bucket_or_key_is_re
     stack = _stack(endpoint, "gate-db-a")
     del stack["resource"]["aws_s3_bucket"], stack["resource"]["aws_kms_key"]
     (work / "main.tf.json").write_text(json.dumps(stack))
-    _tf(["plan", "-input=false", "-no-color", "-out=plan.tfplan"], work, env)
+    _tf(["plan", "-input=false", "-no-color", "-refresh=false", "-out=plan.tfplan"], work, env)  # the state is fresh: no refresh waits
     result = _gate(work / "plan.tfplan")
     assert result.returncode == 1
     assert f"aws_s3_bucket.state: the plan would destroy the Terraform state bucket {STATE_BUCKET}" in result.stderr
