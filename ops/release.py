@@ -35,16 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ops.stack_outputs import (
-    ENVS_DIR,
-    PROJECT_ROOT,
-    AwsTarget,
-    OpsError,
-    add_env_arguments,
-    aws_target,
-    read_outputs,
-    run_cli,
-)
+from ops.stack_outputs import ENVS_DIR, PROJECT_ROOT, AwsTarget, OpsError, add_env_arguments, aws_target, read_outputs, run_cli
 
 POLL_SECONDS = 15.0
 TIMEOUT_SECONDS = 1200.0

@@ -127,28 +127,17 @@ def _terraform_outputs(stack: str, stacks_dir: Path, endpoint: str | None = None
     if not (workdir / "cdk.tf.json").is_file():
         raise OpsError(f"{workdir}/cdk.tf.json does not exist: run `make synth` first (or pass --outputs-file)")
     env = {**terraform_env(), **emulator_credentials(endpoint)}
+
+    def terraform(command: str, *args: str) -> str:
+        done = subprocess.run(["terraform", command, *args, "-no-color"], cwd=workdir, env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise OpsError(f"terraform {command} in {workdir} failed:\n{done.stderr.strip()}")
+        return done.stdout
+
     if not (workdir / ".terraform").is_dir():
-        init = subprocess.run(
-            ["terraform", "init", "-input=false", "-no-color"],
-            cwd=workdir,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if init.returncode != 0:
-            raise OpsError(f"terraform init in {workdir} failed:\n{init.stderr.strip()}")
-    out = subprocess.run(
-        ["terraform", "output", "-json", "-no-color"],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if out.returncode != 0:
-        raise OpsError(f"terraform output in {workdir} failed:\n{out.stderr.strip()}")
-    return parse_outputs(json.loads(out.stdout or "{}"), stack)
+        terraform("init", "-input=false")
+    stdout = terraform("output", "-json")
+    return parse_outputs(json.loads(stdout or "{}"), stack)
 
 
 def read_outputs(
