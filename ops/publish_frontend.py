@@ -2,7 +2,8 @@
 
 Usage::
 
-    python -m ops.publish_frontend ENV DIR          # e.g. staging build/
+    python -m ops.publish_frontend ENV DIR          # e.g. staging frontend/dist
+    python -m ops.publish_frontend production frontend/dist --client-id <the SPA's Auth0 client id>
     make publish-frontend ENV=staging DIR=build
 
 Where it goes: ``s3://<assets_bucket>/<assets_prefix>/`` and distribution ``cloudfront_distribution_id``,
@@ -13,7 +14,8 @@ frontend pipeline needs.
 What it does, in this order (nothing is lost mid-way: the old site stays complete until the new
 one is fully uploaded):
 
-1. checks ``DIR`` (must hold ``index.html``);
+1. checks ``DIR`` (must hold ``index.html``) and, unless ``DIR`` has one or ``--no-config`` is
+   given, makes the SPA's runtime ``config.json`` from the env file (:func:`runtime_config`);
 2. uploads hashed assets, then other files, then HTML (``index.html`` last), so a new page never
    references an asset that is not there yet. Hashed assets already present with the same MD5
    are skipped;
@@ -25,7 +27,7 @@ Headers (defaults):
 * ``Content-Type``: from :data:`EXTRA_TYPES`, then Python's built-in ``mimetypes`` table (not
   the machine's ``/etc/mime.types``, so every machine agrees), else ``application/octet-stream``;
   text types carry ``; charset=utf-8``.
-* ``Cache-Control``: :data:`CACHE_HTML` on ``*.html``; :data:`CACHE_IMMUTABLE` on hashed assets;
+* ``Cache-Control``: :data:`CACHE_HTML` on ``*.html`` and on the root ``config.json``; :data:`CACHE_IMMUTABLE` on hashed assets;
   :data:`CACHE_OTHER` on anything else (``favicon.ico``, ``robots.txt``, ...).
 * A file is *hashed* when its name has, after the stem, a ``.``/``-`` separated token of 8 or
   more ``[A-Za-z0-9_]`` characters with at least one digit (``index-4f2a9c1b.js``,
@@ -37,23 +39,29 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import mimetypes
+import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ops.stack_outputs import (
     AwsTarget,
     OpsError,
     add_env_arguments,
-    aws_target,
+    load_env_config,
     read_outputs,
     run_cli,
 )
+
+if TYPE_CHECKING:
+    from environment.config import EnvironmentConfig
 
 CACHE_HTML = "no-cache"
 """HTML is revalidated on every load, so a deploy is visible at once."""
@@ -100,6 +108,13 @@ EXTRA_TYPES: dict[str, str] = {
 COMPRESSED_TYPES = {"gzip": "application/gzip", "bzip2": "application/x-bzip2", "xz": "application/x-xz", "br": "application/x-brotli"}
 TEXT_TYPES = {"application/json", "application/manifest+json", "application/xml", "application/geo+json", "image/svg+xml"}
 
+CONFIG_FILE = "config.json"
+"""The SPA's runtime configuration at the site's root (schema: frontend/src/config/env.ts, docs/frontend.md)."""
+CLIENT_ID_VAR = "GEOAPP_AUTH0_CLIENT_ID"
+"""Environment variable read when ``--client-id`` is not given (a CI variable per environment)."""
+_CLIENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+"""Auth0 client ids are 32 letters and digits; other OIDC issuers use ``-``, ``_`` and ``.`` too."""
+
 _DEFAULT_HASHED = re.compile(r"[.-](?=[A-Za-z_]*\d)[A-Za-z0-9_]{8,}\.")
 _MIMETYPES = mimetypes.MimeTypes()  # built-in table only (no /etc/mime.types)
 
@@ -124,26 +139,60 @@ def is_hashed(name: str, pattern: re.Pattern[str] = _DEFAULT_HASHED) -> bool:
 
 
 def cache_control(name: str, pattern: re.Pattern[str] = _DEFAULT_HASHED) -> str:
-    if name.lower().endswith((".html", ".htm")):
+    if name.lower().endswith((".html", ".htm")) or name == CONFIG_FILE:
         return CACHE_HTML
     if is_hashed(name, pattern):
         return CACHE_IMMUTABLE
     return CACHE_OTHER
 
 
+def runtime_config(config: EnvironmentConfig, client_id: str | None = None) -> dict[str, Any]:
+    """The SPA's ``config.json`` for an environment (schema: ``frontend/src/config/env.ts``).
+
+    * ``apiBase``: ``/api``, the distribution's API behaviour on the site's own origin;
+    * ``auth0``: ``{domain, clientId, audience}`` from ``[auth0]`` when ``client_id`` (the SPA's
+      Auth0 application) is known, else null: no sign-in, the map is read-only. No stack output
+      holds the client id (managed mode keeps it only inside the Auth0 secret), so the caller
+      passes it (``--client-id`` / ``$GEOAPP_AUTH0_CLIENT_ID``);
+    * ``publicReads``: ``[api] public_reads``;
+    * ``defaultCollection``, ``basemapStyleUrl``: null (the first collection; the bundled plain style,
+      which is all the site's CSP allows).
+
+    Raises:
+        OpsError: ``client_id`` is not a client id, or reads need a token and there is no client id
+            (the site could show nothing).
+    """
+    auth0 = None
+    if client_id is not None:
+        if not _CLIENT_ID.fullmatch(client_id):
+            raise OpsError(f"--client-id {client_id!r} is not a client id (1-128 letters, digits, '-', '_', '.')")
+        auth0 = {"domain": config.auth0.domain, "clientId": client_id, "audience": config.auth0.audience}
+    elif not config.api.public_reads:
+        raise OpsError(f"[api] public_reads is false, so the map needs sign-in: pass --client-id (or ${CLIENT_ID_VAR})")
+    return {
+        "apiBase": "/api",
+        "auth0": auth0,
+        "basemapStyleUrl": None,
+        "defaultCollection": None,
+        "publicReads": config.api.public_reads,
+    }
+
+
 @dataclass(frozen=True)
 class SiteFile:
-    path: Path
+    path: Path | None
     rel: str
     """Path inside the build folder, POSIX style (``assets/index-4f2a9c1b.js``)."""
     key: str
     content_type: str
     cache_control: str
     md5: str
+    body: bytes | None = None
+    """Content made by this command (``config.json``); ``path`` is None then."""
 
     @property
     def phase(self) -> int:
-        """Upload order: 0 hashed assets, 1 other files, 2 HTML, 3 the root ``index.html``."""
+        """Upload order: 0 hashed assets, 1 other files, 2 HTML and ``config.json``, 3 the root ``index.html``."""
         if self.rel == "index.html":
             return 3
         if self.cache_control == CACHE_HTML:
@@ -159,8 +208,13 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def scan_site(directory: Path, prefix: str, pattern: re.Pattern[str] = _DEFAULT_HASHED) -> list[SiteFile]:
-    """Every regular file under ``directory`` with its key and headers; checks it is a SPA build."""
+def scan_site(
+    directory: Path, prefix: str, pattern: re.Pattern[str] = _DEFAULT_HASHED, generated: Mapping[str, bytes] | None = None
+) -> list[SiteFile]:
+    """Every regular file under ``directory``, then ``generated`` (rel path -> bytes), with key and headers.
+
+    Checks ``directory`` is a SPA build; a generated file may not replace a file of the build.
+    """
     if not directory.is_dir():
         raise OpsError(f"{directory} is not a directory")
     if not (directory / "index.html").is_file():
@@ -180,6 +234,12 @@ def scan_site(directory: Path, prefix: str, pattern: re.Pattern[str] = _DEFAULT_
                 md5=_md5(path),
             )
         )
+    for rel, body in (generated or {}).items():
+        if (directory / rel).exists():
+            raise OpsError(f"{directory / rel} exists: the build's own file would be replaced")
+        key = f"{prefix}/{rel}" if prefix else rel
+        md5 = hashlib.md5(body, usedforsecurity=False).hexdigest()
+        files.append(SiteFile(None, rel, key, content_type(rel), cache_control(rel, pattern), md5, body))
     return files
 
 
@@ -213,10 +273,11 @@ def publish(
     wait: bool = False,
     hashed_pattern: re.Pattern[str] = _DEFAULT_HASHED,
     dry_run: bool = False,
+    generated: Mapping[str, bytes] | None = None,
     log: Callable[[str], None] = print,
 ) -> PublishResult:
-    """Upload ``directory`` to ``s3://bucket/prefix/``, drop stale objects, invalidate. See module doc."""
-    files = scan_site(directory, prefix, hashed_pattern)
+    """Upload ``directory`` (and ``generated`` files) to ``s3://bucket/prefix/``, drop stale objects, invalidate. See module doc."""
+    files = scan_site(directory, prefix, hashed_pattern, generated)
     s3 = target.client("s3")
     try:
         existing = _existing_objects(s3, bucket, prefix)
@@ -244,6 +305,9 @@ def publish(
         return PublishResult([f.key for f in to_upload], unchanged, stale, None)
 
     def put(f: SiteFile) -> None:
+        if f.body is not None:
+            s3.put_object(Bucket=bucket, Key=f.key, Body=f.body, ContentType=f.content_type, CacheControl=f.cache_control)
+            return
         s3.upload_file(str(f.path), bucket, f.key, ExtraArgs={"ContentType": f.content_type, "CacheControl": f.cache_control})
 
     with ThreadPoolExecutor(max_workers=UPLOAD_WORKERS) as pool:
@@ -297,14 +361,25 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
         yield items[start : start + size]
 
 
+def _config_file(args: argparse.Namespace, config: EnvironmentConfig) -> dict[str, bytes]:
+    """``{"config.json": bytes}`` to publish, or nothing (``--no-config``, or the build has its own)."""
+    if args.no_config or (args.dir / CONFIG_FILE).exists():
+        return {}
+    client_id = args.client_id if args.client_id is not None else os.environ.get(CLIENT_ID_VAR) or None
+    text = json.dumps(runtime_config(config, client_id), indent=2) + "\n"
+    return {CONFIG_FILE: text.encode()}
+
+
 def _main(args: argparse.Namespace) -> int:
     outputs = read_outputs(args.env, outputs_file=args.outputs_file)
     try:
         pattern = re.compile(args.hashed_regex) if args.hashed_regex else _DEFAULT_HASHED
     except re.error as err:
         raise OpsError(f"--hashed-regex is not a valid regular expression: {err}") from None
+    config = load_env_config(args.env, args.envs_dir)
+    generated = _config_file(args, config)
     publish(
-        aws_target(args.env, args.envs_dir),
+        AwsTarget(region=config.aws.region, endpoint_url=config.aws.endpoint),
         directory=args.dir,
         bucket=outputs.string("assets_bucket"),
         prefix=outputs.string("assets_prefix"),
@@ -314,6 +389,7 @@ def _main(args: argparse.Namespace) -> int:
         wait=args.wait,
         hashed_pattern=pattern,
         dry_run=args.dry_run,
+        generated=generated,
     )
     return 0
 
@@ -330,6 +406,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--wait", action="store_true", help="wait until the invalidation has completed")
     parser.add_argument("--hashed-regex", help="regex searched in a file's base name to mark it hashed (immutable)")
     parser.add_argument("--dry-run", action="store_true", help="print what would change, change nothing")
+    parser.add_argument(
+        "--client-id",
+        help=f"the SPA's Auth0 client id: config.json then enables sign-in (default ${CLIENT_ID_VAR}; none: read-only map)",
+    )
+    parser.add_argument("--no-config", action="store_true", help="do not write config.json (DIR's own, if any, is published as is)")
     return run_cli(_main, argv, parser)
 
 

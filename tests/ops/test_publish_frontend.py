@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -9,7 +10,8 @@ import boto3
 import pytest
 
 from ops import publish_frontend as pf
-from ops.stack_outputs import AwsTarget, OpsError
+from ops.stack_outputs import PROJECT_ROOT as ROOT
+from ops.stack_outputs import AwsTarget, OpsError, load_env_config
 
 REGION = "us-east-1"
 TEST_ENV = "opstest"  # envs_dir fixture
@@ -105,7 +107,7 @@ def test_cli_publishes_objects_with_headers_removes_stale_and_invalidates(stack,
 
     assert code == 0, capsys.readouterr().err
     s3 = stack["s3"]
-    assert keys(s3, f"{PREFIX}/") == {f"{PREFIX}/{rel}" for rel in SITE}, "exactly the new build under the prefix"
+    assert keys(s3, f"{PREFIX}/") == {f"{PREFIX}/{rel}" for rel in [*SITE, "config.json"]}, "exactly the new build and its config"
     assert keys(s3) - keys(s3, f"{PREFIX}/") == {"site/current-previous/index.html", "other/keep.txt"}
     for rel, (ctype, cache) in EXPECTED.items():
         head = s3.head_object(Bucket=BUCKET, Key=f"{PREFIX}/{rel}")
@@ -237,3 +239,110 @@ def test_unknown_and_compressed_types():
     assert pf.content_type("blob.unknownext") == "application/octet-stream"
     assert pf.content_type("tiles.tar.gz") == "application/gzip"
     assert pf.content_type("INDEX.HTML") == "text/html; charset=utf-8"
+
+
+# -- config.json: the SPA's runtime configuration, written from the env file at publish time -------
+
+CLIENT_ID = "k3Vd9QbXw2Lr8TmZ4pYa7NcE1sHu6GfJ"  # the shape of an Auth0 client id (32 letters and digits)
+LOCAL_AUTH0 = {"domain": "geoapp-dev.eu.auth0.com", "audience": "https://api.local.geoapp.example.com"}  # envs/local.toml
+
+
+@pytest.fixture
+def run_cli(stack, envs_dir, write_outputs, tmp_path, monkeypatch, capsys):
+    """``cli(site, *flags)``: runs the command against the test's stack; returns (exit code, stderr)."""
+    monkeypatch.delenv(pf.CLIENT_ID_VAR, raising=False)
+    outputs = write_outputs(
+        tmp_path / "outputs.json",
+        {"assets_bucket": BUCKET, "assets_prefix": PREFIX, "cloudfront_distribution_id": stack["distribution_id"]},
+    )
+
+    def run(site: Path, *flags: str) -> tuple[int, str]:
+        code = pf.main([TEST_ENV, str(site), "--outputs-file", str(outputs), "--envs-dir", str(envs_dir), *flags])
+        return code, capsys.readouterr().err
+
+    return run
+
+
+def published_config(s3) -> tuple[dict, str, str]:
+    obj = s3.get_object(Bucket=BUCKET, Key=f"{PREFIX}/config.json")
+    return json.loads(obj["Body"].read()), obj["ContentType"], obj["CacheControl"]
+
+
+def test_cli_writes_config_json_with_sign_in_and_no_cache(run_cli, stack, tmp_path):
+    site = build_site(tmp_path / "dist")
+
+    code, err = run_cli(site, "--client-id", CLIENT_ID)
+
+    assert code == 0, err
+    body, ctype, cache = published_config(stack["s3"])
+    assert (ctype, cache) == ("application/json; charset=utf-8", "no-cache")
+    assert body == {
+        "apiBase": "/api",
+        "auth0": {"domain": LOCAL_AUTH0["domain"], "clientId": CLIENT_ID, "audience": LOCAL_AUTH0["audience"]},
+        "basemapStyleUrl": None,
+        "defaultCollection": None,
+        "publicReads": True,
+    }
+    assert not (site / "config.json").exists(), "the build folder is left as it was"
+
+
+def test_without_a_client_id_the_config_has_no_sign_in(run_cli, stack, tmp_path, monkeypatch):
+    site = build_site(tmp_path / "dist")
+
+    code, err = run_cli(site)
+
+    assert code == 0, err
+    assert published_config(stack["s3"])[0]["auth0"] is None
+    monkeypatch.setenv(pf.CLIENT_ID_VAR, CLIENT_ID)  # CI gives it per environment this way
+    assert run_cli(site)[0] == 0
+    assert published_config(stack["s3"])[0]["auth0"]["clientId"] == CLIENT_ID
+
+
+def test_the_builds_own_config_json_is_published_as_is_and_no_config_writes_none(run_cli, stack, tmp_path):
+    own = '{"apiBase": "https://api.example.com/api", "auth0": null, "publicReads": true}'
+    site = build_site(tmp_path / "dist", {**SITE, "config.json": own})
+
+    assert run_cli(site, "--client-id", CLIENT_ID)[0] == 0
+
+    obj = stack["s3"].get_object(Bucket=BUCKET, Key=f"{PREFIX}/config.json")
+    assert (obj["Body"].read().decode(), obj["CacheControl"]) == (own, "no-cache")
+
+    assert run_cli(build_site(tmp_path / "dist2"), "--no-config")[0] == 0
+    assert f"{PREFIX}/config.json" not in keys(stack["s3"]), "--no-config: the old config.json is stale, so deleted"
+
+
+@pytest.mark.parametrize("bad", ["", "my client id", "abc/../../x", "x" * 129, 'k3Vd9"}'])
+def test_bad_client_id_is_a_one_line_error_and_nothing_changes(run_cli, stack, tmp_path, bad):
+    site = build_site(tmp_path / "dist")
+    before = {k: stack["s3"].head_object(Bucket=BUCKET, Key=k)["ETag"] for k in keys(stack["s3"])}
+
+    code, err = run_cli(site, "--client-id", bad)
+
+    assert code == 1
+    assert "is not a client id" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert {k: stack["s3"].head_object(Bucket=BUCKET, Key=k)["ETag"] for k in keys(stack["s3"])} == before
+    assert stack["cloudfront"].list_invalidations(DistributionId=stack["distribution_id"])["InvalidationList"]["Quantity"] == 0
+
+
+def test_private_reads_without_a_client_id_is_refused(run_cli, stack, envs_dir, tmp_path):
+    env_file = envs_dir / f"{TEST_ENV}.toml"
+    text, count = re.subn(r"(?m)^\[api\]$", "[api]\npublic_reads = false", env_file.read_text(encoding="utf-8"))
+    assert count == 1
+    env_file.write_text(text, encoding="utf-8")
+    site = build_site(tmp_path / "dist")
+
+    code, err = run_cli(site)
+
+    assert code == 1 and "public_reads is false" in err and len(err.strip().splitlines()) == 1, err
+    assert f"{PREFIX}/config.json" not in keys(stack["s3"])
+    assert run_cli(site, "--client-id", CLIENT_ID)[0] == 0
+    assert published_config(stack["s3"])[0]["publicReads"] is False
+
+
+def test_runtime_config_of_the_real_environments_has_the_frontend_schemas_keys():
+    dev = json.loads((ROOT / "frontend" / "devtools" / "config.dev.json").read_text(encoding="utf-8"))
+    for env in ("staging", "production"):
+        config = load_env_config(env)
+        made = pf.runtime_config(config, CLIENT_ID)
+        assert set(made) == set(dev), env
+        assert made["auth0"] == {"domain": config.auth0.domain, "clientId": CLIENT_ID, "audience": config.auth0.audience}
