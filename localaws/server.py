@@ -30,6 +30,7 @@ from typing import Any, Self
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from .dataplane.procs import alive as _alive
 from .network import NetworkSpec, provision
 from .shims import install_all
 
@@ -192,21 +193,6 @@ def read_pidfile(state_dir: Path = DEFAULT_STATE_DIR) -> Pidfile | None:
         return Pidfile(int(data["pid"]), str(data["host"]), int(data["port"]), float(data["started"]))
     except (FileNotFoundError, ValueError, KeyError, TypeError):
         return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child still "exists"; treat it as dead.
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().split(") ", 1)[1][:1] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def status(state_dir: Path = DEFAULT_STATE_DIR) -> tuple[Pidfile | None, bool]:

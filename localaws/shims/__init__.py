@@ -12,37 +12,11 @@ moto already gets right. ``docs/emulator.md`` lists every gap and its workaround
 
 from __future__ import annotations
 
+from importlib import import_module
+from pkgutil import iter_modules
 from types import ModuleType
 
-from . import (
-    appautoscaling_tags,
-    budgets_subscribers,
-    cloudfront_distribution,
-    cloudfront_response_headers,
-    ec2_rule_descriptions,
-    ecs_service,
-    ecs_task_memory,
-    ecs_task_state,
-    policy_conditions,
-    rds_master_secret,
-    rds_restore,
-    rds_scaling_info,
-)
-
-SHIMS: tuple[ModuleType, ...] = (
-    appautoscaling_tags,
-    budgets_subscribers,
-    cloudfront_distribution,
-    cloudfront_response_headers,
-    ec2_rule_descriptions,
-    ecs_service,
-    ecs_task_memory,
-    ecs_task_state,
-    policy_conditions,
-    rds_master_secret,
-    rds_restore,
-    rds_scaling_info,
-)
+SHIMS: tuple[ModuleType, ...] = tuple(import_module(f"{__name__}.{name}") for name in sorted(m.name for m in iter_modules(__path__)))
 """Every shim, in install order."""
 
 
