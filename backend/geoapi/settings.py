@@ -20,7 +20,7 @@ import os
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from sqlalchemy.engine import URL, make_url
 
@@ -209,13 +209,18 @@ def _ca_bundle(environ: Mapping[str, str], server_name: str, *, required: bool) 
     return tls
 
 
+def _secret(store: SecretStore, variable: str, arn: str, required_keys: tuple[str, ...]) -> dict[str, Any]:
+    """The JSON secret ``arn`` (named by the environment variable ``variable``); a bad one is a ConfigError naming the variable."""
+    try:
+        return store.get(arn, required_keys=required_keys)
+    except SecretError as exc:
+        raise ConfigError(f"{variable}: {exc}") from exc
+
+
 def _database(environ: Mapping[str, str], store: SecretStore) -> tuple[str, DbCredentials, DbTls | None]:
     arn = environ.get(ev.DB_SECRET_ARN)
     if arn:
-        try:
-            secret = store.get(arn, required_keys=("username", "password"))
-        except SecretError as exc:
-            raise ConfigError(f"{ev.DB_SECRET_ARN}: {exc}") from exc
+        secret = _secret(store, ev.DB_SECRET_ARN, arn, ("username", "password"))
         host = environ.get(ev.DB_HOST) or secret.get("host")
         name = environ.get(ev.DB_NAME) or secret.get("dbname")
         port = _int(environ, ev.DB_PORT, int(secret.get("port") or 3306))
@@ -249,10 +254,7 @@ def _auth(environ: Mapping[str, str], store: SecretStore) -> AuthSettings | None
     jwks_url = environ.get(ev.AUTH0_JWKS_URL) or None
     arn = environ.get(ev.AUTH0_SECRET_ARN)
     if arn:
-        try:
-            secret = store.get(arn, required_keys=("domain", "audience"))
-        except SecretError as exc:
-            raise ConfigError(f"AUTH0_SECRET_ARN: {exc}") from exc
+        secret = _secret(store, ev.AUTH0_SECRET_ARN, arn, ("domain", "audience"))
         return AuthSettings.for_domain(str(secret["domain"]), str(secret["audience"]), issuer=issuer, jwks_url=jwks_url, **kwargs)
     domain, audience = environ.get(ev.AUTH0_DOMAIN), environ.get(ev.AUTH0_AUDIENCE)
     if domain and audience:

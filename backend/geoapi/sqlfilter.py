@@ -19,21 +19,7 @@ from sqlalchemy import and_, bindparam, column, func, literal_column, not_, or_
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from geoapi import dialect as spatial
-from geoapi.core.query import (
-    ID,
-    And,
-    Between,
-    Compare,
-    InList,
-    Intersects,
-    IsNull,
-    Like,
-    Node,
-    Not,
-    Or,
-    Queryable,
-    SortKey,
-)
+from geoapi.core.query import ID, And, Between, Compare, InList, Intersects, IsNull, Like, Node, Not, Or, Queryable, SortKey
 from geoapi.geometry import geometry_to_wkb
 from geoapi.schema import features
 

@@ -33,20 +33,7 @@ from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from geoapi.core.errors import InvalidBody, InvalidParameter
 from geoapi.core.geojson import validate_geometry
-from geoapi.core.query import (
-    GEOMETRY,
-    And,
-    Between,
-    Compare,
-    InList,
-    Intersects,
-    IsNull,
-    Like,
-    Node,
-    Not,
-    Or,
-    Queryable,
-)
+from geoapi.core.query import GEOMETRY, And, Between, Compare, InList, Intersects, IsNull, Like, Node, Not, Or, Queryable
 
 FILTER_LANGS = ("cql2-text", "cql2-json")
 MAX_FILTER_CHARS = 20_000

@@ -9,6 +9,14 @@ class APIError(Exception):
     status = 500
     code = "ServerError"
 
+    def __init_subclass__(cls, *, status: int | None = None, code: str | None = None, **kwargs: object) -> None:
+        """``class NotFound(APIError, status=404, code="NotFound")``: a subclass names its status and code in its header."""
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status = status
+        if code is not None:
+            cls.code = code
+
     def __init__(self, description: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(description)
         self.description = description
@@ -18,36 +26,22 @@ class APIError(Exception):
         return {"code": self.code, "description": self.description}
 
 
-class InvalidParameter(APIError):
-    status = 400
-    code = "InvalidParameterValue"
+class InvalidParameter(APIError, status=400, code="InvalidParameterValue"): ...
 
 
-class InvalidBody(APIError):
-    status = 400
-    code = "InvalidRequestBody"
+class InvalidBody(APIError, status=400, code="InvalidRequestBody"): ...
 
 
-class Unauthorized(APIError):
-    status = 401
-    code = "Unauthorized"
+class Unauthorized(APIError, status=401, code="Unauthorized"): ...
 
 
-class Forbidden(APIError):
-    status = 403
-    code = "Forbidden"
+class Forbidden(APIError, status=403, code="Forbidden"): ...
 
 
-class NotFound(APIError):
-    status = 404
-    code = "NotFound"
+class NotFound(APIError, status=404, code="NotFound"): ...
 
 
-class UnsupportedMediaType(APIError):
-    status = 415
-    code = "UnsupportedMediaType"
+class UnsupportedMediaType(APIError, status=415, code="UnsupportedMediaType"): ...
 
 
-class ServiceUnavailable(APIError):
-    status = 503
-    code = "ServiceUnavailable"
+class ServiceUnavailable(APIError, status=503, code="ServiceUnavailable"): ...
