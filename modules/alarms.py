@@ -13,8 +13,6 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
     CloudwatchMetricAlarmMetricQuery,
     CloudwatchMetricAlarmMetricQueryMetric,
 )
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
@@ -23,7 +21,8 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
 from environment.config import AlarmSettings
-from modules.iam import key_admin_through_iam, policy_document
+from modules.iam import policy_document
+from modules.kms import account_and_partition, rotating_key
 
 #: gunicorn's access log line (``geoapi.gunicorn_conf.access_log_format``: the default format, then
 #: ``%(m)s`` the method and ``%(M)s`` the response time in ms), as CloudWatch Logs space-delimited
@@ -83,8 +82,7 @@ class OperationsAlarms(Construct):
         if (targets.distribution_id is None) != (edge_provider is None):
             raise ValueError("targets.distribution_id and edge_provider go together: CloudFront's alarm lives in us-east-1")
         self._prefix, self._settings, self._targets = name_prefix, settings, targets
-        self._account = DataAwsCallerIdentity(self, "account").account_id
-        self._partition = DataAwsPartition(self, "partition").partition
+        self._account, self._partition = account_and_partition(self)
         self.key, self.topic = self._topic("", emails)
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
         self._service_alarms()
@@ -123,15 +121,14 @@ class OperationsAlarms(Construct):
 
     def _key(self, at: str, suffix: str, provider: TerraformProvider | None) -> KmsKey:
         name_prefix, partition = self._prefix, self._partition
-        key = KmsKey(
+        key = rotating_key(
             self,
             f"{at}key",
             provider=provider,
             description=f"{name_prefix}: the alarm topic (CloudWatch and EventBridge publish to it)",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=policy_document(
-                key_admin_through_iam(partition, self._account),
+            account=self._account,
+            partition=partition,
+            statements=(
                 {
                     "Sid": "AlarmPublishersEncrypt",
                     "Effect": "Allow",

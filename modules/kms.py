@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
@@ -9,6 +13,36 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
 from modules.iam import key_admin_through_iam, policy_document
+
+
+def account_and_partition(scope: Construct) -> tuple[str, str]:
+    """The account id and partition ``scope`` deploys to: data sources ``account`` and ``partition`` in ``scope``."""
+    return DataAwsCallerIdentity(scope, "account").account_id, DataAwsPartition(scope, "partition").partition
+
+
+def rotating_key(
+    scope: Construct,
+    id_: str = "key",
+    *,
+    description: str,
+    account: str,
+    partition: str,
+    deletion_window_days: int = 30,
+    statements: Sequence[Mapping[str, Any]] = (),
+    provider: TerraformProvider | None = None,
+) -> KmsKey:
+    """A customer-managed key in ``scope`` with yearly rotation; its policy lets the account administer
+    it through IAM, plus ``statements``. Defaults: id ``key``, no other statement, 30 days' deletion
+    window, the stack's default provider."""
+    return KmsKey(
+        scope,
+        id_,
+        provider=provider,
+        description=description,
+        enable_key_rotation=True,
+        deletion_window_in_days=deletion_window_days,
+        policy=policy_document(key_admin_through_iam(partition, account), *statements),
+    )
 
 
 class EnvironmentKey(Construct):
@@ -39,16 +73,14 @@ class EnvironmentKey(Construct):
         deletion_window_days: int = 30,
     ):
         super().__init__(scope, id_)
-        account = DataAwsCallerIdentity(self, "account").account_id
-        partition = DataAwsPartition(self, "partition").partition
-        self.key = KmsKey(
+        account, partition = account_and_partition(self)
+        self.key = rotating_key(
             self,
-            "key",
             description=f"{name_prefix}: secrets, logs and data of this environment",
-            enable_key_rotation=True,
-            deletion_window_in_days=deletion_window_days,
-            policy=policy_document(
-                key_admin_through_iam(partition, account),
+            deletion_window_days=deletion_window_days,
+            account=account,
+            partition=partition,
+            statements=(
                 {
                     "Sid": "CloudWatchLogsForThisEnvironment",
                     "Effect": "Allow",

@@ -66,32 +66,26 @@ class Network(Construct):
         self.task_sg = group("tasks", "API tasks: from the load balancer only")
         self.database_sg = group("db", "Aurora: from the API tasks only")
 
-        def ingress(name, sg, port, description, *, source_sg=None, cidr=None, prefix_list=None):
-            VpcSecurityGroupIngressRule(
+        def rule(kind, name, sg, port, description, *, peer_sg=None, cidr=None, prefix_list=None):
+            """One TCP rule of ``sg`` on ``port``; ``kind`` is the ingress or the egress rule class."""
+            kind(
                 self,
                 name,
                 security_group_id=sg.id,
                 ip_protocol="tcp",
                 from_port=port,
                 to_port=port,
-                referenced_security_group_id=source_sg.id if source_sg else None,
+                referenced_security_group_id=peer_sg.id if peer_sg else None,
                 cidr_ipv4=cidr,
                 prefix_list_id=prefix_list,
                 description=description,
             )
 
+        def ingress(name, sg, port, description, *, source_sg=None, cidr=None, prefix_list=None):
+            rule(VpcSecurityGroupIngressRule, name, sg, port, description, peer_sg=source_sg, cidr=cidr, prefix_list=prefix_list)
+
         def egress(name, sg, port, description, *, target_sg=None, cidr=None):
-            VpcSecurityGroupEgressRule(
-                self,
-                name,
-                security_group_id=sg.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                referenced_security_group_id=target_sg.id if target_sg else None,
-                cidr_ipv4=cidr,
-                description=description,
-            )
+            rule(VpcSecurityGroupEgressRule, name, sg, port, description, peer_sg=target_sg, cidr=cidr)
 
         self.cloudfront_prefix_list = DataAwsEc2ManagedPrefixList(self, "cloudfront", name=CLOUDFRONT_ORIGIN_FACING)
         ingress("lb-in", self.load_balancer_sg, listener_port, "from CloudFront only", prefix_list=self.cloudfront_prefix_list.id)

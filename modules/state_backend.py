@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable, DynamodbTableAttribute
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from constructs import Construct
 
 from environment.config import StateBackendSettings
-from modules.iam import key_admin_through_iam, policy_document
+from modules.iam import policy_document
+from modules.kms import account_and_partition, rotating_key
 from modules.storage import PrivateBucket
 
 STATE_READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation")
@@ -95,20 +93,10 @@ class StateBackendResources(Construct):
         if readers and not writers:
             raise ValueError("readers without writers: nobody could write the state (name the deploy and break-glass roles)")
         lifecycle = None if allow_destroy else {"prevent_destroy": True}
-        account = DataAwsCallerIdentity(self, "account").account_id
-        partition = DataAwsPartition(self, "partition").partition
-        self.key = KmsKey(
-            self,
-            "key",
-            description=f"Terraform state in {state.bucket}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            # Written out rather than left to AWS's default, so a review sees who may use the key:
-            # the account's IAM policies decide (the deploy roles), nobody outside the account.
-            policy=policy_document(
-                key_admin_through_iam(partition, account),
-            ),
-        )
+        account, partition = account_and_partition(self)
+        # The policy is written out rather than left to AWS's default, so a review sees who may use
+        # the key: the account's IAM policies decide (the deploy roles), nobody outside the account.
+        self.key = rotating_key(self, description=f"Terraform state in {state.bucket}", account=account, partition=partition)
         KmsAlias(self, "key-alias", name=f"alias/tfstate-{state.bucket}"[:250], target_key_id=self.key.key_id)
         self.bucket = PrivateBucket(
             self,
