@@ -16,8 +16,10 @@ from importlib import import_module
 from pkgutil import iter_modules
 from types import ModuleType
 
-SHIMS: tuple[ModuleType, ...] = tuple(import_module(f"{__name__}.{name}") for name in sorted(m.name for m in iter_modules(__path__)))
-"""Every shim, in install order."""
+SHIMS: tuple[ModuleType, ...] = tuple(
+    import_module(f"{__name__}.{name}") for name in sorted(m.name for m in iter_modules(__path__) if not m.name.startswith("_"))
+)
+"""Every shim (each public module of this package), in install order."""
 
 
 def install_all() -> list[str]:

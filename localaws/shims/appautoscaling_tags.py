@@ -13,6 +13,8 @@ from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 from moto.core.exceptions import JsonRESTError
 
+from ._patch import patch, patched
+
 GAP = (
     "moto 5.2.5: Application Auto Scaling TagResource, UntagResource and "
     "ListTagsForResource are not implemented (HTTP 500), and RegisterScalableTarget "
@@ -89,7 +91,7 @@ def _list_tags_for_resource(self: ApplicationAutoScalingResponse) -> str:
 def install() -> None:
     """Add the three tag actions and make RegisterScalableTarget / Deregister keep tags."""
     cls = ApplicationAutoScalingResponse
-    if getattr(cls, "_localaws_tags_installed", False):
+    if patched(cls, __name__):
         return
     original_register = cls.register_scalable_target
     original_deregister = cls.deregister_scalable_target
@@ -114,9 +116,12 @@ def install() -> None:
             _store(backend).pop(arn, None)
         return body
 
-    cls.register_scalable_target = register_scalable_target  # type: ignore[method-assign]
-    cls.deregister_scalable_target = deregister_scalable_target  # type: ignore[method-assign]
-    cls.tag_resource = _tag_resource  # type: ignore[attr-defined]
-    cls.untag_resource = _untag_resource  # type: ignore[attr-defined]
-    cls.list_tags_for_resource = _list_tags_for_resource  # type: ignore[attr-defined]
-    cls._localaws_tags_installed = True  # type: ignore[attr-defined]
+    patch(
+        cls,
+        __name__,
+        register_scalable_target=register_scalable_target,
+        deregister_scalable_target=deregister_scalable_target,
+        tag_resource=_tag_resource,
+        untag_resource=_untag_resource,
+        list_tags_for_resource=_list_tags_for_resource,
+    )

@@ -14,6 +14,8 @@ from typing import Any
 from moto.budgets.exceptions import NotFoundException
 from moto.budgets.responses import BudgetsResponse
 
+from ._patch import patch, patched
+
 GAP = (
     "moto 5.2.5: Budgets DescribeSubscribersForNotification, CreateSubscriber, "
     "DeleteSubscriber, ListTagsForResource, TagResource and UntagResource are not "
@@ -107,7 +109,7 @@ def _untag_resource(self: BudgetsResponse) -> str:
 def install() -> None:
     """Add the subscriber and tag actions; make CreateBudget keep tags, DeleteBudget drop them."""
     cls = BudgetsResponse
-    if getattr(cls, "_localaws_installed", False):
+    if patched(cls, __name__):
         return
     original_create = cls.create_budget
     original_delete = cls.delete_budget
@@ -124,12 +126,15 @@ def install() -> None:
         _tags(self).pop(_budget_arn(self._get_param("AccountId"), self._get_param("BudgetName")), None)
         return body
 
-    cls.create_budget = create_budget  # type: ignore[method-assign]
-    cls.delete_budget = delete_budget  # type: ignore[method-assign]
-    cls.list_tags_for_resource = _list_tags_for_resource  # type: ignore[attr-defined]
-    cls.tag_resource = _tag_resource  # type: ignore[attr-defined]
-    cls.untag_resource = _untag_resource  # type: ignore[attr-defined]
-    cls.describe_subscribers_for_notification = _describe_subscribers_for_notification  # type: ignore[attr-defined]
-    cls.create_subscriber = _create_subscriber  # type: ignore[attr-defined]
-    cls.delete_subscriber = _delete_subscriber  # type: ignore[attr-defined]
-    cls._localaws_installed = True  # type: ignore[attr-defined]
+    patch(
+        cls,
+        __name__,
+        create_budget=create_budget,
+        delete_budget=delete_budget,
+        list_tags_for_resource=_list_tags_for_resource,
+        tag_resource=_tag_resource,
+        untag_resource=_untag_resource,
+        describe_subscribers_for_notification=_describe_subscribers_for_notification,
+        create_subscriber=_create_subscriber,
+        delete_subscriber=_delete_subscriber,
+    )

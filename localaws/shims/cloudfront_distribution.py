@@ -6,6 +6,8 @@ from typing import Any
 
 from moto.cloudfront import models as cloudfront_models
 
+from ._patch import patch, patched
+
 GAP = (
     "moto 5.2.5, CloudFront GetDistribution: (1) an origin's OriginAccessControlId is "
     "dropped and S3OriginConfig is not returned; (2) every cache behaviour returns a "
@@ -20,7 +22,7 @@ GAP = (
 def install() -> None:
     """Wrap the ``__init__`` of moto's Origin, DefaultCacheBehaviour and ViewerCertificate."""
     origin_cls = cloudfront_models.Origin
-    if getattr(origin_cls, "_localaws_installed", False):
+    if patched(origin_cls, __name__):
         return
 
     origin_init = origin_cls.__init__
@@ -50,7 +52,6 @@ def install() -> None:
         if not config.get("SSLSupportMethod") and self.cloud_front_default_certificate:
             self.ssl_support_method = None
 
-    origin_cls.__init__ = origin_init_shim  # type: ignore[method-assign]
-    behaviour_cls.__init__ = behaviour_init_shim  # type: ignore[method-assign]
-    certificate_cls.__init__ = certificate_init_shim  # type: ignore[method-assign]
-    origin_cls._localaws_installed = True  # type: ignore[attr-defined]
+    patch(behaviour_cls, __name__, __init__=behaviour_init_shim)
+    patch(certificate_cls, __name__, __init__=certificate_init_shim)
+    patch(origin_cls, __name__, __init__=origin_init_shim)

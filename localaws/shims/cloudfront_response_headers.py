@@ -22,6 +22,8 @@ from moto.cloudfront.models import CloudFrontBackend
 from moto.cloudfront.responses import CloudFrontResponse
 from moto.core.responses import ActionResult, EmptyResult
 
+from ._patch import patch, patched
+
 GAP = (
     "moto 5.2.5: CloudFront CreateResponseHeadersPolicy, GetResponseHeadersPolicy, "
     "GetResponseHeadersPolicyConfig, UpdateResponseHeadersPolicy, DeleteResponseHeadersPolicy "
@@ -143,13 +145,16 @@ def _list_response_headers_policies(self: CloudFrontResponse) -> ActionResult:
 def install() -> None:
     """Route the response-headers-policy URLs to CloudFrontResponse and add the six actions."""
     cls = CloudFrontResponse
-    if getattr(cls, "_localaws_response_headers_installed", False):
+    if patched(cls, __name__):
         return
     cloudfront_urls.url_paths.update(_PATHS)
-    cls.create_response_headers_policy = _create_response_headers_policy  # type: ignore[attr-defined]
-    cls.get_response_headers_policy = _get_response_headers_policy  # type: ignore[attr-defined]
-    cls.get_response_headers_policy_config = _get_response_headers_policy_config  # type: ignore[attr-defined]
-    cls.update_response_headers_policy = _update_response_headers_policy  # type: ignore[attr-defined]
-    cls.delete_response_headers_policy = _delete_response_headers_policy  # type: ignore[attr-defined]
-    cls.list_response_headers_policies = _list_response_headers_policies  # type: ignore[attr-defined]
-    cls._localaws_response_headers_installed = True  # type: ignore[attr-defined]
+    patch(
+        cls,
+        __name__,
+        create_response_headers_policy=_create_response_headers_policy,
+        get_response_headers_policy=_get_response_headers_policy,
+        get_response_headers_policy_config=_get_response_headers_policy_config,
+        update_response_headers_policy=_update_response_headers_policy,
+        delete_response_headers_policy=_delete_response_headers_policy,
+        list_response_headers_policies=_list_response_headers_policies,
+    )

@@ -6,6 +6,8 @@ from typing import Any
 
 from moto.ec2.models import security_groups
 
+from ._patch import patch, patched
+
 GAP = (
     "moto 5.2.5: DescribeSecurityGroupRules returns a Description only for CIDR rules; a rule "
     "whose source is another security group (or a prefix list) loses it. "
@@ -17,7 +19,7 @@ GAP = (
 def install() -> None:
     """Wrap ``SecurityGroupRule.__init__`` and replace its ``description`` property."""
     cls = security_groups.SecurityGroupRule
-    if getattr(cls, "_localaws_installed", False):
+    if patched(cls, __name__):
         return
     original_init = cls.__init__
 
@@ -33,6 +35,4 @@ def install() -> None:
     def description(self: Any) -> str | None:
         return self._localaws_description
 
-    cls.__init__ = __init__  # type: ignore[method-assign]
-    cls.description = property(description)  # type: ignore[assignment,method-assign]
-    cls._localaws_installed = True  # type: ignore[attr-defined]
+    patch(cls, __name__, __init__=__init__, description=property(description))

@@ -9,6 +9,8 @@ from botocore import xform_name
 from moto.ecs import models as ecs_models
 from moto.ecs.responses import EC2ContainerServiceResponse
 
+from ._patch import patch, patched
+
 GAP = (
     "moto 5.2.5, ECS services: (1) a new service reports runningCount 0 and an IN_PROGRESS "
     "deployment forever unless MOTO_ECS_SERVICE_RUNNING is set, and that variable is one "
@@ -47,7 +49,7 @@ def _settle(service: Any) -> None:
 def install() -> None:
     """Wrap ``Service.__init__`` and the CreateService / UpdateService responses."""
     service_cls = ecs_models.Service
-    if getattr(service_cls, "_localaws_installed", False):
+    if patched(service_cls, __name__):
         return
     service_init = service_cls.__init__
 
@@ -79,7 +81,5 @@ def install() -> None:
         _settle(self.ecs_backend._get_service(cluster, self._get_param("service").split("/")[-1]))
         return result
 
-    service_cls.__init__ = service_init_shim  # type: ignore[method-assign]
-    response_cls.create_service = create_service  # type: ignore[method-assign]
-    response_cls.update_service = update_service  # type: ignore[method-assign]
-    service_cls._localaws_installed = True  # type: ignore[attr-defined]
+    patch(response_cls, __name__, create_service=create_service, update_service=update_service)
+    patch(service_cls, __name__, __init__=service_init_shim)

@@ -7,6 +7,8 @@ from typing import Any
 
 from moto.ecs import models as ecs_models
 
+from ._patch import patch, patched
+
 GAP = (
     "moto 5.2.5: RunTask adds up each container's memory or memoryReservation and fails with "
     "HTTP 500 (TypeError on None) when a container has neither, although Fargate task "
@@ -22,7 +24,7 @@ def _has_memory(container: dict[str, Any]) -> bool:
 def install() -> None:
     """Count a container without memory settings as using the task's memory."""
     backend = ecs_models.EC2ContainerServiceBackend
-    if getattr(backend, "_localaws_task_memory_installed", False):
+    if patched(backend, __name__):
         return
     original = backend._calculate_task_resource_requirements
 
@@ -34,5 +36,4 @@ def install() -> None:
         filled = [c if _has_memory(c) else {**c, "memoryReservation": share} for c in containers]
         return original(SimpleNamespace(container_definitions=filled))
 
-    backend._calculate_task_resource_requirements = staticmethod(calculate)
-    backend._localaws_task_memory_installed = True
+    patch(backend, __name__, _calculate_task_resource_requirements=staticmethod(calculate))

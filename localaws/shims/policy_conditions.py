@@ -11,6 +11,8 @@ from typing import Any
 from moto.iam import access_control, policy_conditions
 from moto.s3 import models as s3_models
 
+from ._patch import patch, patched
+
 GAP = (
     "moto 5.2.5, S3 bucket policies: (1) only the StringEquals condition operator is "
     "evaluated, any other (Bool, ...) counts as met; (2) a statement whose Condition is not "
@@ -33,7 +35,7 @@ def _bool_equals(expected: list[str] | str, actual: str) -> bool:
 def install() -> None:
     """Evaluate ``Bool``; unmet conditions -> NEUTRAL; bucket checks pass :data:`TLS_CONTEXT`."""
     cls = access_control.IAMPolicyStatement
-    if getattr(cls, "_localaws_installed", False):
+    if patched(cls, __name__):
         return
     original = cls.is_action_permitted
 
@@ -55,6 +57,5 @@ def install() -> None:
         return policy.is_action_permitted(action, resource, incoming_condition_values=dict(TLS_CONTEXT))
 
     policy_conditions.CONDITION_OPERATIONS.setdefault("Bool", _bool_equals)
-    cls.is_action_permitted = is_action_permitted  # type: ignore[method-assign]
-    s3_models.FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
-    cls._localaws_installed = True  # type: ignore[attr-defined]
+    patch(s3_models.FakeBucket, __name__, get_permission=get_permission)
+    patch(cls, __name__, is_action_permitted=is_action_permitted)

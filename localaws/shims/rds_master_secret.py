@@ -8,6 +8,8 @@ from typing import Any
 
 from moto.rds import models as rds_models
 
+from ._patch import patch, patched
+
 GAP = (
     "moto 5.2.5: with manage_master_user_password, the secret RDS creates holds "
     '{"username": "admin", "password": "P@55w0rd!"} whatever the master username is. AWS '
@@ -19,12 +21,11 @@ GAP = (
 def install() -> None:
     """Replace ``MasterUserSecret._generate_secret_string``: the resource's master user, a random password."""
     cls = rds_models.MasterUserSecret
-    if getattr(cls, "_localaws_master_secret_installed", False):
+    if patched(cls, __name__):
         return
 
     def _generate_secret_string(self: Any) -> str:
         username = getattr(self.resource, "master_username", None) or "admin"
         return json.dumps({"username": username, "password": secrets.token_urlsafe(24)})
 
-    cls._generate_secret_string = _generate_secret_string  # type: ignore[method-assign]
-    cls._localaws_master_secret_installed = True  # type: ignore[attr-defined]
+    patch(cls, __name__, _generate_secret_string=_generate_secret_string)

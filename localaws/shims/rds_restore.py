@@ -17,6 +17,8 @@ from typing import Any
 from moto.core.utils import utcnow
 from moto.rds import models as rds_models
 
+from ._patch import patch, patched
+
 GAP = (
     "moto 5.2.5: RestoreDBClusterFromSnapshot raises KeyError '_master_user_password' "
     "(HTTP 500) when the snapshot's source cluster used ManageMasterUserPassword, so "
@@ -43,7 +45,7 @@ def install() -> None:
     """Patch ``DBCluster.get_cfg`` and the backend's restore and modify of clusters."""
     cluster_cls = rds_models.DBCluster
     backend_cls = rds_models.RDSBackend
-    if getattr(cluster_cls, "_localaws_restore_installed", False):
+    if patched(cluster_cls, __name__):
         return
     original_get_cfg = cluster_cls.get_cfg
     original_restore = backend_cls.restore_db_cluster_from_snapshot
@@ -76,7 +78,5 @@ def install() -> None:
             self.clusters[new_id].iam_auth = bool(iam_auth)
         return before
 
-    backend_cls.modify_db_cluster = modify_db_cluster  # type: ignore[method-assign]
-    cluster_cls.get_cfg = get_cfg  # type: ignore[method-assign]
-    backend_cls.restore_db_cluster_from_snapshot = restore_db_cluster_from_snapshot  # type: ignore[method-assign]
-    cluster_cls._localaws_restore_installed = True  # type: ignore[attr-defined]
+    patch(backend_cls, __name__, modify_db_cluster=modify_db_cluster, restore_db_cluster_from_snapshot=restore_db_cluster_from_snapshot)
+    patch(cluster_cls, __name__, get_cfg=get_cfg)

@@ -6,6 +6,8 @@ from typing import Any
 
 from moto.rds import models as rds_models
 
+from ._patch import patch, patched
+
 GAP = (
     "moto 5.2.5: DescribeDBClusters returns a ScalingConfigurationInfo block for every "
     "cluster, also provisioned / Serverless v2 ones (AWS returns it only for engine_mode "
@@ -17,7 +19,7 @@ GAP = (
 def install() -> None:
     """Replace the ``DBCluster.scaling_configuration_info`` property: None without a config."""
     cls = rds_models.DBCluster
-    if getattr(cls, "_localaws_scaling_installed", False):
+    if patched(cls, __name__):
         return
     original = cls.scaling_configuration_info
 
@@ -26,5 +28,4 @@ def install() -> None:
             return None
         return original.fget(self)  # type: ignore[union-attr]
 
-    cls.scaling_configuration_info = property(scaling_configuration_info)  # type: ignore[assignment]
-    cls._localaws_scaling_installed = True  # type: ignore[attr-defined]
+    patch(cls, __name__, scaling_configuration_info=property(scaling_configuration_info))
