@@ -138,13 +138,17 @@ class ApiTask:
         Both carry the environment's permissions boundary (:func:`modules.ci.environment_boundary_arn`).
         """
         boundary = environment_boundary_arn(scope)
-        self.execution_role = IamRole(
-            scope,
-            "execution-role",
-            name=f"{name_prefix}-api-execution",
-            assume_role_policy=service_assume_role_policy("ecs-tasks.amazonaws.com"),
-            permissions_boundary=boundary,
-        )
+
+        def ecs_tasks_role(id_: str, name: str) -> IamRole:
+            return IamRole(
+                scope,
+                id_,
+                name=f"{name_prefix}-api-{name}",
+                assume_role_policy=service_assume_role_policy("ecs-tasks.amazonaws.com"),
+                permissions_boundary=boundary,
+            )
+
+        self.execution_role = ecs_tasks_role("execution-role", "execution")
         IamRolePolicy(
             scope,
             "execution-policy",
@@ -166,13 +170,7 @@ class ApiTask:
                 },
             ),
         )
-        self.task_role = IamRole(
-            scope,
-            "task-role",
-            name=f"{name_prefix}-api-task",
-            assume_role_policy=service_assume_role_policy("ecs-tasks.amazonaws.com"),
-            permissions_boundary=boundary,
-        )
+        self.task_role = ecs_tasks_role("task-role", "task")
         task_statements = secrets.read_statements()
         if seed_source is not None:
             bucket, _, key = seed_source.removeprefix("s3://").partition("/")
