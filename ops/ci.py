@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from environment.names import DEFAULT_CI_ROLE_NAME_PREFIX, ci_role_name
-from ops.stack_outputs import ENVS_DIR, OpsError, load_env_config, run_cli
+from ops.stack_outputs import ENVS_DIR, OpsError, add_env_argument, load_env_config, run_cli
 
 
 def role_arn(account_id: str, env: str, kind: str, prefix: str = DEFAULT_CI_ROLE_NAME_PREFIX) -> str:
@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     matrix.add_argument("--tier", choices=("production", "nonproduction"), help="only these (default: all)")
     sub.add_parser("github-environments", help='JSON {"env": "GitHub environment that may deploy it"}')
     facts = sub.add_parser("env", help="key=value facts of one environment (for $GITHUB_OUTPUT)")
-    facts.add_argument("env", metavar="ENV")
+    add_env_argument(facts, envs_dir=False)  # --envs-dir is the parent parser's
     return run_cli(_main, argv, parser)
 
 

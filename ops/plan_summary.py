@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from environment.names import env_stack_name
-from ops.stack_outputs import STACKS_DIR, OpsError, run_cli
+from ops.stack_outputs import STACKS_DIR, OpsError, add_env_argument, run_cli
 
 PLAN_FILE = "plan.tfplan"
 """Name ``make plan`` saves the plan under, in the stack's folder."""
@@ -163,7 +163,7 @@ def _main(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.plan_summary", description=__doc__.split("\n\n")[0])
-    parser.add_argument("env", metavar="ENV", help="environment (stack env-ENV)")
+    add_env_argument(parser, envs_dir=False)
     parser.add_argument("--plan", type=Path, help=f"saved plan (default: cdktf.out/stacks/env-ENV/{PLAN_FILE})")
     parser.add_argument("--stacks-dir", type=Path, default=STACKS_DIR, help="synthesized stacks (default: cdktf.out/stacks)")
     parser.add_argument("--markdown", type=Path, help="write the Markdown summary here")

@@ -35,7 +35,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ops.stack_outputs import ENVS_DIR, PROJECT_ROOT, AwsTarget, OpsError, add_env_arguments, aws_target, read_outputs, run_cli
+from ops.stack_outputs import (
+    ENVS_DIR,
+    PROJECT_ROOT,
+    AwsTarget,
+    OpsError,
+    add_env_argument,
+    add_env_arguments,
+    aws_target,
+    read_outputs,
+    run_cli,
+)
 
 POLL_SECONDS = 15.0
 TIMEOUT_SECONDS = 1200.0
@@ -238,11 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     wait = sub.add_parser("wait", help="wait until the ECS service runs TAG and is stable")
     record = sub.add_parser("record", help="commit envs/ENV.toml and push it")
     for command in (set_tag, wait, record):
-        if command is wait:
-            add_env_arguments(command)
-        else:
-            command.add_argument("env", metavar="ENV")
-            command.add_argument("--envs-dir", type=Path, default=ENVS_DIR)
+        (add_env_arguments if command is wait else add_env_argument)(command)
         command.add_argument("tag", metavar="TAG")
     wait.add_argument("--timeout", type=float, default=TIMEOUT_SECONDS, help=f"seconds (default {TIMEOUT_SECONDS:.0f})")
     record.add_argument("--remote", default="origin")

@@ -219,16 +219,22 @@ def aws_target(env: str, envs_dir: Path = ENVS_DIR) -> AwsTarget:
 # --------------------------------------------------------------------------
 
 
-def add_env_arguments(parser: argparse.ArgumentParser) -> None:
-    """``ENV``, ``--outputs-file`` and ``--envs-dir``: the same on every ops command."""
+def add_env_argument(parser: argparse.ArgumentParser, *, envs_dir: bool = True) -> None:
+    """``ENV`` (and ``--envs-dir`` unless a parent parser has it): every ops command that names one environment."""
     parser.add_argument("env", metavar="ENV", help="environment name (envs/ENV.toml, stack env-ENV)")
+    if envs_dir:
+        parser.add_argument("--envs-dir", type=Path, default=ENVS_DIR, help="folder of environment files (default: envs/)")
+
+
+def add_env_arguments(parser: argparse.ArgumentParser) -> None:
+    """``ENV``, ``--envs-dir`` and ``--outputs-file``: the same on every ops command that reads the stack's outputs."""
+    add_env_argument(parser)
     parser.add_argument(
         "--outputs-file",
         type=Path,
         help=f"stack outputs JSON (terraform output -json or cdktf --outputs-file); default ${OUTPUTS_FILE_VAR}, "
         "else `terraform output` in cdktf.out/stacks/env-ENV",
     )
-    parser.add_argument("--envs-dir", type=Path, default=ENVS_DIR, help="folder of environment files (default: envs/)")
 
 
 def run_cli(main_body, argv: Sequence[str] | None, parser: argparse.ArgumentParser) -> int:
