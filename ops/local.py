@@ -62,7 +62,6 @@ class Target:
     port: int
     vpc_id: str
     region: str = localaws.DEFAULT_REGION
-    public_reads: bool = True
     auth0: tuple[str, str] = ("", "")  # (domain, audience) from [auth0]
     seed_source: str | None = None  # [database] seed_source: where make local puts the sample dump
 
@@ -93,7 +92,6 @@ class Target:
             port=url.port,
             vpc_id=config.network.vpc_id,
             region=config.aws.region,
-            public_reads=config.api.public_reads,
             auth0=(config.auth0.domain, config.auth0.audience),
             seed_source=config.database.seed_source,
         )
@@ -274,21 +272,18 @@ def build_frontend(env: Mapping[str, str]) -> Path:
     return dist
 
 
-def runtime_config(target: Target) -> dict[str, Any]:
-    """The SPA's config.json for the local site: the API through the edge; no sign-in (Auth0 is not reachable here)."""
-    return {"apiBase": "/api", "auth0": None, "basemapStyleUrl": None, "defaultCollection": None, "publicReads": target.public_reads}
-
-
 def publish_site(target: Target, outputs: Mapping[str, Any], env: Mapping[str, str], state_dir: Path) -> float:
     """Build the SPA, add config.json, publish it to the env's assets bucket (as CI does)."""
-    from ops.publish_frontend import publish
+    from environment.config import load_environment
+    from ops.publish_frontend import publish, runtime_config
     from ops.stack_outputs import AwsTarget
 
     started = time.monotonic()
     site = state_dir / "dataplane" / "site"
     shutil.rmtree(site, ignore_errors=True)
     shutil.copytree(build_frontend(env), site)
-    (site / "config.json").write_text(json.dumps(runtime_config(target), indent=2) + "\n")
+    # no client id: Auth0 is not reachable from here, so the local site has no sign-in (docs/local.md)
+    (site / "config.json").write_text(json.dumps(runtime_config(load_environment(target.env_file)), indent=2) + "\n")
     publish(
         AwsTarget(target.region, target.endpoint),
         directory=site,

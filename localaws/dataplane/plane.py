@@ -7,8 +7,9 @@
    ``make local`` serves on the same URLs;
 3. makes the local CA and the server certificate naming the Aurora endpoint (``certs.py``);
 4. starts the database (``database.py``: TLS required when the parameter group says so);
-5. (re)starts the supervisor (``supervisor.py``: tasks, balancer, one-off runner, edge) and
-   waits until a target is healthy and the edge answers.
+5. starts the supervisor (``supervisor.py``: tasks, balancer, one-off runner, edge), or
+   restarts it when what was deployed changed (a running one with the same spec is kept),
+   and waits until a target is healthy and the edge answers.
 
 :func:`stop` stops the supervisor (and so the tasks), then the database. Data stays in
 ``<state>/dataplane/db`` until the state dir is removed.
@@ -123,20 +124,22 @@ def start(outputs: dict[str, Any], *, endpoint: str, region: str, state_dir: Pat
     directory.mkdir(parents=True, exist_ok=True)
     spec = read_spec(client_factory(endpoint, region), endpoint, region, outputs)
     spec_file = directory / "spec.json"
+    unchanged = spec_file.exists() and spec_file.read_text() == spec.to_json()
     spec_file.touch(mode=0o600)  # holds the emulated master password (throw-away, loopback only)
     spec_file.write_text(spec.to_json())
     ports = ensure_ports(directory)
     tls = ensure_server_tls(directory / "tls", spec.database.endpoint)
     LocalDatabase(directory / "db", ports["db"]).start(spec.database, tls)
     pidfile = _supervisor_pidfile(directory)
-    procs.stop_pidfile(pidfile)  # the spec may have changed: tasks start from the new one
-    (directory / "status.json").unlink(missing_ok=True)
-    procs.spawn(
-        [sys.executable, "-m", "localaws.dataplane.supervisor", "--dir", str(directory)],
-        pidfile=pidfile,
-        log=directory / "supervisor.log",
-        cwd=Path(__file__).resolve().parents[2],
-    )
+    if not (unchanged and procs.read_pid(pidfile) is not None and read_status(directory).get("ready")):
+        procs.stop_pidfile(pidfile)  # what was deployed changed (or nothing runs): tasks start from the new spec
+        (directory / "status.json").unlink(missing_ok=True)
+        procs.spawn(
+            [sys.executable, "-m", "localaws.dataplane.supervisor", "--dir", str(directory)],
+            pidfile=pidfile,
+            log=directory / "supervisor.log",
+            cwd=Path(__file__).resolve().parents[2],
+        )
     health_path = "/api/health/live"
     status = wait_ready(directory, health_path, timeout)
     require_tls = spec.database.parameters.get("require_secure_transport", "").upper() in ("ON", "1", "TRUE")

@@ -73,7 +73,7 @@ def test_container_gets_secrets_only_as_references_to_their_arns(stacks, stack_n
     assert re.fullmatch(r"\$\{aws_rds_cluster\.[^.]+\.master_user_secret\[0\]\.secret_arn\}", env["DB_SECRET_ARN"])
     assert re.fullmatch(r"\$\{aws_secretsmanager_secret\.[^.]+\.arn\}", env["AUTH0_SECRET_ARN"])
     literals = {k: v for k, v in env.items() if not REFERENCE.fullmatch(v)}
-    assert set(literals) <= {"AWS_REGION", "DB_NAME", "DB_PORT", "PUBLIC_READS", "LOG_LEVEL"}, literals
+    assert set(literals) <= {"AWS_REGION", "DB_NAME", "DB_PORT", "PUBLIC_READS", "LOG_LEVEL", "PORT", "CPU_UNITS", "PUBLIC_URL"}, literals
 
 
 def _add_env(name: str, value: str):
