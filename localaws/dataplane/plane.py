@@ -8,7 +8,7 @@
 3. makes the local CA and the server certificate naming the Aurora endpoint (``certs.py``);
 4. starts the database (``database.py``: TLS required when the parameter group says so);
 5. starts the supervisor (``supervisor.py``: tasks, balancer, one-off runner, edge), or
-   restarts it when what was deployed changed (a running one with the same spec is kept),
+   restarts it when what was deployed or the code it runs changed (otherwise it is kept),
    and waits until a target is healthy and the edge answers.
 
 :func:`stop` stops the supervisor (and so the tasks), then the database. Data stays in
@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import time
@@ -35,6 +36,19 @@ from .readback import DataPlaneSpec, read_spec
 from .supervisor import LOOPBACK, client_factory
 
 PORT_NAMES = ("db", "nlb", "site")
+PROJECT = Path(__file__).resolve().parents[2]
+#: What the supervisor and its tasks run: a change here restarts them (as a new image would).
+RUNTIME_CODE = ("localaws", "backend/geoapi", "backend/Dockerfile")
+
+
+def code_digest() -> str:
+    """SHA-256 over the harness's and the backend's code (a running data plane of other code is replaced)."""
+    digest = hashlib.sha256()
+    for name in RUNTIME_CODE:
+        path = PROJECT / name
+        for file in [path] if path.is_file() else sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts):
+            digest.update(str(file.relative_to(PROJECT)).encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -123,8 +137,9 @@ def start(outputs: dict[str, Any], *, endpoint: str, region: str, state_dir: Pat
     directory = dataplane_dir(state_dir)
     directory.mkdir(parents=True, exist_ok=True)
     spec = read_spec(client_factory(endpoint, region), endpoint, region, outputs)
-    spec_file = directory / "spec.json"
-    unchanged = spec_file.exists() and spec_file.read_text() == spec.to_json()
+    spec_file, code_file = directory / "spec.json", directory / "code.sha256"
+    code = code_digest()
+    unchanged = spec_file.exists() and spec_file.read_text() == spec.to_json() and code_file.exists() and code_file.read_text() == code
     spec_file.touch(mode=0o600)  # holds the emulated master password (throw-away, loopback only)
     spec_file.write_text(spec.to_json())
     ports = ensure_ports(directory)
@@ -138,8 +153,9 @@ def start(outputs: dict[str, Any], *, endpoint: str, region: str, state_dir: Pat
             [sys.executable, "-m", "localaws.dataplane.supervisor", "--dir", str(directory)],
             pidfile=pidfile,
             log=directory / "supervisor.log",
-            cwd=Path(__file__).resolve().parents[2],
+            cwd=PROJECT,
         )
+        code_file.write_text(code)
     health_path = "/api/health/live"
     status = wait_ready(directory, health_path, timeout)
     require_tls = spec.database.parameters.get("require_secure_transport", "").upper() in ("ON", "1", "TRUE")
