@@ -38,7 +38,7 @@ help:
 
 # Python and Node packages; Debian packages (MariaDB for the backend tests) come with `test`,
 # since CI runners that are not root cannot install them.
-install: $(STAMPS)/python $(STAMPS)/node $(STAMPS)/frontend
+install: $(STAMPS)/python $(STAMPS)/node $(STAMPS)/frontend frontend/dist/index.html
 
 $(STAMPS)/python: Pipfile.lock
 	@command -v pipenv >/dev/null || python3 -m pip install --quiet 'pipenv>=2024.0'
@@ -55,6 +55,11 @@ $(STAMPS)/node: package-lock.json
 $(STAMPS)/frontend: frontend/package-lock.json
 	npm ci --prefix frontend --no-audit --no-fund
 	@mkdir -p $(STAMPS) && touch $@
+
+# The built SPA (typecheck + vite build), remade only when a source changed; make local publishes it.
+FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts frontend/tsconfig.json
+frontend/dist/index.html: $(STAMPS)/frontend $(FRONTEND_SOURCES)
+	npm run build --prefix frontend
 
 # MariaDB (backend tests) and shellcheck come from Debian; skipped when present or not root.
 system-deps:
