@@ -81,8 +81,9 @@ synth: install check-envs
 	npx cdktf synth
 
 # Two pytest-xdist workers: one runs the shared env-local deploy and every e2e test on it
-# (tests/conftest.py groups them), the other everything else. PYTEST_ARGS= runs in one process.
-PYTEST_ARGS ?= -n 2 --dist loadgroup
+# (one unit of work: pytest_xdist_make_scheduler in tests/conftest.py), the other everything
+# else. PYTEST_ARGS= runs in one process.
+PYTEST_ARGS ?= -n 2 --dist loadscope
 test: install system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 from collections.abc import Iterator
@@ -94,17 +95,40 @@ def _stop_env_local(local, localaws, state_dir: Path) -> None:
     localaws.stop_background(state_dir)
 
 
-ENV_LOCAL_GROUP = "env_local"
-"""With pytest-xdist (``-n``, ``--dist loadgroup``), every test of the shared deploy runs on one worker."""
+ENV_LOCAL_SCOPE = "env_local"
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
+def shared_deploy_tests(root: Path = ROOT) -> set[str]:
+    """Node ids (``path::function``) of the test functions that take the ``env_local`` fixture."""
+    found: set[str] = set()
+    for path in sorted((root / "tests").rglob("test_*.py")):
+        text = path.read_text(encoding="utf-8")
+        if "env_local" not in text:
+            continue
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test") and any(a.arg == "env_local" for a in node.args.args):
+                found.add(f"{path.relative_to(root).as_posix()}::{node.name}")
+    return found
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist, the shared env-local deploy and every test on it form one unit of work
+    (one worker deploys once and runs them in order); every other test is its own unit.
+    (xdist's own ``loadgroup`` marks do not group under pytest 9: it renames ``item._nodeid``,
+    which pytest 9 no longer reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    shared = shared_deploy_tests()
+
+    class SharedDeployScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return ENV_LOCAL_SCOPE if nodeid.split("[", 1)[0] in shared else nodeid
+
+    return SharedDeployScheduling(config, log)
+
+
 def pytest_collection_modifyitems(session, config, items: list[pytest.Item]) -> None:
-    """Tests that change the shared env-local run last, by their marker's ``order`` (stable);
-    every test that uses the shared deploy goes to one xdist group."""
-    for item in items:
-        if "env_local" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group(ENV_LOCAL_GROUP))
+    """Tests that change the shared env-local run last, by their marker's ``order`` (stable)."""
 
     def rank(item: pytest.Item) -> int | None:
         marker = item.get_closest_marker("mutates_env_local")
