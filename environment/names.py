@@ -80,3 +80,10 @@ def environment_of_stack(stack_name: str) -> str:
     if not stack_name.startswith(ENV_STACK_PREFIX) or stack_name == ENV_STACK_PREFIX:
         raise ValueError(f"{stack_name!r} is not an environment stack (env-<name>)")
     return stack_name.removeprefix(ENV_STACK_PREFIX)
+
+
+SPA_CALLBACK_PATH = "/auth/callback"
+"""Where the SPA receives the sign-in redirect (``CALLBACK_PATH`` in frontend/src/lib/auth.tsx; a
+test keeps them equal). The Auth0 application allows exactly ``<site><SPA_CALLBACK_PATH>``."""
+SPA_LOGOUT_PATH = "/"
+"""Where sign-out returns (``post_logout_redirect_uri`` = the site's origin + ``/``)."""

@@ -21,6 +21,7 @@ from constructs import Construct
 
 import modules.auth0.binding as binding
 from environment.config import Auth0Settings
+from environment.names import SPA_CALLBACK_PATH, SPA_LOGOUT_PATH
 
 WRITE_SCOPE = "write:features"
 """The scope the API requires for writes (project contract)."""
@@ -151,8 +152,8 @@ class Auth0Application(Construct):
             app_type="spa",
             is_first_party=True,
             oidc_conformant=True,
-            callbacks=urls,
-            allowed_logout_urls=urls,
+            callbacks=[f"{url}{SPA_CALLBACK_PATH}" for url in urls],  # Auth0 matches redirect URIs exactly
+            allowed_logout_urls=[f"{url}{SPA_LOGOUT_PATH}" for url in urls],
             web_origins=urls,
             allowed_origins=urls,
             grant_types=["authorization_code", "refresh_token"],

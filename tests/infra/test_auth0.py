@@ -143,8 +143,11 @@ def test_every_auth0_resource_uses_the_declared_provider(aws_stack, synth):
 def test_spa_urls_derive_from_the_site_url(aws_stack, synth):
     stack, app = managed(aws_stack, synth, extra_origins=["http://localhost:5173"])
     client = only(stack, "auth0_client")
-    for key in ("callbacks", "allowed_logout_urls", "web_origins", "allowed_origins"):
+    for key in ("web_origins", "allowed_origins"):
         assert client[key] == [SITE, "http://localhost:5173"], key
+    # the exact URLs the SPA sends (frontend/src/lib/auth.tsx): Auth0 refuses any other redirect
+    assert client["callbacks"] == [f"{SITE}/auth/callback", "http://localhost:5173/auth/callback"]
+    assert client["allowed_logout_urls"] == [f"{SITE}/", "http://localhost:5173/"]
     assert (client["app_type"], client["oidc_conformant"], client["is_first_party"]) == ("spa", True, True)
     assert client["grant_types"] == ["authorization_code", "refresh_token"]
     assert client["jwt_configuration"] == {"alg": "RS256"}
@@ -169,7 +172,18 @@ def test_spa_urls_follow_the_cloudfront_domain_when_the_site_has_no_cname(aws_st
     Auth0Application(stack, "auth0", settings=SETTINGS, app_name="geoapp-staging", site_url=site.site_url)
     synthesized = synth(stack)
     expected = "https://" + ref(synthesized, "aws_cloudfront_distribution", "domain_name")
-    assert only(synthesized, "auth0_client")["callbacks"] == [expected]
+    assert only(synthesized, "auth0_client")["callbacks"] == [expected + "/auth/callback"]
+
+
+def test_the_callback_path_is_the_one_the_spa_uses():
+    import re
+
+    from environment.names import SPA_CALLBACK_PATH
+    from tests.synth import ROOT
+
+    source = (ROOT / "frontend" / "src" / "lib" / "auth.tsx").read_text(encoding="utf-8")
+    assert re.search(r"CALLBACK_PATH = '([^']+)'", source).group(1) == SPA_CALLBACK_PATH
+    assert "post_logout_redirect_uri: `${origin}/`" in source
 
 
 def test_spa_is_a_public_client_without_a_secret(aws_stack, synth):

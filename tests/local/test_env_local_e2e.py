@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import localaws
+from environment.outputs import OUTPUT_NAMES
 from ops import local
 from tests.local.helpers import EnvLocal, resource_addresses, state_of, tags_of, terraform, write_env_copy
 
@@ -35,12 +36,8 @@ def test_apply_then_plan_reports_no_changes(env_local: EnvLocal):
 
 
 def test_outputs_follow_the_contract(env_local: EnvLocal):
-    expected = {
-        "site_url", "cloudfront_distribution_id", "assets_bucket", "assets_prefix", "ecr_repository_url",
-        "ecs_cluster_name", "ecs_service_name", "task_definition_family", "task_subnet_ids",
-        "task_security_group_id", "api_origin", "db_endpoint", "db_secret_arn", "auth0_secret_arn", "kms_key_arn",
-    }  # fmt: skip
-    assert expected <= set(env_local.outputs)
+    # the one list in environment/outputs.py, exactly: what make local, publish, data-load and the runbooks read
+    assert set(env_local.outputs) == set(OUTPUT_NAMES)
     assert env_local.outputs["task_subnet_ids"] == list(env_local.config.network.private_subnet_ids)
 
 
