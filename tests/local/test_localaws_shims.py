@@ -489,6 +489,26 @@ def test_group_referencing_rules_keep_their_description(aws):
     }
 
 
+def test_a_repeated_rule_request_gets_the_same_rule_not_a_duplicate_error(aws):
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    lb = ec2.create_security_group(GroupName="lb", Description="lb", VpcId=vpc)["GroupId"]
+    tasks = ec2.create_security_group(GroupName="tasks", Description="tasks", VpcId=vpc)["GroupId"]
+
+    def allow(egress: bool) -> list[dict]:
+        call = ec2.authorize_security_group_egress if egress else ec2.authorize_security_group_ingress
+        pair = {"GroupId": tasks if egress else lb, "Description": "between lb and tasks"}
+        permission = {"IpProtocol": "tcp", "FromPort": 8000, "ToPort": 8000, "UserIdGroupPairs": [pair]}
+        return call(GroupId=lb if egress else tasks, IpPermissions=[permission])["SecurityGroupRules"]
+
+    for egress, group in ((False, tasks), (True, lb)):
+        first = allow(egress)
+        again = allow(egress)  # the same request a second time (a retried create)
+        assert [r["SecurityGroupRuleId"] for r in again] == [r["SecurityGroupRuleId"] for r in first]
+        rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"]
+        assert len([r for r in rules if r["IsEgress"] == egress and r.get("FromPort") == 8000]) == 1
+
+
 # ------------------------------------------------------------ S3 bucket policies
 
 
