@@ -97,6 +97,25 @@ def test_dockerfile_contract():
                 assert (BACKEND / source).exists(), f"COPY source {source} exists"
 
 
+def test_base_image_is_pinned_by_digest_with_its_tag_in_a_comment():
+    """Every FROM resolves to ``<image>:<tag>@sha256:<64 hex>``, and a comment above names that tag."""
+    text = DOCKERFILE.read_text()
+    instructions = _instructions()
+    args = dict(rest.split("=", 1) for kw, rest in instructions if kw == "ARG" and "=" in rest)
+    for kw, rest in instructions:
+        if kw != "FROM":
+            continue
+        image = rest.split()[0]
+        image = args.get(image[2:-1], image) if image.startswith("${") else image
+        if image in {name for k, r in instructions if k == "FROM" for name in r.split()[2:3]}:
+            continue  # a previous stage (FROM build AS ...)
+        match = re.fullmatch(r"([\w./-]+):([\w.-]+)@sha256:[0-9a-f]{64}", image)
+        assert match, f"backend/Dockerfile: FROM {rest} is not pinned by digest (image:tag@sha256:<digest>)"
+        tag = f"{match.group(1)}:{match.group(2)}"
+        comments = " ".join(line for line in text.splitlines() if line.startswith("#"))
+        assert tag in comments, f"backend/Dockerfile: no comment names the tag {tag} of the pinned base image"
+
+
 def _container_env(tmp_path: Path, port: int, extra: dict[str, str], tmp: str | None = None) -> dict[str, str]:
     """The image's ENV; ``tmp`` the container's /tmp (default: a fresh dir under ``tmp_path``)."""
     if tmp is None:

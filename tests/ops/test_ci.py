@@ -92,10 +92,6 @@ def steps_using(job: dict) -> list[str]:
     return [str(s["uses"]) for s in job.get("steps", []) if "uses" in s]
 
 
-AWAITING_SHA = {"actions/cache", "marocchino/sticky-pull-request-comment"}
-"""Actions still on a tag: no commit SHA of theirs was at hand offline (pin them where GitHub is reachable)."""
-
-
 def test_every_action_is_pinned_to_a_full_commit_sha_with_its_version_in_a_comment():
     import re
 
@@ -111,9 +107,9 @@ def test_every_action_is_pinned_to_a_full_commit_sha_with_its_version_in_a_comme
                 continue
             assert re.fullmatch(r"\s+# v\d+(\.\d+)*", comment), f"{path.name}: {line.strip()} (version comment missing)"
             pins.setdefault(action, set()).add((ref, comment.strip()))
-    assert unpinned <= AWAITING_SHA, sorted(unpinned - AWAITING_SHA)
+    assert unpinned == set(), f"actions referenced by tag or branch, not by a commit SHA: {sorted(unpinned)}"
     assert {a: p for a, p in pins.items() if len(p) > 1} == {}, "one action, one pinned commit"
-    assert {"actions/checkout", "aws-actions/configure-aws-credentials", "hashicorp/setup-terraform"} <= set(pins)
+    assert {"actions/checkout", "actions/cache", "aws-actions/configure-aws-credentials", "hashicorp/setup-terraform"} <= set(pins)
 
 
 def test_dispatchable_deploy_workflows_run_only_from_main():
