@@ -1,6 +1,11 @@
-"""How a shim patches a moto class: once per process, marked per shim."""
+"""How a shim patches moto: its ``patches()`` says what to set; :func:`install` sets it, once per process."""
 
 from __future__ import annotations
+
+from types import ModuleType
+
+Patches = dict[object, dict[str, object]]
+"""What one shim sets: for each moto class, the attributes (name -> new value) it replaces or adds."""
 
 
 def _flag(shim: str) -> str:
@@ -12,8 +17,17 @@ def patched(target: object, shim: str) -> bool:
     return bool(getattr(target, _flag(shim), False))
 
 
-def patch(target: object, shim: str, **attributes: object) -> None:
-    """Set ``attributes`` on ``target`` (a moto class) and mark it patched by ``shim`` (see :func:`patched`)."""
-    for name, value in attributes.items():
-        setattr(target, name, value)
-    setattr(target, _flag(shim), True)
+def install(shim: ModuleType) -> bool:
+    """Apply ``shim.patches()`` and mark every target class; return False when the shim was already applied.
+
+    ``patches()`` reads the originals it wraps from the classes, so a second install in the same process
+    would wrap the wrappers: the marks make it a no-op instead (the replacements just built are dropped).
+    """
+    patches: Patches = shim.patches()
+    if any(patched(target, shim.__name__) for target in patches):
+        return False
+    for target, attributes in patches.items():
+        for name, value in attributes.items():
+            setattr(target, name, value)
+        setattr(target, _flag(shim.__name__), True)
+    return True

@@ -13,7 +13,7 @@ from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 from moto.core.exceptions import JsonRESTError
 
-from ._patch import patch, patched
+from ._patch import Patches
 
 GAP = (
     "moto 5.2.5: Application Auto Scaling TagResource, UntagResource and "
@@ -88,11 +88,9 @@ def _list_tags_for_resource(self: ApplicationAutoScalingResponse) -> str:
     return json.dumps({"Tags": store.get(arn, {})})
 
 
-def install() -> None:
+def patches() -> Patches:
     """Add the three tag actions and make RegisterScalableTarget / Deregister keep tags."""
     cls = ApplicationAutoScalingResponse
-    if patched(cls, __name__):
-        return
     original_register = cls.register_scalable_target
     original_deregister = cls.deregister_scalable_target
 
@@ -116,12 +114,12 @@ def install() -> None:
             _store(backend).pop(arn, None)
         return body
 
-    patch(
-        cls,
-        __name__,
-        register_scalable_target=register_scalable_target,
-        deregister_scalable_target=deregister_scalable_target,
-        tag_resource=_tag_resource,
-        untag_resource=_untag_resource,
-        list_tags_for_resource=_list_tags_for_resource,
-    )
+    return {
+        cls: {
+            "register_scalable_target": register_scalable_target,
+            "deregister_scalable_target": deregister_scalable_target,
+            "tag_resource": _tag_resource,
+            "untag_resource": _untag_resource,
+            "list_tags_for_resource": _list_tags_for_resource,
+        }
+    }

@@ -14,7 +14,7 @@ from typing import Any
 from moto.budgets.exceptions import NotFoundException
 from moto.budgets.responses import BudgetsResponse
 
-from ._patch import patch, patched
+from ._patch import Patches
 
 GAP = (
     "moto 5.2.5: Budgets DescribeSubscribersForNotification, CreateSubscriber, "
@@ -106,11 +106,9 @@ def _untag_resource(self: BudgetsResponse) -> str:
     return "{}"
 
 
-def install() -> None:
+def patches() -> Patches:
     """Add the subscriber and tag actions; make CreateBudget keep tags, DeleteBudget drop them."""
     cls = BudgetsResponse
-    if patched(cls, __name__):
-        return
     original_create = cls.create_budget
     original_delete = cls.delete_budget
 
@@ -126,15 +124,15 @@ def install() -> None:
         _tags(self).pop(_budget_arn(self._get_param("AccountId"), self._get_param("BudgetName")), None)
         return body
 
-    patch(
-        cls,
-        __name__,
-        create_budget=create_budget,
-        delete_budget=delete_budget,
-        list_tags_for_resource=_list_tags_for_resource,
-        tag_resource=_tag_resource,
-        untag_resource=_untag_resource,
-        describe_subscribers_for_notification=_describe_subscribers_for_notification,
-        create_subscriber=_create_subscriber,
-        delete_subscriber=_delete_subscriber,
-    )
+    return {
+        cls: {
+            "create_budget": create_budget,
+            "delete_budget": delete_budget,
+            "list_tags_for_resource": _list_tags_for_resource,
+            "tag_resource": _tag_resource,
+            "untag_resource": _untag_resource,
+            "describe_subscribers_for_notification": _describe_subscribers_for_notification,
+            "create_subscriber": _create_subscriber,
+            "delete_subscriber": _delete_subscriber,
+        }
+    }

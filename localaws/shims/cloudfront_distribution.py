@@ -6,7 +6,7 @@ from typing import Any
 
 from moto.cloudfront import models as cloudfront_models
 
-from ._patch import patch, patched
+from ._patch import Patches
 
 GAP = (
     "moto 5.2.5, CloudFront GetDistribution: (1) an origin's OriginAccessControlId is "
@@ -19,12 +19,9 @@ GAP = (
 )
 
 
-def install() -> None:
+def patches() -> Patches:
     """Wrap the ``__init__`` of moto's Origin, DefaultCacheBehaviour and ViewerCertificate."""
     origin_cls = cloudfront_models.Origin
-    if patched(origin_cls, __name__):
-        return
-
     origin_init = origin_cls.__init__
 
     def origin_init_shim(self: Any, origin: dict[str, Any]) -> None:
@@ -52,6 +49,8 @@ def install() -> None:
         if not config.get("SSLSupportMethod") and self.cloud_front_default_certificate:
             self.ssl_support_method = None
 
-    patch(behaviour_cls, __name__, __init__=behaviour_init_shim)
-    patch(certificate_cls, __name__, __init__=certificate_init_shim)
-    patch(origin_cls, __name__, __init__=origin_init_shim)
+    return {
+        origin_cls: {"__init__": origin_init_shim},
+        behaviour_cls: {"__init__": behaviour_init_shim},
+        certificate_cls: {"__init__": certificate_init_shim},
+    }

@@ -22,7 +22,7 @@ from moto.cloudfront.models import CloudFrontBackend
 from moto.cloudfront.responses import CloudFrontResponse
 from moto.core.responses import ActionResult, EmptyResult
 
-from ._patch import patch, patched
+from ._patch import Patches
 
 GAP = (
     "moto 5.2.5: CloudFront CreateResponseHeadersPolicy, GetResponseHeadersPolicy, "
@@ -142,19 +142,16 @@ def _list_response_headers_policies(self: CloudFrontResponse) -> ActionResult:
     return ActionResult({"ResponseHeadersPolicyList": listing})
 
 
-def install() -> None:
-    """Route the response-headers-policy URLs to CloudFrontResponse and add the six actions."""
-    cls = CloudFrontResponse
-    if patched(cls, __name__):
-        return
+def patches() -> Patches:
+    """Route the response-headers-policy URLs to CloudFrontResponse (a dict update, idempotent) and add the six actions."""
     cloudfront_urls.url_paths.update(_PATHS)
-    patch(
-        cls,
-        __name__,
-        create_response_headers_policy=_create_response_headers_policy,
-        get_response_headers_policy=_get_response_headers_policy,
-        get_response_headers_policy_config=_get_response_headers_policy_config,
-        update_response_headers_policy=_update_response_headers_policy,
-        delete_response_headers_policy=_delete_response_headers_policy,
-        list_response_headers_policies=_list_response_headers_policies,
-    )
+    return {
+        CloudFrontResponse: {
+            "create_response_headers_policy": _create_response_headers_policy,
+            "get_response_headers_policy": _get_response_headers_policy,
+            "get_response_headers_policy_config": _get_response_headers_policy_config,
+            "update_response_headers_policy": _update_response_headers_policy,
+            "delete_response_headers_policy": _delete_response_headers_policy,
+            "list_response_headers_policies": _list_response_headers_policies,
+        }
+    }

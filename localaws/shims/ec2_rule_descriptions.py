@@ -6,7 +6,7 @@ from typing import Any
 
 from moto.ec2.models import security_groups
 
-from ._patch import patch, patched
+from ._patch import Patches
 
 GAP = (
     "moto 5.2.5: DescribeSecurityGroupRules returns a Description only for CIDR rules; a rule "
@@ -16,11 +16,9 @@ GAP = (
 )
 
 
-def install() -> None:
+def patches() -> Patches:
     """Wrap ``SecurityGroupRule.__init__`` and replace its ``description`` property."""
     cls = security_groups.SecurityGroupRule
-    if patched(cls, __name__):
-        return
     original_init = cls.__init__
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -35,4 +33,4 @@ def install() -> None:
     def description(self: Any) -> str | None:
         return self._localaws_description
 
-    patch(cls, __name__, __init__=__init__, description=property(description))
+    return {cls: {"__init__": __init__, "description": property(description)}}

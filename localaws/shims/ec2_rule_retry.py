@@ -8,7 +8,7 @@ from typing import Any
 from moto.ec2.exceptions import InvalidPermissionDuplicateError
 from moto.ec2.models import security_groups
 
-from ._patch import patch, patched
+from ._patch import Patches
 
 GAP = (
     "moto 5.2.5 under the parallel applies of env-local: about one deploy in four failed with "
@@ -60,14 +60,12 @@ def _retry_safe(original: Any, rules_attr: str, is_egress: bool) -> Any:
     return authorize
 
 
-def install() -> None:
+def patches() -> Patches:
     """Wrap ``SecurityGroupBackend.authorize_security_group_ingress`` / ``_egress``."""
     cls = security_groups.SecurityGroupBackend
-    if patched(cls, __name__):
-        return
-    patch(
-        cls,
-        __name__,
-        authorize_security_group_ingress=_retry_safe(cls.authorize_security_group_ingress, "ingress_rules", False),
-        authorize_security_group_egress=_retry_safe(cls.authorize_security_group_egress, "egress_rules", True),
-    )
+    return {
+        cls: {
+            "authorize_security_group_ingress": _retry_safe(cls.authorize_security_group_ingress, "ingress_rules", False),
+            "authorize_security_group_egress": _retry_safe(cls.authorize_security_group_egress, "egress_rules", True),
+        }
+    }

@@ -9,7 +9,7 @@ from botocore import xform_name
 from moto.ecs import models as ecs_models
 from moto.ecs.responses import EC2ContainerServiceResponse
 
-from ._patch import patch, patched
+from ._patch import Patches
 
 GAP = (
     "moto 5.2.5, ECS services: (1) a new service reports runningCount 0 and an IN_PROGRESS "
@@ -46,11 +46,9 @@ def _settle(service: Any) -> None:
         deployment["rolloutStateReason"] = f"ECS deployment {deployment['id']} completed."
 
 
-def install() -> None:
+def patches() -> Patches:
     """Wrap ``Service.__init__`` and the CreateService / UpdateService responses."""
     service_cls = ecs_models.Service
-    if patched(service_cls, __name__):
-        return
     service_init = service_cls.__init__
 
     def service_init_shim(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -81,5 +79,7 @@ def install() -> None:
         _settle(self.ecs_backend._get_service(cluster, self._get_param("service").split("/")[-1]))
         return result
 
-    patch(response_cls, __name__, create_service=create_service, update_service=update_service)
-    patch(service_cls, __name__, __init__=service_init_shim)
+    return {
+        service_cls: {"__init__": service_init_shim},
+        response_cls: {"create_service": create_service, "update_service": update_service},
+    }

@@ -7,7 +7,7 @@ from typing import Any
 
 from moto.ecs import models as ecs_models
 
-from ._patch import patch, patched
+from ._patch import Patches
 
 GAP = (
     "moto 5.2.5: RunTask adds up each container's memory or memoryReservation and fails with "
@@ -21,11 +21,9 @@ def _has_memory(container: dict[str, Any]) -> bool:
     return any(k in container for k in ("memory", "memoryReservation", "Memory", "MemoryReservation"))
 
 
-def install() -> None:
+def patches() -> Patches:
     """Count a container without memory settings as using the task's memory."""
     backend = ecs_models.EC2ContainerServiceBackend
-    if patched(backend, __name__):
-        return
     original = backend._calculate_task_resource_requirements
 
     def calculate(task_definition: Any) -> dict[str, Any]:
@@ -36,4 +34,4 @@ def install() -> None:
         filled = [c if _has_memory(c) else {**c, "memoryReservation": share} for c in containers]
         return original(SimpleNamespace(container_definitions=filled))
 
-    patch(backend, __name__, _calculate_task_resource_requirements=staticmethod(calculate))
+    return {backend: {"_calculate_task_resource_requirements": staticmethod(calculate)}}

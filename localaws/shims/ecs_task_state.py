@@ -7,6 +7,8 @@ from typing import Any
 from moto.core.responses import ActionResult
 from moto.ecs.responses import EC2ContainerServiceResponse
 
+from ._patch import Patches
+
 GAP = (
     "moto 5.2.5, ECS: SubmitTaskStateChange (the call the ECS agent makes to report a task's "
     "and its containers' state and exit codes) is not implemented, and a task's containers "
@@ -48,6 +50,6 @@ def submit_task_state_change(self: Any) -> ActionResult:
     return ActionResult({"acknowledgment": "ACK"})
 
 
-def install() -> None:
-    """Add the action to moto's ECS response class (idempotent)."""
-    EC2ContainerServiceResponse.submit_task_state_change = submit_task_state_change  # type: ignore[attr-defined]
+def patches() -> Patches:
+    """Add the action to moto's ECS response class."""
+    return {EC2ContainerServiceResponse: {"submit_task_state_change": submit_task_state_change}}

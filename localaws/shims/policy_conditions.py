@@ -11,7 +11,7 @@ from typing import Any
 from moto.iam import access_control, policy_conditions
 from moto.s3 import models as s3_models
 
-from ._patch import patch, patched
+from ._patch import Patches
 
 GAP = (
     "moto 5.2.5, S3 bucket policies: (1) only the StringEquals condition operator is "
@@ -32,11 +32,9 @@ def _bool_equals(expected: list[str] | str, actual: str) -> bool:
     return str(actual).lower() in {str(o).lower() for o in options}
 
 
-def install() -> None:
+def patches() -> Patches:
     """Evaluate ``Bool``; unmet conditions -> NEUTRAL; bucket checks pass :data:`TLS_CONTEXT`."""
     cls = access_control.IAMPolicyStatement
-    if patched(cls, __name__):
-        return
     original = cls.is_action_permitted
 
     def is_action_permitted(
@@ -57,5 +55,4 @@ def install() -> None:
         return policy.is_action_permitted(action, resource, incoming_condition_values=dict(TLS_CONTEXT))
 
     policy_conditions.CONDITION_OPERATIONS.setdefault("Bool", _bool_equals)
-    patch(s3_models.FakeBucket, __name__, get_permission=get_permission)
-    patch(cls, __name__, is_action_permitted=is_action_permitted)
+    return {cls: {"is_action_permitted": is_action_permitted}, s3_models.FakeBucket: {"get_permission": get_permission}}

@@ -8,7 +8,7 @@ from typing import Any
 
 from moto.rds import models as rds_models
 
-from ._patch import patch, patched
+from ._patch import Patches
 
 GAP = (
     "moto 5.2.5: with manage_master_user_password, the secret RDS creates holds "
@@ -18,14 +18,11 @@ GAP = (
 )
 
 
-def install() -> None:
+def patches() -> Patches:
     """Replace ``MasterUserSecret._generate_secret_string``: the resource's master user, a random password."""
-    cls = rds_models.MasterUserSecret
-    if patched(cls, __name__):
-        return
 
     def _generate_secret_string(self: Any) -> str:
         username = getattr(self.resource, "master_username", None) or "admin"
         return json.dumps({"username": username, "password": secrets.token_urlsafe(24)})
 
-    patch(cls, __name__, _generate_secret_string=_generate_secret_string)
+    return {rds_models.MasterUserSecret: {"_generate_secret_string": _generate_secret_string}}

@@ -17,7 +17,7 @@ from typing import Any
 from moto.core.utils import utcnow
 from moto.rds import models as rds_models
 
-from ._patch import patch, patched
+from ._patch import Patches
 
 GAP = (
     "moto 5.2.5: RestoreDBClusterFromSnapshot raises KeyError '_master_user_password' "
@@ -41,12 +41,10 @@ class RestoreEvent:
         self.date = utcnow()
 
 
-def install() -> None:
+def patches() -> Patches:
     """Patch ``DBCluster.get_cfg`` and the backend's restore and modify of clusters."""
     cluster_cls = rds_models.DBCluster
     backend_cls = rds_models.RDSBackend
-    if patched(cluster_cls, __name__):
-        return
     original_get_cfg = cluster_cls.get_cfg
     original_restore = backend_cls.restore_db_cluster_from_snapshot
 
@@ -78,5 +76,7 @@ def install() -> None:
             self.clusters[new_id].iam_auth = bool(iam_auth)
         return before
 
-    patch(backend_cls, __name__, modify_db_cluster=modify_db_cluster, restore_db_cluster_from_snapshot=restore_db_cluster_from_snapshot)
-    patch(cluster_cls, __name__, get_cfg=get_cfg)
+    return {
+        cluster_cls: {"get_cfg": get_cfg},
+        backend_cls: {"modify_db_cluster": modify_db_cluster, "restore_db_cluster_from_snapshot": restore_db_cluster_from_snapshot},
+    }

@@ -6,7 +6,7 @@ from typing import Any
 
 from moto.rds import models as rds_models
 
-from ._patch import patch, patched
+from ._patch import Patches
 
 GAP = (
     "moto 5.2.5: DescribeDBClusters returns a ScalingConfigurationInfo block for every "
@@ -16,16 +16,13 @@ GAP = (
 )
 
 
-def install() -> None:
+def patches() -> Patches:
     """Replace the ``DBCluster.scaling_configuration_info`` property: None without a config."""
-    cls = rds_models.DBCluster
-    if patched(cls, __name__):
-        return
-    original = cls.scaling_configuration_info
+    original = rds_models.DBCluster.scaling_configuration_info
 
     def scaling_configuration_info(self: Any) -> dict[str, Any] | None:
         if not self.scaling_configuration:
             return None
         return original.fget(self)  # type: ignore[union-attr]
 
-    patch(cls, __name__, scaling_configuration_info=property(scaling_configuration_info))
+    return {rds_models.DBCluster: {"scaling_configuration_info": property(scaling_configuration_info)}}

@@ -21,6 +21,7 @@ from localaws.dataplane.readback import (
 )
 from localaws.probe import run_terraform, terraform_env_for
 from localaws.shims import SHIMS
+from localaws.shims._patch import install
 from localaws.terraform import provider_settings
 from tests.local.helpers import client_factory
 
@@ -35,6 +36,15 @@ def test_every_shim_documents_its_gap():
     for shim in SHIMS:
         assert "moto 5.2.5" in shim.GAP and len(shim.GAP) > 80, shim.__name__
         assert shim.__doc__, shim.__name__
+
+
+def test_a_second_install_changes_nothing(aws):
+    # The server has installed every shim. Installing again must not wrap a wrapper (a doubled
+    # wrapper would, e.g., record a restore event twice): every patched attribute stays the same object.
+    for shim in SHIMS:
+        before = {(target, name): target.__dict__[name] for target, attributes in shim.patches().items() for name in attributes}
+        assert install(shim) is False, shim.__name__
+        assert {key: key[0].__dict__[key[1]] for key in before} == before, shim.__name__
 
 
 # ------------------------------------------------------------ Application Auto Scaling tags
