@@ -1,8 +1,9 @@
 """Guard-rails: rules every resource in a stack must obey, run as one Aspect.
 
 Each rule is a small object with an ``id``, a one-line ``why`` and a ``check``
-that returns ``None`` (pass) or the reason it fails. The ``GuardRails`` aspect
-visits every node of a stack and turns each failure into an error annotation,
+that returns ``None`` (pass) or the reason it fails; a resource rule is its check
+function declared with :func:`resource_rule` (id, why, resource types). The
+``GuardRails`` aspect visits every node of a stack and turns each failure into an error annotation,
 which makes ``cdktf synth`` fail with the rule id, the construct path and the
 reason. New rules are added to ``DEFAULT_RULES`` (every stack) or
 ``PRODUCTION_RULES`` (production tier only); no construct repeats these checks
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,20 +160,46 @@ def container_definitions(resource: Resource) -> list[dict] | str:
     return containers
 
 
+def each_container(check: Callable[[Mapping[str, Any]], Iterable[str]]) -> Callable[[Resource], str | None]:
+    """A task-definition check made from a per-container one: each problem prefixed with its container's name."""
+
+    def over_containers(resource: Resource) -> str | None:
+        containers = container_definitions(resource)
+        if isinstance(containers, str):
+            return containers
+        return "; ".join(f"{c.get('name', '?')}: {problem}" for c in containers for problem in check(c)) or None
+
+    return over_containers
+
+
 # ---- resource rules -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class ProviderPinnedToAccount:
-    id: str = "ACC-001"
-    why: str = "an unpinned provider applies one environment's plan to whatever account the credentials reach"
-    resource_types: tuple[str, ...] = ("provider.aws",)
+class ResourceRule:
+    """A rule over one resource as written to ``cdk.tf.json``: ``check`` returns None (pass) or why it fails."""
 
-    def check(self, resource: Resource) -> str | None:
-        ids = resource.attrs.get("allowed_account_ids") or []
-        if len(ids) != 1 or not re.fullmatch(r"\d{12}", str(ids[0])):
-            return f"AWS provider allows accounts {ids or 'any'}: pin allowed_account_ids to exactly one 12-digit account"
-        return None
+    id: str
+    why: str
+    resource_types: tuple[str, ...]
+    check: Callable[[Resource], str | None]
+
+
+def resource_rule(rule_id: str, why: str, *resource_types: str) -> Callable[[Callable[[Resource], str | None]], ResourceRule]:
+    """Declare the decorated check function as the rule ``rule_id`` over ``resource_types``."""
+
+    def declare(check: Callable[[Resource], str | None]) -> ResourceRule:
+        return ResourceRule(rule_id, why, resource_types, check)
+
+    return declare
+
+
+@resource_rule("ACC-001", "an unpinned provider applies one environment's plan to whatever account the credentials reach", "provider.aws")
+def provider_pinned_to_account(resource: Resource) -> str | None:
+    ids = resource.attrs.get("allowed_account_ids") or []
+    if len(ids) != 1 or not re.fullmatch(r"\d{12}", str(ids[0])):
+        return f"AWS provider allows accounts {ids or 'any'}: pin allowed_account_ids to exactly one 12-digit account"
+    return None
 
 
 #: Per resource type, the attribute test that means "encrypted at rest" and how to say it failed.
@@ -193,210 +220,176 @@ _ENCRYPTION: Mapping[str, tuple[Any, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class EncryptedAtRest:
-    id: str = "ENC-001"
-    why: str = "data at rest (database, logs, secrets, images, state locks) must be unreadable without the key"
-    resource_types: tuple[str, ...] = tuple(_ENCRYPTION)
-
-    def check(self, resource: Resource) -> str | None:
-        test, failure = _ENCRYPTION[resource.type]
-        return None if test(resource.attrs) else f"{resource.type} is not encrypted at rest: {failure}"
+@resource_rule("ENC-001", "data at rest (database, logs, secrets, images, state locks) must be unreadable without the key", *_ENCRYPTION)
+def encrypted_at_rest(resource: Resource) -> str | None:
+    test, failure = _ENCRYPTION[resource.type]
+    return None if test(resource.attrs) else f"{resource.type} is not encrypted at rest: {failure}"
 
 
-@dataclass(frozen=True)
-class KeyRotation:
-    id: str = "KMS-001"
-    why: str = "a customer-managed key that never rotates keeps every ciphertext exposed to one leaked key version"
-    resource_types: tuple[str, ...] = ("aws_kms_key",)
-
-    def check(self, resource: Resource) -> str | None:
-        return None if resource.attrs.get("enable_key_rotation") is True else "aws_kms_key has enable_key_rotation off"
+@resource_rule(
+    "KMS-001", "a customer-managed key that never rotates keeps every ciphertext exposed to one leaked key version", "aws_kms_key"
+)
+def key_rotation(resource: Resource) -> str | None:
+    return None if resource.attrs.get("enable_key_rotation") is True else "aws_kms_key has enable_key_rotation off"
 
 
 _PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
 _BLOCK_FLAGS = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
 
 
-@dataclass(frozen=True)
-class BucketNotPublic:
-    id: str = "S3-001"
-    why: str = "a bucket without a full public access block is one ACL or policy away from serving its objects to anyone"
-    resource_types: tuple[str, ...] = ("aws_s3_bucket",)
-
-    def check(self, resource: Resource) -> str | None:
-        if resource.attrs.get("acl") in _PUBLIC_ACLS:
-            return f"aws_s3_bucket has the public ACL {resource.attrs['acl']!r}"
-        for acl in resource.stack.pointing_at("aws_s3_bucket_acl", "bucket", resource, name_attr="bucket"):
-            if acl.get("acl") in _PUBLIC_ACLS:
-                return f"aws_s3_bucket_acl grants the public ACL {acl['acl']!r}"
-        blocks = resource.stack.pointing_at("aws_s3_bucket_public_access_block", "bucket", resource, name_attr="bucket")
-        if not blocks:
-            return "aws_s3_bucket has no aws_s3_bucket_public_access_block"
-        off = [flag for flag in _BLOCK_FLAGS if not any(block.get(flag) is True for block in blocks)]
-        if off:
-            return f"aws_s3_bucket public access block leaves {', '.join(off)} off"
-        return None
+@resource_rule(
+    "S3-001", "a bucket without a full public access block is one ACL or policy away from serving its objects to anyone", "aws_s3_bucket"
+)
+def bucket_not_public(resource: Resource) -> str | None:
+    if resource.attrs.get("acl") in _PUBLIC_ACLS:
+        return f"aws_s3_bucket has the public ACL {resource.attrs['acl']!r}"
+    for acl in resource.stack.pointing_at("aws_s3_bucket_acl", "bucket", resource, name_attr="bucket"):
+        if acl.get("acl") in _PUBLIC_ACLS:
+            return f"aws_s3_bucket_acl grants the public ACL {acl['acl']!r}"
+    blocks = resource.stack.pointing_at("aws_s3_bucket_public_access_block", "bucket", resource, name_attr="bucket")
+    if not blocks:
+        return "aws_s3_bucket has no aws_s3_bucket_public_access_block"
+    off = [flag for flag in _BLOCK_FLAGS if not any(block.get(flag) is True for block in blocks)]
+    if off:
+        return f"aws_s3_bucket public access block leaves {', '.join(off)} off"
+    return None
 
 
-@dataclass(frozen=True)
-class BucketEncrypted:
-    id: str = "S3-002"
-    why: str = "objects must be encrypted with a key whose use is logged and can be revoked"
-    resource_types: tuple[str, ...] = ("aws_s3_bucket",)
-
-    def check(self, resource: Resource) -> str | None:
-        configs = resource.stack.pointing_at("aws_s3_bucket_server_side_encryption_configuration", "bucket", resource, name_attr="bucket")
-        for config in configs:
-            rules = config.get("rule") or []
-            for rule in rules if isinstance(rules, list) else [rules]:
-                if _block(rule, "apply_server_side_encryption_by_default").get("sse_algorithm") in ("aws:kms", "aws:kms:dsse"):
-                    return None
-        return "aws_s3_bucket has no SSE-KMS server_side_encryption_configuration"
+@resource_rule("S3-002", "objects must be encrypted with a key whose use is logged and can be revoked", "aws_s3_bucket")
+def bucket_encrypted(resource: Resource) -> str | None:
+    configs = resource.stack.pointing_at("aws_s3_bucket_server_side_encryption_configuration", "bucket", resource, name_attr="bucket")
+    for config in configs:
+        rules = config.get("rule") or []
+        for rule in rules if isinstance(rules, list) else [rules]:
+            if _block(rule, "apply_server_side_encryption_by_default").get("sse_algorithm") in ("aws:kms", "aws:kms:dsse"):
+                return None
+    return "aws_s3_bucket has no SSE-KMS server_side_encryption_configuration"
 
 
-@dataclass(frozen=True)
-class ContainersHardened:
-    id: str = "ECS-001"
-    why: str = "a writable, privileged or root container turns one app bug into control of the task; no awslogs means no trail"
-    resource_types: tuple[str, ...] = ("aws_ecs_task_definition",)
-
-    def check(self, resource: Resource) -> str | None:
-        containers = container_definitions(resource)
-        if isinstance(containers, str):
-            return containers
-        problems = []
-        for c in containers:
-            name = c.get("name", "?")
-            if c.get("readonlyRootFilesystem") is not True:
-                problems.append(f"{name}: root file system is writable (readonlyRootFilesystem)")
-            if c.get("privileged") is True:
-                problems.append(f"{name}: privileged")
-            user = str(c.get("user") or "")
-            if user.split(":")[0] in ("", "0", "root"):
-                problems.append(f"{name}: runs as root (user {user or 'unset'})")
-            logs = c.get("logConfiguration") or {}
-            options = logs.get("options") or {}
-            if logs.get("logDriver") != "awslogs" or not options.get("awslogs-group") or not options.get("awslogs-region"):
-                problems.append(f"{name}: logs do not go to CloudWatch (awslogs with group and region)")
-        return "; ".join(problems) or None
+@resource_rule(
+    "ECS-001",
+    "a writable, privileged or root container turns one app bug into control of the task; no awslogs means no trail",
+    "aws_ecs_task_definition",
+)
+@each_container
+def containers_hardened(c: Mapping[str, Any]) -> Iterator[str]:
+    if c.get("readonlyRootFilesystem") is not True:
+        yield "root file system is writable (readonlyRootFilesystem)"
+    if c.get("privileged") is True:
+        yield "privileged"
+    user = str(c.get("user") or "")
+    if user.split(":")[0] in ("", "0", "root"):
+        yield f"runs as root (user {user or 'unset'})"
+    logs = c.get("logConfiguration") or {}
+    options = logs.get("options") or {}
+    if logs.get("logDriver") != "awslogs" or not options.get("awslogs-group") or not options.get("awslogs-region"):
+        yield "logs do not go to CloudWatch (awslogs with group and region)"
 
 
-@dataclass(frozen=True)
-class ContainerSecretsByArn:
-    id: str = "ECS-002"
-    why: str = "a secret in the task definition is readable by anyone who can describe it, and lands in the Terraform state"
-    resource_types: tuple[str, ...] = ("aws_ecs_task_definition",)
-
-    def check(self, resource: Resource) -> str | None:
-        containers = container_definitions(resource)
-        if isinstance(containers, str):
-            return containers
-        problems = []
-        for c in containers:
-            name = c.get("name", "?")
-            for entry in c.get("environment") or []:
-                var, value = str(entry.get("name", "")), entry.get("value")
-                shapes = secret_shapes_in(str(value))
-                if shapes:
-                    problems.append(f"{name}: environment {var} holds a {shapes[0]}")
-                elif SECRET_NAME.search(var) and not (var.endswith("_ARN") and _is_reference_or_secret_arn(value)):
-                    problems.append(
-                        f"{name}: environment {var} looks like a secret value; pass <NAME>_SECRET_ARN = a reference to the secret"
-                    )
-            for entry in c.get("secrets") or []:
-                if not _is_reference_or_secret_arn(entry.get("valueFrom")):
-                    problems.append(f"{name}: secret {entry.get('name')} valueFrom is not a Secrets Manager/SSM ARN or reference")
-        return "; ".join(problems) or None
+@resource_rule(
+    "ECS-002",
+    "a secret in the task definition is readable by anyone who can describe it, and lands in the Terraform state",
+    "aws_ecs_task_definition",
+)
+@each_container
+def container_secrets_by_arn(c: Mapping[str, Any]) -> Iterator[str]:
+    for entry in c.get("environment") or []:
+        var, value = str(entry.get("name", "")), entry.get("value")
+        shapes = secret_shapes_in(str(value))
+        if shapes:
+            yield f"environment {var} holds a {shapes[0]}"
+        elif SECRET_NAME.search(var) and not (var.endswith("_ARN") and _is_reference_or_secret_arn(value)):
+            yield f"environment {var} looks like a secret value; pass <NAME>_SECRET_ARN = a reference to the secret"
+    for entry in c.get("secrets") or []:
+        if not _is_reference_or_secret_arn(entry.get("valueFrom")):
+            yield f"secret {entry.get('name')} valueFrom is not a Secrets Manager/SSM ARN or reference"
 
 
-@dataclass(frozen=True)
-class ServiceDeploysSafely:
-    id: str = "ECS-003"
-    why: str = "a failed deploy must roll back by itself, and tasks must only be reachable through the load balancer"
-    resource_types: tuple[str, ...] = ("aws_ecs_service",)
-
-    def check(self, resource: Resource) -> str | None:
-        problems = []
-        breaker = _block(resource.attrs, "deployment_circuit_breaker")
-        if breaker.get("enable") is not True or breaker.get("rollback") is not True:
-            problems.append("deployment circuit breaker with rollback is off")
-        if _block(resource.attrs, "network_configuration").get("assign_public_ip") is True:
-            problems.append("tasks get public IP addresses")
-        return "; ".join(problems) or None
+@resource_rule(
+    "ECS-003", "a failed deploy must roll back by itself, and tasks must only be reachable through the load balancer", "aws_ecs_service"
+)
+def service_deploys_safely(resource: Resource) -> str | None:
+    problems = []
+    breaker = _block(resource.attrs, "deployment_circuit_breaker")
+    if breaker.get("enable") is not True or breaker.get("rollback") is not True:
+        problems.append("deployment circuit breaker with rollback is off")
+    if _block(resource.attrs, "network_configuration").get("assign_public_ip") is True:
+        problems.append("tasks get public IP addresses")
+    return "; ".join(problems) or None
 
 
-@dataclass(frozen=True)
-class DatabaseNotPublic:
-    id: str = "RDS-001"
-    why: str = "a database with a public address can be attacked from the internet, whatever its security group says today"
-    resource_types: tuple[str, ...] = ("aws_rds_cluster_instance", "aws_db_instance")
+@resource_rule(
+    "RDS-001",
+    "a database with a public address can be attacked from the internet, whatever its security group says today",
+    "aws_rds_cluster_instance",
+    "aws_db_instance",
+)
+def database_not_public(resource: Resource) -> str | None:
+    return f"{resource.type} is publicly_accessible" if resource.attrs.get("publicly_accessible") is True else None
 
-    def check(self, resource: Resource) -> str | None:
-        return f"{resource.type} is publicly_accessible" if resource.attrs.get("publicly_accessible") is True else None
+
+MIN_BACKUP_RETENTION_DAYS = 7
+"""Backups a production database keeps (RDS-002)."""
 
 
-@dataclass(frozen=True)
-class ProductionDatabaseProtected:
-    min_backup_retention_days: int = 7
-    id: str = "RDS-002"
-    why: str = "production data survives a mistaken destroy (deletion protection, final snapshot) and a week of bad writes (backups)"
-    resource_types: tuple[str, ...] = ("aws_rds_cluster", "aws_db_instance")
-
-    def check(self, resource: Resource) -> str | None:
-        a = resource.attrs
-        problems = []
-        if a.get("deletion_protection") is not True:
-            problems.append("deletion_protection is off")
-        if a.get("skip_final_snapshot") is True or not a.get("final_snapshot_identifier"):
-            problems.append("no final snapshot on destroy")
-        retention = a.get("backup_retention_period")
-        if not isinstance(retention, int) or retention < self.min_backup_retention_days:
-            problems.append(f"backup_retention_period {retention} < {self.min_backup_retention_days} days")
-        return f"production {resource.type}: " + "; ".join(problems) if problems else None
+@resource_rule(
+    "RDS-002",
+    "production data survives a mistaken destroy (deletion protection, final snapshot) and a week of bad writes (backups)",
+    "aws_rds_cluster",
+    "aws_db_instance",
+)
+def production_database_protected(resource: Resource) -> str | None:
+    a = resource.attrs
+    problems = []
+    if a.get("deletion_protection") is not True:
+        problems.append("deletion_protection is off")
+    if a.get("skip_final_snapshot") is True or not a.get("final_snapshot_identifier"):
+        problems.append("no final snapshot on destroy")
+    retention = a.get("backup_retention_period")
+    if not isinstance(retention, int) or retention < MIN_BACKUP_RETENTION_DAYS:
+        problems.append(f"backup_retention_period {retention} < {MIN_BACKUP_RETENTION_DAYS} days")
+    return f"production {resource.type}: " + "; ".join(problems) if problems else None
 
 
 DEFAULT_RULES = (
     RequiredTags(),
-    ProviderPinnedToAccount(),
-    EncryptedAtRest(),
-    KeyRotation(),
-    BucketNotPublic(),
-    BucketEncrypted(),
-    ContainersHardened(),
-    ContainerSecretsByArn(),
-    ServiceDeploysSafely(),
-    DatabaseNotPublic(),
+    provider_pinned_to_account,
+    encrypted_at_rest,
+    key_rotation,
+    bucket_not_public,
+    bucket_encrypted,
+    containers_hardened,
+    container_secrets_by_arn,
+    service_deploys_safely,
+    database_not_public,
 )
-PRODUCTION_RULES = (ProductionDatabaseProtected(),)
+PRODUCTION_RULES = (production_database_protected,)
+
+BOUNDARY_NAME = re.compile(r"(?:arn:[^:]+:iam::[^:]*:policy/)?[\w+=,.@-]+-boundary|\$\{[^{}]+\}")
+"""An environment's permissions boundary: its ARN or name (``<prefix>-boundary``), or a reference to it."""
 
 
-@dataclass(frozen=True)
-class RoleHasPermissionsBoundary:
+@resource_rule(
+    "IAM-001",
+    "a role without the boundary can hold whatever the deploy role writes into it (the deploy role may create roles only with it)",
+    "aws_iam_role",
+)
+def role_has_permissions_boundary(resource: Resource) -> str | None:
     """Every role of an environment stack carries the environment's permissions boundary."""
-
-    boundary_name: re.Pattern[str] = re.compile(r"(?:arn:[^:]+:iam::[^:]*:policy/)?[\w+=,.@-]+-boundary|\$\{[^{}]+\}")
-    id: str = "IAM-001"
-    why: str = (
-        "a role without the boundary can hold whatever the deploy role writes into it (the deploy role may create roles only with it)"
-    )
-    resource_types: tuple[str, ...] = ("aws_iam_role",)
-
-    def check(self, resource: Resource) -> str | None:
-        boundary = str(resource.attrs.get("permissions_boundary") or "")
-        if not boundary:
-            return f"aws_iam_role {resource.attrs.get('name', resource.name)!r} has no permissions_boundary"
-        if not self.boundary_name.fullmatch(boundary):
-            return f"aws_iam_role permissions_boundary {boundary!r} is not an environment boundary (environment.names.permissions_boundary_arn)"
-        return None
+    boundary = str(resource.attrs.get("permissions_boundary") or "")
+    if not boundary:
+        return f"aws_iam_role {resource.attrs.get('name', resource.name)!r} has no permissions_boundary"
+    if not BOUNDARY_NAME.fullmatch(boundary):
+        return f"aws_iam_role permissions_boundary {boundary!r} is not an environment boundary (environment.names.permissions_boundary_arn)"
+    return None
 
 
-ENVIRONMENT_RULES = (RoleHasPermissionsBoundary(),)
+ENVIRONMENT_RULES = (role_has_permissions_boundary,)
 """Rules for the env stacks only (the bootstrap's CI roles are not under an environment's boundary)."""
 
 
 def _is_resource_rule(rule) -> bool:
-    return hasattr(rule, "resource_types")
+    return isinstance(rule, ResourceRule)
 
 
 # ---- running the rules ----------------------------------------------------------------------

@@ -24,12 +24,12 @@ from environment.config import MANDATORY_TAGS, load_environments
 from environment.names import bootstrap_stack_name
 from modules.guardrails import (
     REFERENCE,
-    ContainerSecretsByArn,
-    ContainersHardened,
-    ProductionDatabaseProtected,
-    ProviderPinnedToAccount,
-    ServiceDeploysSafely,
+    container_secrets_by_arn,
+    containers_hardened,
     evaluate_synthesized,
+    production_database_protected,
+    provider_pinned_to_account,
+    service_deploys_safely,
 )
 from modules.network import CLOUDFRONT_ORIGIN_FACING
 from tests.synth import ROOT, only, resources_of
@@ -49,7 +49,7 @@ def containers(stack: dict) -> list[dict]:
 @pytest.mark.parametrize("stack_name", ENV_STACKS)
 def test_container_is_read_only_unprivileged_non_root_and_logs_to_cloudwatch(stacks, stack_name):
     stack = stacks[stack_name]
-    assert evaluate_synthesized(stack, [ContainersHardened()]) == []
+    assert evaluate_synthesized(stack, [containers_hardened]) == []
     [api] = containers(stack)
     assert api["readonlyRootFilesystem"] is True and api["privileged"] is False
     assert api["user"] == "10001:10001"  # the container contract's uid:gid
@@ -64,7 +64,7 @@ def test_container_is_read_only_unprivileged_non_root_and_logs_to_cloudwatch(sta
 @pytest.mark.parametrize("stack_name", ENV_STACKS)
 def test_container_gets_secrets_only_as_references_to_their_arns(stacks, stack_name):
     stack = stacks[stack_name]
-    assert evaluate_synthesized(stack, [ContainerSecretsByArn()]) == []
+    assert evaluate_synthesized(stack, [container_secrets_by_arn]) == []
     [api] = containers(stack)
     env = {e["name"]: e["value"] for e in api["environment"]}
     assert "secrets" not in api  # the app reads its secrets itself, by ARN (container contract)
@@ -114,7 +114,7 @@ def _container_field(key: str, value):
 )
 def test_container_policies_catch_an_unsafe_task_definition(stacks, mutated, change, expected):
     assert expected in "\n".join(
-        evaluate_synthesized(mutated(stacks["env-staging"], change), [ContainersHardened(), ContainerSecretsByArn()])
+        evaluate_synthesized(mutated(stacks["env-staging"], change), [containers_hardened, container_secrets_by_arn])
     )
 
 
@@ -124,7 +124,7 @@ def test_container_policies_catch_an_unsafe_task_definition(stacks, mutated, cha
 @pytest.mark.parametrize("stack_name", ENV_STACKS)
 def test_service_rolls_back_failed_deploys_and_has_no_public_ip(stacks, stack_name):
     stack = stacks[stack_name]
-    assert evaluate_synthesized(stack, [ServiceDeploysSafely()]) == []
+    assert evaluate_synthesized(stack, [service_deploys_safely]) == []
     service = only(stack, "aws_ecs_service")
     assert service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
     assert service["network_configuration"]["assign_public_ip"] is False
@@ -136,7 +136,7 @@ def test_service_policy_catches_no_rollback_and_a_public_ip(stacks, mutated):
         service["deployment_circuit_breaker"] = {"enable": True, "rollback": False}
         service["network_configuration"]["assign_public_ip"] = True
 
-    [failure] = evaluate_synthesized(mutated(stacks["env-staging"], change), [ServiceDeploysSafely()])
+    [failure] = evaluate_synthesized(mutated(stacks["env-staging"], change), [service_deploys_safely])
     assert "circuit breaker with rollback is off" in failure and "public IP" in failure
 
 
@@ -146,7 +146,7 @@ def test_service_policy_catches_no_rollback_and_a_public_ip(stacks, mutated):
 def test_production_database_is_protected_snapshotted_and_backed_up_a_week(stacks):
     production = stacks["env-production"]
     assert ENVS["production"].is_production
-    assert evaluate_synthesized(production, [ProductionDatabaseProtected()]) == []
+    assert evaluate_synthesized(production, [production_database_protected]) == []
     cluster = only(production, "aws_rds_cluster")
     assert cluster["deletion_protection"] is True
     assert cluster["skip_final_snapshot"] is False and cluster["final_snapshot_identifier"]
@@ -163,7 +163,7 @@ def test_production_database_is_protected_snapshotted_and_backed_up_a_week(stack
 )
 def test_production_database_policy_catches_each_weakening(stacks, mutated, attr, value, expected):
     doc = mutated(stacks["env-production"], lambda d: next(iter(d["resource"]["aws_rds_cluster"].values())).__setitem__(attr, value))
-    assert expected in "\n".join(evaluate_synthesized(doc, [ProductionDatabaseProtected()]))
+    assert expected in "\n".join(evaluate_synthesized(doc, [production_database_protected]))
 
 
 # ---- state bucket and lock table -------------------------------------------------------------
@@ -257,7 +257,7 @@ def expected_accounts(stack_name: str) -> set[str]:
 
 
 def account_problems(stack: Mapping, accounts: set[str]) -> list[str]:
-    problems = evaluate_synthesized(stack, [ProviderPinnedToAccount()])
+    problems = evaluate_synthesized(stack, [provider_pinned_to_account])
     for block in stack.get("provider", {}).get("aws", []):
         if set(block.get("allowed_account_ids") or []) - accounts or not block.get("allowed_account_ids"):
             problems.append(
