@@ -41,6 +41,8 @@ class ServiceSpec:
     task_definition_arn: str
     cpu: int
     container: ContainerSpec
+    # ECS ignores the load balancer's verdict on a task for this long after it starts
+    health_check_grace_seconds: int = 0
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,7 @@ def read_service(client, cluster: str, service: str) -> ServiceSpec:
             secrets=_env_list(c.get("secrets"), "valueFrom"),
             container_port=port,
         ),
+        health_check_grace_seconds=int(svc.get("healthCheckGracePeriodSeconds") or 0),
     )
 
 

@@ -106,7 +106,8 @@ class Supervisor:
         for task in list(self.tasks.tasks.values()):
             key = f"{task.address}:{port}"
             exited = task.process.returncode is not None
-            if exited or states.get(key) == "unhealthy":
+            in_grace = time.time() - task.started < self.spec.service.health_check_grace_seconds
+            if exited or (states.get(key) == "unhealthy" and not in_grace):
                 reason = f"exited {task.process.returncode}" if exited else "failed load balancer health checks"
                 log.warning("task %s %s: replacing it", task.id, reason)
                 self.balancer.deregister(key)

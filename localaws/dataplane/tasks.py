@@ -131,6 +131,7 @@ class TaskSet:
                 "address": t.address,
                 "port": self.service.container.container_port,
                 "pid": t.pid,
+                "started": t.started,
                 "returncode": t.process.returncode,
             }
             for t in self.tasks.values()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import shutil
 import ssl
 import subprocess
@@ -263,6 +264,37 @@ def test_a_task_that_dies_is_replaced_on_a_new_address_and_the_api_comes_back(en
         raise AssertionError(f"no healthy replacement within 90 s: {running.status()}")
     assert victim["address"] not in {t["address"] for t in fresh}
     assert _get(running.api_url + "/collections")[0] == 200
+
+
+def test_a_new_task_that_never_answers_is_kept_through_the_services_grace_period(env_local: EnvLocal):
+    """ECS ignores the load balancer's verdict on a task for ``health_check_grace_period_seconds``
+    after it starts (a slow start on a busy host must not be killed); the data plane does too."""
+    running = _running(env_local)
+    grace = running.spec.service.health_check_grace_seconds
+    assert grace == env_local.config.api.health_check_grace_seconds >= 30
+    before = running.status()
+    os.kill(before["tasks"][0]["pid"], 9)
+    deadline = time.monotonic() + 60
+    while not (fresh := [t for t in running.status().get("tasks", []) if t["id"] not in {b["id"] for b in before["tasks"]}]):
+        assert time.monotonic() < deadline, f"no replacement started: {running.status()}"
+        time.sleep(0.2)
+    (task,) = fresh
+    os.kill(task["pid"], signal.SIGSTOP)  # started, but never answers a health check
+    target = f"{task['address']}:{task['port']}"
+    try:
+        deadline = time.monotonic() + 20
+        while {t["target"]: t["state"] for t in running.status().get("targets", [])}.get(target) != "unhealthy":
+            assert time.monotonic() < deadline, f"the silent task was never marked unhealthy: {running.status()}"
+            time.sleep(0.5)
+        time.sleep(4)  # two local health check intervals past the verdict
+        assert time.time() - task["started"] < grace, "too slow to say anything about the grace period"
+        assert task["id"] in {t["id"] for t in running.status()["tasks"]}, "replaced inside the grace period"
+    finally:
+        os.kill(task["pid"], signal.SIGCONT)
+    deadline = time.monotonic() + 60
+    while {t["target"]: t["state"] for t in running.status().get("targets", [])}.get(target) != "healthy":
+        assert time.monotonic() < deadline, f"the task did not recover once it answered: {running.status()}"
+        time.sleep(0.5)
 
 
 def test_a_one_off_task_reports_its_exit_code_through_ecs(env_local: EnvLocal):
