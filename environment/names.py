@@ -87,3 +87,21 @@ SPA_CALLBACK_PATH = "/auth/callback"
 test keeps them equal). The Auth0 application allows exactly ``<site><SPA_CALLBACK_PATH>``."""
 SPA_LOGOUT_PATH = "/"
 """Where sign-out returns (``post_logout_redirect_uri`` = the site's origin + ``/``)."""
+
+
+# ---- frontend publishing (issue 14) -------------------------------------------------------------
+
+FRONTEND_PUBLISH_ROLE_PREFIX = "geoapp-frontend-publish"
+"""The role Jenkins assumes to publish the SPA is ``<prefix>-<env>`` (the Jenkinsfile reads it from ``ops.ci env``)."""
+
+
+def frontend_publish_role_name(env: str) -> str:
+    """``geoapp-frontend-publish-<env>``: the env stack creates it when ``[publish] jenkins_principal_arn`` is set."""
+    return f"{FRONTEND_PUBLISH_ROLE_PREFIX}-{env}"
+
+
+def publish_target_parameter_name(config: EnvironmentConfig) -> str:
+    """SSM parameter (``/<name_prefix>/frontend-publish``) holding where the SPA goes: the assets bucket,
+    prefix and distribution id, as JSON ``{output name: value}`` (the stack outputs' names). The publish role may
+    read it (it may not read the Terraform state)."""
+    return f"/{name_prefix(config)}/frontend-publish"

@@ -11,7 +11,8 @@ reads the same validated env files the stacks are built from.
 with a ``[ci]`` section (the bootstrap stack made their roles), sorted. ``github-environments``
 maps each to the GitHub environment whose jobs may deploy it (``[ci] github_environment``, else
 its name). ``env`` prints ``key=value`` lines: ``region``, ``account_id``,
-``tier``, ``plan_role_arn``, ``deploy_role_arn``, ``ecr_registry``, ``ecr_repository``, ``image_tag``
+``tier``, ``plan_role_arn``, ``deploy_role_arn``, ``frontend_publish_role_arn`` (the role Jenkins
+publishes the SPA with, made by the env stack when ``[publish] jenkins_principal_arn`` is set), ``ecr_registry``, ``ecr_repository``, ``image_tag``
 (the one the env file names), ``stack``. The role names follow
 :func:`environment.names.ci_role_name` (``geoapp-ci-<env>-plan|deploy`` by default), in the
 ``aws`` partition.
@@ -25,7 +26,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from environment.names import DEFAULT_CI_ROLE_NAME_PREFIX, ci_role_name
+from environment.names import DEFAULT_CI_ROLE_NAME_PREFIX, ci_role_name, frontend_publish_role_name
 from ops.stack_outputs import ENVS_DIR, OpsError, add_env_argument, load_env_config, run_cli
 
 
@@ -66,6 +67,7 @@ def env_facts(env: str, envs_dir: Path = ENVS_DIR) -> dict[str, str]:
         "tier": config.tier,
         "plan_role_arn": role_arn(account, env, "plan"),
         "deploy_role_arn": role_arn(account, env, "deploy"),
+        "frontend_publish_role_arn": f"arn:aws:iam::{account}:role/{frontend_publish_role_name(env)}",
         "ecr_registry": f"{account}.dkr.ecr.{region}.amazonaws.com",
         "ecr_repository": config.api.image.repository,
         "image_tag": config.api.image.tag,

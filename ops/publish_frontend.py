@@ -7,7 +7,9 @@ Usage::
     make publish-frontend ENV=staging DIR=build
 
 Where it goes: ``s3://<assets_bucket>/<assets_prefix>/`` and distribution ``cloudfront_distribution_id``,
-all three read from the stack outputs of ``env-ENV`` (see :mod:`ops.stack_outputs`). Each environment
+all three read from the stack outputs of ``env-ENV`` (see :mod:`ops.stack_outputs`), or with
+``--target-from-parameter`` from the SSM parameter ``/<name_prefix>/frontend-publish`` that the env
+stack writes beside the frontend publish role (which may read that, not the Terraform state). Each environment
 has its own bucket and prefix, so a branch->environment mapping in CI (see ``Jenkinsfile``) is all a
 frontend pipeline needs.
 
@@ -51,11 +53,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from environment.names import publish_target_parameter_name
 from ops.stack_outputs import (
     AwsTarget,
     OpsError,
+    StackOutputs,
     add_env_arguments,
     load_env_config,
+    parse_outputs,
     read_outputs,
     run_cli,
 )
@@ -370,16 +375,36 @@ def _config_file(args: argparse.Namespace, config: EnvironmentConfig) -> dict[st
     return {CONFIG_FILE: text.encode()}
 
 
+def publish_target(config: EnvironmentConfig, target: AwsTarget) -> StackOutputs:
+    """Bucket, prefix and distribution id from the SSM parameter the env stack writes for the frontend
+    publish role (:func:`environment.names.publish_target_parameter_name`), which may not read the state."""
+    name = publish_target_parameter_name(config)
+    ssm = target.client("ssm")
+    try:
+        value = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    except ssm.exceptions.ParameterNotFound:
+        raise OpsError(
+            f"SSM parameter {name} does not exist: set [publish] jenkins_principal_arn in {config.source} and deploy {config.stack_name}"
+        ) from None
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError as err:
+        raise OpsError(f"SSM parameter {name} is not JSON: {err}") from None
+    return StackOutputs(stack=config.stack_name, values=parse_outputs(data, config.stack_name))
+
+
 def _main(args: argparse.Namespace) -> int:
-    outputs = read_outputs(args.env, outputs_file=args.outputs_file)
+    config = load_env_config(args.env, args.envs_dir)
+    target = AwsTarget(region=config.aws.region, endpoint_url=config.aws.endpoint)
+    from_parameter = args.target_from_parameter
+    outputs = publish_target(config, target) if from_parameter else read_outputs(args.env, outputs_file=args.outputs_file)
     try:
         pattern = re.compile(args.hashed_regex) if args.hashed_regex else _DEFAULT_HASHED
     except re.error as err:
         raise OpsError(f"--hashed-regex is not a valid regular expression: {err}") from None
-    config = load_env_config(args.env, args.envs_dir)
     generated = _config_file(args, config)
     publish(
-        AwsTarget(region=config.aws.region, endpoint_url=config.aws.endpoint),
+        target,
         directory=args.dir,
         bucket=outputs.string("assets_bucket"),
         prefix=outputs.string("assets_prefix"),
@@ -409,6 +434,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--client-id",
         help=f"the SPA's Auth0 client id: config.json then enables sign-in (default ${CLIENT_ID_VAR}; none: read-only map)",
+    )
+    parser.add_argument(
+        "--target-from-parameter",
+        action="store_true",
+        help="read bucket, prefix and distribution from the env's SSM parameter instead of the stack outputs "
+        "(what the frontend publish role geoapp-frontend-publish-ENV may read; see Jenkinsfile)",
     )
     parser.add_argument("--no-config", action="store_true", help="do not write config.json (DIR's own, if any, is published as is)")
     return run_cli(_main, argv, parser)

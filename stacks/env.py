@@ -8,7 +8,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from environment.config import EnvironmentConfig
-from environment.names import name_prefix
+from environment.names import frontend_publish_role_name, name_prefix, publish_target_parameter_name
 from environment.outputs import check_exports
 from modules.alarms import AlarmTargets, OperationsAlarms
 from modules.api import ApiService, listener_port
@@ -21,7 +21,7 @@ from modules.kms import EnvironmentKey
 from modules.network import Network
 from modules.providers import aws_provider, s3_state_backend
 from modules.secrets import ServiceSecrets
-from modules.site import StaticSite
+from modules.site import FrontendPublishRole, StaticSite
 from modules.waf import EdgeFirewall
 
 
@@ -72,6 +72,7 @@ class EnvironmentStack(TerraformStack):
         site = self._site(wired, api, key, firewall)
         public_url.value = f"{site.site_url}/api"
         self._dns_names(dns, api, site)
+        self._publish_role(site, key)
         if config.auth0.mode == "managed":
             auth0 = Auth0Application(self, "auth0", settings=config.auth0, app_name=self._prefix, site_url=site.site_url)
             secrets.put_value("auth0", auth0.secret_payload)
@@ -197,6 +198,26 @@ class EnvironmentStack(TerraformStack):
             force_destroy=not protect,
             spa_fallback=config.frontend.spa_fallback,
             web_acl_arn=firewall.arn if firewall else None,
+        )
+
+    def _publish_role(self, site: StaticSite, key: EnvironmentKey) -> FrontendPublishRole | None:
+        """``geoapp-frontend-publish-<env>`` for the principal ``[publish] jenkins_principal_arn`` names (none without it)."""
+        config = self.config
+        if config.publish.jenkins_principal_arn is None:
+            return None
+        return FrontendPublishRole(
+            self,
+            "frontend-publish",
+            role_name=frontend_publish_role_name(config.name),
+            principal_arn=config.publish.jenkins_principal_arn,
+            bucket_arn=site.bucket.arn,
+            bucket_name=site.bucket.bucket,
+            assets_prefix=config.frontend.assets_prefix,
+            distribution_arn=site.distribution_arn,
+            distribution_id=site.distribution.id,
+            kms_key_arn=key.arn,
+            parameter_name=publish_target_parameter_name(config),
+            region=config.aws.region,
         )
 
     # ---- DNS and certificates --------------------------------------------------------------

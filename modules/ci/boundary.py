@@ -6,7 +6,9 @@ whatever a role's own policies say, it can do at most what the environment's run
 * pull the environment's image, write logs (its own log groups and RDS enhanced monitoring's);
 * read the environment's secrets (``<name_prefix>/*`` and RDS-managed ``rds!*``) and use the
   keys tagged ``Environment=<env>``;
-* read and write the environment's buckets (``<name_prefix>-*``), read the seed source.
+* read and write the environment's buckets (``<name_prefix>-*``), read the seed source;
+* the frontend publish role only (``aws:PrincipalArn``): delete objects in those buckets,
+  invalidate the environment's (tagged) distributions, read the environment's parameters.
 
 Nothing in IAM, STS or any other service: no role under it can make, change or assume roles.
 """
@@ -22,7 +24,13 @@ from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from constructs import Construct
 
-from environment.names import DEFAULT_CI_ROLE_NAME_PREFIX, boundary_policy_arn, environment_of_stack, permissions_boundary_name
+from environment.names import (
+    DEFAULT_CI_ROLE_NAME_PREFIX,
+    boundary_policy_arn,
+    environment_of_stack,
+    frontend_publish_role_name,
+    permissions_boundary_name,
+)
 from modules.ci.environment import ENVIRONMENT_TAG, Arns, CiEnvironment
 
 BOUNDARY_PARTITION_ID = "permissions-boundary-partition"
@@ -93,11 +101,41 @@ def boundary_policy(env: CiEnvironment, *, partition: str, account: str) -> dict
             "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
             "Resource": [arns.s3(f"{prefix}-*"), arns.s3(f"{prefix}-*/*")],
         },
+        *_publish_statements(env, arns),
     ]
     if env.seed_source:
         bucket, _, key = env.seed_source.removeprefix("s3://").partition("/")
         statements.append({"Sid": "ReadSeedSource", "Effect": "Allow", "Action": "s3:GetObject", "Resource": arns.s3(f"{bucket}/{key}*")})
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _publish_statements(env: CiEnvironment, arns: Arns) -> list[dict]:
+    """What only ``geoapp-frontend-publish-<env>`` needs beyond the runtime: stale objects go, the
+    distribution is invalidated, the publish target (``/<name_prefix>/frontend-publish``) is read."""
+    only_publisher = {"ArnEquals": {"aws:PrincipalArn": arns.iam(f"role/{frontend_publish_role_name(env.name)}")}}
+    return [
+        {
+            "Sid": "PublisherDeletesStaleAssets",
+            "Effect": "Allow",
+            "Action": "s3:DeleteObject",
+            "Resource": arns.s3(f"{env.name_prefix}-*/*"),
+            "Condition": only_publisher,
+        },
+        {
+            "Sid": "PublisherInvalidatesOwnDistributions",
+            "Effect": "Allow",
+            "Action": ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"],
+            "Resource": f"arn:{arns.partition}:cloudfront::{arns.account}:distribution/*",
+            "Condition": {**only_publisher, "StringEquals": {f"aws:ResourceTag/{ENVIRONMENT_TAG}": env.tag}},
+        },
+        {
+            "Sid": "PublisherReadsOwnParameters",
+            "Effect": "Allow",
+            "Action": "ssm:GetParameter",
+            "Resource": arns.regional("ssm", env.region, f"parameter/{env.name_prefix}/*"),
+            "Condition": only_publisher,
+        },
+    ]
 
 
 class PermissionsBoundaries(Construct):

@@ -3,8 +3,8 @@ commands need, grouped per service, each part scoped to the environment.
 
 Scoping, per service:
 
-* by ARN prefix where the env stack names the resource (``<name_prefix>*``): S3, ECR, Secrets
-  Manager, ECS, RDS, CloudWatch alarms, EventBridge rules, logs, WAF, Budgets, SNS, CloudFront
+* by ARN prefix where the env stack names the resource (``<name_prefix>*``): S3, ECR, SSM
+  parameters, Secrets Manager, ECS, RDS, CloudWatch alarms, EventBridge rules, logs, WAF, Budgets, SNS, CloudFront
   functions, KMS aliases;
 * by the ``Environment`` tag where AWS names the resource itself (load balancers, target groups,
   distributions, KMS keys, scaling targets, security groups): ``aws:ResourceTag/Environment`` for
@@ -13,7 +13,8 @@ Scoping, per service:
 * ``*`` only for read-only describe/list calls (:data:`modules.ci.plan_policy.READ_ACTIONS`) and
   the few writes AWS offers on ``*`` only (:data:`UNSCOPED_WRITES`, each with its reason).
 
-IAM: the deploy role may create or change a role named ``<name_prefix>-*`` only with the
+IAM: the deploy role may create or change a role named ``<name_prefix>-*`` (and the frontend
+publish role ``geoapp-frontend-publish-<env>``, never passed to a service) only with the
 environment's permissions boundary on it (``iam:PermissionsBoundary``), attach only the
 environment's own managed policies (``iam:PolicyARN``), never remove or swap the boundary, and
 never touch the boundary policy, the CI roles or the OIDC provider. Whatever role it makes is
@@ -23,6 +24,7 @@ needs, so no role it makes or passes can do more than the environment itself.
 
 from __future__ import annotations
 
+from environment.names import frontend_publish_role_name
 from modules.ci.environment import ENVIRONMENT_TAG, GITHUB_OIDC_HOST, Arns, CiEnvironment
 from modules.ci.plan_policy import READ_ACTIONS
 from modules.ci.state_access import state_guard_statements, state_statements
@@ -96,7 +98,8 @@ def tag_scoped(sid: str, service: str, create_actions: list[str], env: CiEnviron
 
 def iam_statements(env: CiEnvironment, arns: Arns, *, boundary_arn: str, role_name_prefix: str) -> list[dict]:
     """Roles only with the boundary; only own or listed AWS-managed policies; the boundary stays."""
-    roles = arns.iam(f"role/{env.name_prefix}-*")
+    own_roles = arns.iam(f"role/{env.name_prefix}-*")
+    roles = [own_roles, arns.iam(f"role/{frontend_publish_role_name(env.name)}")]
     with_boundary = {"StringEquals": {"iam:PermissionsBoundary": boundary_arn}}
     attachable = [arns.iam(f"policy/{env.name_prefix}-*")] + [f"arn:{arns.partition}:iam::aws:policy/{p}" for p in AWS_MANAGED_POLICIES]
     return [
@@ -109,13 +112,16 @@ def iam_statements(env: CiEnvironment, arns: Arns, *, boundary_arn: str, role_na
         ),
         _allow("TagEnvironmentRoles", ["iam:TagRole", "iam:UntagRole"], roles),
         _allow(
-            "PassEnvironmentRolesToEcsAndRds", "iam:PassRole", roles, {"StringEquals": {"iam:PassedToService": list(PASS_ROLE_SERVICES)}}
+            "PassEnvironmentRolesToEcsAndRds",
+            "iam:PassRole",
+            own_roles,
+            {"StringEquals": {"iam:PassedToService": list(PASS_ROLE_SERVICES)}},
         ),
         _allow(
             "ReadRolesAndPolicies",
             ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole"]
             + ["iam:ListRoleTags", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions"],
-            [roles, boundary_arn, *attachable],
+            [*roles, boundary_arn, *attachable],
         ),
         _allow(
             "ServiceLinkedRoles",
@@ -174,6 +180,7 @@ def storage_statements(env: CiEnvironment, arns: Arns) -> list[dict]:
     return [
         _allow("EnvironmentBuckets", "s3:*", [arns.s3(f"{prefix}-*"), arns.s3(f"{prefix}-*/*")]),
         _allow("EnvironmentRepository", "ecr:*", arns.regional("ecr", env.region, f"repository/{env.ecr_repository}")),
+        _allow("EnvironmentParameters", "ssm:*", arns.regional("ssm", env.region, f"parameter/{prefix}/*")),
     ]
 
 

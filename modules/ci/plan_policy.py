@@ -46,6 +46,8 @@ READ_ACTIONS = (
     "sns:GetTopicAttributes",
     "sns:ListTagsForResource",
     "sns:ListSubscriptionsByTopic",
+    "ssm:DescribeParameters",
+    "ssm:ListTagsForResource",
     "iam:GetRole",
     "iam:GetRolePolicy",
     "iam:GetPolicy",
@@ -86,6 +88,15 @@ def plan_policy(env: CiEnvironment, *, partition: str, account: str, state_kms_k
             "Action": list(READ_ACTIONS),
             "Resource": "*",
             "Condition": {"StringEquals": {"aws:RequestedRegion": env.regions}},
+        }
+    )
+    # the env's own plain String parameters (the frontend publish target), never another parameter
+    statements.append(
+        {
+            "Sid": "OwnParameters",
+            "Effect": "Allow",
+            "Action": ["ssm:GetParameter", "ssm:GetParameters"],
+            "Resource": arns.regional("ssm", env.region, f"parameter/{env.name_prefix}/*"),
         }
     )
     readable = readable_secret_arns(env, arns)

@@ -9,7 +9,8 @@ reader looks for:
   (CloudFront Function or custom error responses) and the viewer certificate;
 * ``response_headers.py``: the response headers policy on both behaviours (HSTS, nosniff,
   frame options, referrer policy, and the CSP of :mod:`environment.site_headers`);
-* ``site.py``: :class:`StaticSite`, which composes them.
+* ``site.py``: :class:`StaticSite`, which composes them;
+* ``publish_role.py``: :class:`FrontendPublishRole`, the role a frontend pipeline assumes to publish.
 
 SPA fallback comes in two forms (``spa_fallback``):
 
@@ -36,6 +37,7 @@ from modules.site.distribution import (
     SPA_ROUTING_FUNCTION_CODE,
     SpaFallback,
 )
+from modules.site.publish_role import FrontendPublishRole
 from modules.site.site import StaticSite
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "API_PATH_PATTERN",
     "CACHING_DISABLED_POLICY_ID",
     "CACHING_OPTIMIZED_POLICY_ID",
+    "FrontendPublishRole",
     "SPA_ROUTING_FUNCTION_CODE",
     "SpaFallback",
     "StaticSite",

@@ -280,6 +280,9 @@ REFERENCE_ARNS = {
     "aws_secretsmanager_secret": "arn:aws:secretsmanager:{region}:{account}:secret:{name}-AbCdEf",
     "aws_kms_key": "arn:aws:kms:{region}:{account}:key/0c5b2d2e-0000-4000-8000-000000000000",
     "aws_rds_cluster": "arn:aws:secretsmanager:{region}:{account}:secret:rds!cluster-0c5b2d2e-AbCdEf",
+    "aws_s3_bucket": "arn:aws:s3:::{bucket_prefix}20261202000000000000000001",
+    "aws_cloudfront_distribution": "arn:aws:cloudfront::{account}:distribution/E2EXAMPLE0DIST",
+    "aws_ssm_parameter": "arn:aws:ssm:{region}:{account}:parameter{name}",
 }
 """What a reference in an env role's policy stands for at run time (``aws_rds_cluster``: its managed master secret)."""
 
@@ -292,7 +295,10 @@ def example_resource(stack: dict, resource: str, *, region: str, account: str) -
         rtype, rid = match.group(1), match.group(2)
         if rtype not in REFERENCE_ARNS:
             raise AssertionError(f"no example ARN for a reference to {rtype} (add it to REFERENCE_ARNS)")
-        return REFERENCE_ARNS[rtype].format(region=region, account=account, name=stack["resource"][rtype][rid].get("name", rid))
+        named = stack["resource"][rtype][rid]
+        return REFERENCE_ARNS[rtype].format(
+            region=region, account=account, name=named.get("name", rid), bucket_prefix=named.get("bucket_prefix")
+        )
 
     text = re.sub(r"\$\{(aws_[a-z0-9_]+)\.([\w-]+)\.[^}]+\}", arn_of, resource)
     parts = text.split(":", 5)

@@ -41,6 +41,7 @@ def test_env_facts_for_github_output(capsys):
         "tier": "staging",
         "plan_role_arn": "arn:aws:iam::210987654321:role/geoapp-ci-staging-plan",
         "deploy_role_arn": "arn:aws:iam::210987654321:role/geoapp-ci-staging-deploy",
+        "frontend_publish_role_arn": "arn:aws:iam::210987654321:role/geoapp-frontend-publish-staging",
         "ecr_registry": "210987654321.dkr.ecr.eu-west-1.amazonaws.com",
         "ecr_repository": "geoapp/api-staging",
         "image_tag": load_env_config("staging", ENVS).api.image.tag,
@@ -279,11 +280,17 @@ def test_terraform_init_is_recognised_through_chdir_and_flags(tmp_path):
     assert init_directory(["npx", "cdktf", "deploy"], tmp_path) is None
 
 
-def test_the_jenkins_publish_also_inits_with_the_committed_lock_file_read_only():
+def test_the_jenkins_publish_runs_as_the_frontend_publish_role_and_needs_no_terraform_state():
+    """The publish role cannot read the state: Jenkins takes the target from the SSM parameter, under that role."""
     jenkinsfile = (ROOT / "Jenkinsfile").read_text()
-    install = jenkinsfile.index("toolchain.terraform --install-lock")
-    assert "TF_CLI_ARGS_init=-lockfile=readonly" in jenkinsfile
-    assert install < jenkinsfile.index("sh 'make publish-frontend")
+    stage = jenkinsfile[jenkinsfile.index("stage('Publish frontend')") :]
+    assert "withAWS(role: facts.frontend_publish_role_arn" in stage
+    assert "deploy_role_arn" not in stage and "terraform" not in stage
+    publish = stage.index("ops.publish_frontend")
+    assert stage.index("withAWS(role: facts.frontend_publish_role_arn") < publish
+    assert "--target-from-parameter" in stage[publish : stage.index("\n", publish)]
+    facts = ci.env_facts("staging")
+    assert facts["frontend_publish_role_arn"] == "arn:aws:iam::210987654321:role/geoapp-frontend-publish-staging"
 
 
 def test_every_workflow_that_assumes_a_deploy_role_is_one_the_deploy_trust_names():

@@ -153,7 +153,11 @@ def test_deploy_policy_changes_roles_only_under_the_boundary(synthesized):
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     changes = by_sid["EnvironmentRolesOnlyWithTheBoundary"]
     assert {"iam:CreateRole", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"} <= set(changes["Action"])
-    assert changes["Resource"] == f"arn:{partition}:iam::{account}:role/geo-data-app-staging-*"
+    assert changes["Resource"] == [
+        f"arn:{partition}:iam::{account}:role/geo-data-app-staging-*",
+        f"arn:{partition}:iam::{account}:role/geoapp-frontend-publish-staging",  # the Jenkins publish role, never passed
+    ]
+    assert by_sid["PassEnvironmentRolesToEcsAndRds"]["Resource"] == f"arn:{partition}:iam::{account}:role/geo-data-app-staging-*"
     assert changes["Condition"] == {"StringEquals": {"iam:PermissionsBoundary": boundary}}
     attach = by_sid["AttachOnlyOwnPoliciesUnderTheBoundary"]["Condition"]
     assert attach["StringEquals"] == {"iam:PermissionsBoundary": boundary}
@@ -295,6 +299,7 @@ SERVICE_OF = {
     "aws_ec2_": "ec2",
     "aws_wafv2_": "wafv2",
     "aws_sns_": "sns",
+    "aws_ssm_": "ssm",
     "aws_backup_": "backup",
     "aws_ce_": "ce",
 }

@@ -346,3 +346,24 @@ def test_runtime_config_of_the_real_environments_has_the_frontend_schemas_keys()
         made = pf.runtime_config(config, CLIENT_ID)
         assert set(made) == set(dev), env
         assert made["auth0"] == {"domain": config.auth0.domain, "clientId": CLIENT_ID, "audience": config.auth0.audience}
+
+
+def test_the_publish_target_comes_from_the_env_stacks_ssm_parameter(stack, envs_dir, tmp_path, capsys):
+    """What the Jenkinsfile runs as geoapp-frontend-publish-<env>, which may not read the Terraform state."""
+    from environment.names import publish_target_parameter_name
+
+    config = load_env_config(TEST_ENV, envs_dir)
+    name = publish_target_parameter_name(config)
+    args = [TEST_ENV, str(build_site(tmp_path / "dist")), "--envs-dir", str(envs_dir), "--target-from-parameter"]
+
+    assert pf.main(args) == 1
+    assert f"SSM parameter {name} does not exist: set [publish] jenkins_principal_arn in" in capsys.readouterr().err
+    assert keys(stack["s3"], f"{PREFIX}/") == {f"{PREFIX}/index.html", f"{PREFIX}/assets/index-00000000.js"}, "nothing written"
+
+    target = {"assets_bucket": BUCKET, "assets_prefix": PREFIX, "cloudfront_distribution_id": stack["distribution_id"]}
+    ssm = boto3.client("ssm", region_name=REGION, endpoint_url=stack["endpoint"])
+    ssm.put_parameter(Name=name, Type="String", Value=json.dumps(target), Overwrite=True)
+
+    assert pf.main(args) == 0, capsys.readouterr().err
+    assert keys(stack["s3"], f"{PREFIX}/") == {f"{PREFIX}/{rel}" for rel in [*SITE, "config.json"]}
+    assert stack["cloudfront"].list_invalidations(DistributionId=stack["distribution_id"])["InvalidationList"]["Quantity"] == 1

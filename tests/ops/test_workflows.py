@@ -119,7 +119,7 @@ SH_STEP = re.compile(r"""\bsh\s*\(?\s*(?:returnStdout:\s*true,\s*script:\s*)?'([
 def test_jenkinsfile_calls_existing_targets_and_clean_shell():
     text = JENKINSFILE.read_text()
     scripts = SH_STEP.findall(text)
-    assert any("publish-frontend" in s for s in scripts)
+    assert any("ops.publish_frontend" in s for s in scripts)
     targets = makefile_targets(ROOT / "Makefile")
     for script in scripts:
         for match in re.finditer(r"\bmake -C infra ((?:[a-z][\w-]*\s*)+)", script):
