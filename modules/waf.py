@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cdktf import TerraformProvider
+from cdktf_cdktf_provider_aws.wafv2_ip_set import Wafv2IpSet
 from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAcl,
     Wafv2WebAclRule,
@@ -39,20 +42,47 @@ class EdgeFirewall(Construct):
         provider: an AWS provider in us-east-1.
         rate_limit_per_5min: requests one IP may send in 5 minutes before it is
             blocked for a while. Default: 2000.
+        rate_limit_exempt_cidrs: IPv4 CIDRs the rate rule does not count (load-test sources,
+            ``[loadtest] source_cidrs``); the managed rules still apply to them. Default: none.
 
-    Attributes: ``web_acl``, ``arn`` (for the distribution's ``web_acl_id``).
+    Attributes: ``web_acl``, ``arn`` (for the distribution's ``web_acl_id``), ``exempt_ip_set``
+    (the ``Wafv2IpSet`` ``<name_prefix>-rate-exempt``, or None without exempt CIDRs).
     """
 
-    def __init__(self, scope: Construct, id_: str, *, name_prefix: str, provider: TerraformProvider, rate_limit_per_5min: int = 2000):
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name_prefix: str,
+        provider: TerraformProvider,
+        rate_limit_per_5min: int = 2000,
+        rate_limit_exempt_cidrs: Sequence[str] = (),
+    ):
         super().__init__(scope, id_)
         if not 10 <= rate_limit_per_5min <= 2_000_000_000:
             raise ValueError(f"rate_limit_per_5min {rate_limit_per_5min} is outside 10..2000000000 (WAF's range)")
+        rate: dict = {"limit": rate_limit_per_5min, "aggregate_key_type": "IP"}
+        self.exempt_ip_set: Wafv2IpSet | None = None
+        if rate_limit_exempt_cidrs:
+            self.exempt_ip_set = Wafv2IpSet(
+                self,
+                "rate-exempt",
+                provider=provider,
+                name=f"{name_prefix}-rate-exempt",
+                description=f"{name_prefix}: load-test sources the per-IP rate rule does not count",
+                scope="CLOUDFRONT",
+                ip_address_version="IPV4",
+                addresses=sorted(rate_limit_exempt_cidrs),
+            )
+            exempt = {"ip_set_reference_statement": {"arn": self.exempt_ip_set.arn}}
+            rate["scope_down_statement"] = {"not_statement": {"statement": [exempt]}}
         rules = [
             Wafv2WebAclRule(
                 name="rate-limit-per-ip",
                 priority=0,
                 action={"block": {}},
-                statement={"rate_based_statement": {"limit": rate_limit_per_5min, "aggregate_key_type": "IP"}},
+                statement={"rate_based_statement": rate},
                 visibility_config=Wafv2WebAclRuleVisibilityConfig(**_visibility(f"{name_prefix}-rate-limit")),
             )
         ]

@@ -176,10 +176,22 @@ class EnvironmentStack(TerraformStack):
         return aws_provider(self, config.aws.model_copy(update={"region": "us-east-1"}), tags=self._tags, id_="aws-edge", alias="edge")
 
     def _firewall(self, edge: AwsProvider | None) -> EdgeFirewall | None:
-        if not self.config.site.waf:
+        config = self.config
+        if not config.site.waf:
             return None
+        loadtest = config.loadtest
+        if loadtest.expired():
+            Annotations.of(self).add_warning(
+                f"{config.source}: loadtest.expires {loadtest.expires.isoformat()} has passed, yet the WAF rate rule still exempts "
+                f"{', '.join(loadtest.source_cidrs)}: remove [loadtest] source_cidrs (or move expires) and deploy"
+            )
         return EdgeFirewall(
-            self, "waf", name_prefix=self._prefix, provider=edge, rate_limit_per_5min=self.config.site.waf_rate_limit_per_5min
+            self,
+            "waf",
+            name_prefix=self._prefix,
+            provider=edge,
+            rate_limit_per_5min=config.site.waf_rate_limit_per_5min,
+            rate_limit_exempt_cidrs=loadtest.source_cidrs,
         )
 
     def _site(self, config: EnvironmentConfig, api: ApiService, key: EnvironmentKey, firewall: EdgeFirewall | None) -> StaticSite:

@@ -16,6 +16,11 @@ and RSS of the processes listening on the URL's port (psutil) for a local URL. T
 (:mod:`ops.loadtest.report`) recommends the task size and the scale-up / scale-down thresholds,
 with the rule it used written next to each number.
 
-Modules: ``profiles`` (what load), ``users`` + ``geometry`` (what requests), ``metrics`` (service CPU),
+Against an environment's site (``--env``, through CloudFront), the kit first checks the profiles
+against the WAF's per-IP rate limit (:mod:`ops.loadtest.edge`): a run that would exceed it from an
+address not in ``[loadtest] source_cidrs`` (``--source-ip``) is refused with what to change. The
+report counts WAF blocks (403/429 made by CloudFront) apart from API errors.
+
+Modules: ``profiles`` (what load), ``edge`` (the WAF rate-limit check), ``users`` + ``geometry`` (what requests), ``metrics`` (service CPU),
 ``runner`` (one profile through locust), ``report`` (figures and recommendation).
 """

@@ -13,6 +13,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ops.loadtest.edge import check_rate_limit
 from ops.loadtest.metrics import EcsServiceMetrics, LocalProcesses, Usage
 from ops.loadtest.profiles import DEFAULT_DURATION_SECONDS, DEFAULT_SPAWN_SECONDS, parse_profiles
 from ops.loadtest.report import DEFAULT_SLO_P95_MS, markdown, recommend
@@ -31,6 +32,13 @@ def _is_local(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _address(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IP address") from None
 
 
 def _main(args: argparse.Namespace) -> int:
@@ -53,6 +61,8 @@ def _main(args: argparse.Namespace) -> int:
         task_cpu, task_memory = task_cpu or config.api.cpu, task_memory or config.api.memory
         outputs = read_outputs(args.env, outputs_file=args.outputs_file)
         base_url = base_url or outputs.string("site_url")
+        if not _is_local(base_url):  # through the env's CloudFront and its WAF
+            check_rate_limit(config, profiles, args.source_ip)
         if not _is_local(base_url) or args.cloudwatch:
             ecs = EcsServiceMetrics(
                 aws_target(args.env, args.envs_dir), outputs.string("ecs_cluster_name"), outputs.string("ecs_service_name")
@@ -119,6 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--outputs-file", type=Path, help="stack outputs JSON (see ops.stack_outputs)")
     parser.add_argument("--envs-dir", type=Path, default=Path("envs"), help="folder of environment files (default: envs/)")
     parser.add_argument("--profiles", help="name=users,... (default: low=5,average=25,high=75)")
+    parser.add_argument(
+        "--source-ip",
+        type=_address,
+        help="the load generator's public address; with --env, a run over the WAF rate limit needs it in [loadtest] source_cidrs",
+    )
     parser.add_argument("--duration", type=float, default=DEFAULT_DURATION_SECONDS, help="seconds per profile after ramp-up (default 180)")
     parser.add_argument("--spawn-seconds", type=float, default=DEFAULT_SPAWN_SECONDS, help="ramp-up seconds per profile (default 10)")
     parser.add_argument("--slo-p95-ms", type=float, default=DEFAULT_SLO_P95_MS, help="p95 latency objective (default 500)")

@@ -5,6 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+THINK_SECONDS = (0.5, 2.0)
+"""Think time between one user's requests (uniform; :class:`ops.loadtest.users.MapUser`)."""
+REQUESTS_PER_USER_SECOND = 2 / sum(THINK_SECONDS)
+"""What one user sends at most: one request per mean think time (0.8/s; slower answers lower it)."""
+WAF_WINDOW_SECONDS = 300
+"""The window AWS WAF's rate-based rule counts one address's requests over (5 minutes)."""
+
 DEFAULT_USERS = {"low": 5, "average": 25, "high": 75}
 """Concurrent users per profile. With 0.5-2 s think time one user sends about 0.8 requests/s."""
 DEFAULT_DURATION_SECONDS = 180.0
@@ -43,3 +50,28 @@ def parse_profiles(spec: str | None, duration_seconds: float, spawn_seconds: flo
     if duration_seconds <= 0:
         raise ValueError("duration must be positive")
     return [Profile(name, users, duration_seconds, spawn_seconds) for name, users in pairs]
+
+
+def peak_requests_per_window(profiles: list[Profile], window: float = WAF_WINDOW_SECONDS) -> tuple[int, Profile | None]:
+    """The most requests the profiles, run back to back from one address, send within any ``window``
+    seconds (each profile at :data:`REQUESTS_PER_USER_SECOND` per user from the start of its ramp up),
+    and the busiest profile in that window."""
+    spans, t = [], 0.0
+    for p in profiles:
+        spans.append((t, t + p.spawn_seconds + p.duration_seconds, p.users * REQUESTS_PER_USER_SECOND, p))
+        t = spans[-1][1]
+
+    def sent(start: float, end: float) -> float:
+        return sum(rate * max(0.0, min(end, b) - max(start, a)) for a, b, rate, _ in spans)
+
+    def busiest(start: float, end: float) -> Profile:
+        return max((s for s in spans if min(end, s[1]) > max(start, s[0])), key=lambda s: s[2])[3]
+
+    best, where = 0.0, None
+    # rates are constant per profile, so the densest window starts or ends where a profile does
+    for a, b, _, _ in spans:
+        for start, end in ((b - window, b), (a, a + window)):
+            count = sent(start, end)
+            if count > best:
+                best, where = count, busiest(start, end)
+    return round(best), where

@@ -53,6 +53,12 @@ class ProfileResult:
     """Tasks (or local servers) sharing the load."""
     generator_cpu_percent: float | None = None
     """CPU of the load generator itself (100 = one core); near 100 it, not the API, is the limit."""
+    waf_blocks: int = 0
+    """Of ``failures``, the requests the edge's WAF refused (403/429 from CloudFront): not API errors."""
+
+    @property
+    def api_errors(self) -> int:
+        return self.failures - self.waf_blocks
 
     @property
     def rps(self) -> float:
@@ -156,6 +162,10 @@ def recommend(results: list[ProfileResult], *, task_cpu: int, task_memory: int, 
     return Recommendation(cpu, memory, up, down, min_tasks, max_tasks, notes)
 
 
+def _ratio(part: int, whole: int) -> str:
+    return f"{part / whole:.1%}" if whole else "n/a"
+
+
 def _fmt(value: float | None, unit: str = "", digits: int = 0) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}{unit}"
 
@@ -175,15 +185,16 @@ def markdown(
         "",
         f"Target: `{target}`. CPU: {cpu_source}. SLO: p95 <= {slo_p95_ms:.0f} ms and <= {MAX_FAILURE_RATIO:.0%} failures.",
         "",
-        "| Profile | Users | Req/s | p50 ms | p95 ms | p99 ms | Failures | CPU avg | CPU max | Memory max | Serving | Generator CPU | SLO |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|",
+        "| Profile | Users | Req/s | p50 ms | p95 ms | p99 ms | API errors | WAF blocks | CPU avg | CPU max | Memory max | Serving | Generator CPU | SLO |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     for r in results:
         u = r.usage
         memory = _fmt(u.memory_max_mib, " MiB") if u.memory_max_mib is not None else _fmt(u.memory_max_percent, " %")
         lines.append(
             f"| {r.name} | {r.users} | {r.rps:.1f} | {r.p50_ms:.0f} | {r.p95_ms:.0f} | {r.p99_ms:.0f} | "
-            f"{r.failures} ({r.failure_ratio:.1%}) | {_fmt(u.cpu_avg_percent, ' %')} | {_fmt(u.cpu_max_percent, ' %')} | "
+            f"{r.api_errors} ({_ratio(r.api_errors, r.requests)}) | {r.waf_blocks} ({_ratio(r.waf_blocks, r.requests)}) | "
+            f"{_fmt(u.cpu_avg_percent, ' %')} | {_fmt(u.cpu_max_percent, ' %')} | "
             f"{memory} | {u.tasks or '-'} | {_fmt(r.generator_cpu_percent, ' %')} | {'met' if r.meets(slo_p95_ms) else '**missed**'} |"
         )
     lines += [
@@ -194,6 +205,15 @@ def markdown(
             for r in results
         ),
     ]
+    blocked = [r for r in results if r.waf_blocks]
+    if blocked:
+        lines += [
+            "",
+            "**The WAF blocked requests** ("
+            + ", ".join(f"{r.name}: {r.waf_blocks}" for r in blocked)
+            + "): 403/429 from CloudFront, not from the API. The rate rule counted this address, so these profiles "
+            "measured the WAF: add the load generator's address to `[loadtest] source_cidrs` (with `expires`) and deploy.",
+        ]
     errors = sorted({e for r in results for e in r.errors})
     if errors:
         lines += ["", "Errors seen: " + "; ".join(errors[:5])]

@@ -12,7 +12,7 @@ from locust.env import Environment
 from ops.loadtest.metrics import Usage
 from ops.loadtest.profiles import Profile
 from ops.loadtest.report import ProfileResult
-from ops.loadtest.users import MapUser
+from ops.loadtest.users import WAF_BLOCK, MapUser
 
 ENDPOINTS = ("collections", "bbox", "feature")
 
@@ -47,6 +47,7 @@ def run_profile(
         if entry is not None and entry.num_requests:
             endpoints[name] = (entry.num_requests, entry.get_response_time_percentile(0.5), entry.get_response_time_percentile(0.95))
     errors = [f"{e.name}: {e.error} (x{e.occurrences})" for e in env.stats.errors.values()]
+    waf_blocks = sum(e.occurrences for e in env.stats.errors.values() if WAF_BLOCK in str(e.error))
     requests, failures = total.num_requests, total.num_failures
     p50, p95, p99 = (total.get_response_time_percentile(q) or 0.0 for q in (0.5, 0.95, 0.99))
     max_ms = total.max_response_time or 0.0
@@ -67,7 +68,10 @@ def run_profile(
         usage=usage,
         tasks=tasks,
         generator_cpu_percent=generator_cpu,
+        waf_blocks=waf_blocks,
     )
     cpu = "n/a" if usage.cpu_avg_percent is None else f"{usage.cpu_avg_percent:.0f} %"
-    log(f"[{profile.name}] {result.rps:.1f} req/s, p50 {p50:.0f} ms, p95 {p95:.0f} ms, {failures} failures, CPU avg {cpu}")
+    log(
+        f"[{profile.name}] {result.rps:.1f} req/s, p50 {p50:.0f} ms, p95 {p95:.0f} ms, {failures - waf_blocks} API errors, {waf_blocks} WAF blocks, CPU avg {cpu}"
+    )
     return result

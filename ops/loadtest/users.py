@@ -10,7 +10,9 @@ Requests, as the API contract names them (OGC API - Features under ``/api``):
 * weight 1: ``GET /api/collections/{id}/items/{featureId}`` for a feature seen in an earlier
   response (a click); a bbox query instead while none has been seen.
 
-Locust groups the statistics by the request names ``bbox`` and ``feature``.
+Locust groups the statistics by the request names ``bbox`` and ``feature``. A 403/429 made by the
+edge (CloudFront's WAF: ``X-Cache: Error from cloudfront``, not a JSON body) is recorded as a
+``WAF block``, every other non-200 as ``HTTP <status>``, so the report tells them apart.
 """
 
 from __future__ import annotations
@@ -23,8 +25,30 @@ from urllib.parse import quote
 from locust import HttpUser, between, task
 
 from ops.loadtest.geometry import extent_of, point_of, viewport
+from ops.loadtest.profiles import THINK_SECONDS
 
 PAGE_LIMIT = 100
+WAF_BLOCK = "WAF block"
+"""Failure text of a request the edge refused (see :func:`edge_refusal`): not an API error."""
+
+
+def edge_refusal(status: int, headers) -> bool:
+    """A 403/429 that CloudFront's WAF produced, not the API: CloudFront marks responses it made
+    itself ``X-Cache: Error from cloudfront``, and the API's own 403/429 are JSON problem documents."""
+    if status not in (403, 429):
+        return False
+    from_edge = "error from cloudfront" in headers.get("X-Cache", "").lower()
+    api_body = "json" in headers.get("Content-Type", "").lower()
+    return from_edge and not api_body
+
+
+def failure_text(request: str, status: int, headers) -> str:
+    """The failure a user records: ``<request>: WAF block (HTTP 403 from the edge)`` or ``<request>: HTTP 500``."""
+    if edge_refusal(status, headers):
+        return f"{request}: {WAF_BLOCK} (HTTP {status} from the edge)"
+    return f"{request}: HTTP {status}"
+
+
 SEEN_LIMIT = 5000
 """How many clicked-on candidates are remembered (shared by all users of the process)."""
 
@@ -43,14 +67,14 @@ _seen: deque[Seen] = deque(maxlen=SEEN_LIMIT)
 class MapUser(HttpUser):
     """One person using the map. ``host`` is the API's base URL (e.g. ``https://site/`` or ``http://127.0.0.1:8000``)."""
 
-    wait_time = between(0.5, 2.0)
+    wait_time = between(*THINK_SECONDS)
 
     def on_start(self) -> None:
         self.rng = random.Random()  # noqa: S311 - a traffic pattern, not a secret
         self.collections: dict[str, tuple[float, float, float, float]] = {}
         with self.client.get("/api/collections", name="collections", catch_response=True) as response:
             if response.status_code != 200:
-                response.failure(f"collections: HTTP {response.status_code}")
+                response.failure(failure_text("collections", response.status_code, response.headers))
                 return
             for collection in response.json().get("collections", []):
                 self.collections[collection["id"]] = extent_of(collection)
@@ -76,7 +100,7 @@ class MapUser(HttpUser):
             catch_response=True,
         ) as response:
             if response.status_code != 200:
-                response.failure(f"bbox: HTTP {response.status_code}")
+                response.failure(failure_text("bbox", response.status_code, response.headers))
                 return
             for feature in response.json().get("features", [])[:20]:
                 point = point_of(feature.get("geometry"))
@@ -92,4 +116,4 @@ class MapUser(HttpUser):
         path = f"/api/collections/{quote(pick.collection, safe='')}/items/{quote(pick.feature_id, safe='')}"
         with self.client.get(path, name="feature", catch_response=True) as response:
             if response.status_code != 200:
-                response.failure(f"feature: HTTP {response.status_code}")
+                response.failure(failure_text("feature", response.status_code, response.headers))
