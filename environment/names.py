@@ -7,7 +7,8 @@ find them again with the same functions, so a rule changes in one place.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from environment.config import EnvironmentConfig
@@ -105,3 +106,17 @@ def publish_target_parameter_name(config: EnvironmentConfig) -> str:
     prefix and distribution id, as JSON ``{output name: value}`` (the stack outputs' names). The publish role may
     read it (it may not read the Terraform state)."""
     return f"/{name_prefix(config)}/frontend-publish"
+
+
+def awslogs_stream(container: Mapping[str, Any], task_arn: str) -> tuple[str, str] | None:
+    """``(log group, log stream)`` an ECS task's container writes to with the awslogs driver, or None without it.
+
+    ``container`` is its container definition (``logConfiguration.options``); the stream is
+    ``<awslogs-stream-prefix>/<container name>/<task id>``, as ECS names it.
+    """
+    config = container.get("logConfiguration") or {}
+    options = config.get("options") or {}
+    if config.get("logDriver") != "awslogs" or "awslogs-group" not in options:
+        return None
+    stream = f"{options.get('awslogs-stream-prefix', '')}/{container['name']}/{task_arn.rsplit('/', 1)[-1]}".lstrip("/")
+    return options["awslogs-group"], stream

@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from environment.names import awslogs_stream
 from ops.stack_outputs import AwsTarget, OpsError, add_env_arguments, aws_target, read_outputs, run_cli
 
 STARTED_BY = "ops.data_load"
@@ -154,18 +155,15 @@ def run_one_off(
 
 def _print_log_tail(target: AwsTarget, container: dict, task_arn: str, log: Callable[[str], None]) -> None:
     """The last lines of the container's awslogs stream (``<prefix>/<container>/<task id>``)."""
-    config = container.get("logConfiguration") or {}
-    options = config.get("options") or {}
-    if config.get("logDriver") != "awslogs" or "awslogs-group" not in options:
+    found = awslogs_stream(container, task_arn)
+    if found is None:
         return
-    stream = f"{options.get('awslogs-stream-prefix', '')}/{container['name']}/{task_arn.rsplit('/', 1)[-1]}".lstrip("/")
+    group, stream = found
     logs = target.client("logs")
     try:
-        events = logs.get_log_events(
-            logGroupName=options["awslogs-group"], logStreamName=stream, limit=LOG_TAIL_LINES, startFromHead=False
-        )["events"]
+        events = logs.get_log_events(logGroupName=group, logStreamName=stream, limit=LOG_TAIL_LINES, startFromHead=False)["events"]
     except logs.exceptions.ResourceNotFoundException:
-        log(f"  (no log stream {options['awslogs-group']}:{stream})")
+        log(f"  (no log stream {group}:{stream})")
         return
     for event in events:
         log(f"  | {event['message'].rstrip()}")

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from environment.names import awslogs_stream
+
 from . import image as image_mod
 from .overrides import LocalContext
 from .readback import ContainerSpec
@@ -117,19 +119,17 @@ class OneOffRunner:
         )
 
     def _copy_log(self, td: dict[str, Any], container: str, arn: str, log_file: Path) -> None:
-        c = next(c for c in td["containerDefinitions"] if c["name"] == container)
-        config = c.get("logConfiguration") or {}
-        options = config.get("options") or {}
-        if config.get("logDriver") != "awslogs" or "awslogs-group" not in options:
+        found = awslogs_stream(next(c for c in td["containerDefinitions"] if c["name"] == container), arn)
+        if found is None:
             return
-        stream = f"{options.get('awslogs-stream-prefix', '')}/{container}/{arn.rsplit('/', 1)[-1]}".lstrip("/")
+        group, stream = found
         logs = self.client("logs")
         try:
-            logs.create_log_stream(logGroupName=options["awslogs-group"], logStreamName=stream)
+            logs.create_log_stream(logGroupName=group, logStreamName=stream)
             now = int(time.time() * 1000)
             lines = log_file.read_text(errors="replace").splitlines()[-1000:] or ["(no output)"]
             logs.put_log_events(
-                logGroupName=options["awslogs-group"],
+                logGroupName=group,
                 logStreamName=stream,
                 logEvents=[{"timestamp": now, "message": line or " "} for line in lines],  # CloudWatch refuses empty messages
             )
