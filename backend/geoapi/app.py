@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 from flask import Blueprint, Flask, Response, current_app, request
@@ -97,46 +96,35 @@ def _authorize_write() -> None:
     verifier.require_scope(claims)
 
 
-def _read(handler: Callable[..., APIResponse], *args: Any) -> Response:
-    _authorize_read()
-    return _render(handler(_base_url(), *args, _params()))
+READ_ROUTES: tuple[tuple[str, str], ...] = (
+    ("", "landing_page"),
+    ("/", "landing_page"),
+    ("/conformance", "conformance"),
+    ("/openapi", "openapi"),
+    ("/collections", "collections"),
+    ("/collections/<collection_id>", "collection"),
+    ("/collections/<collection_id>/items", "items"),
+    ("/collections/<collection_id>/queryables", "queryables"),
+    ("/collections/<collection_id>/items/<feature_id>", "item"),
+)
+"""GET routes (under :data:`API_PREFIX`), each answered by the :class:`FeaturesAPI` method of that name:
+``method(base_url, <path variables by name>, params=<query>)``, after the read authorization."""
+
+
+def _read_view(method: str) -> Callable[..., Response]:
+    def view(**path: str) -> Response:
+        _authorize_read()
+        return _render(getattr(services().api, method)(_base_url(), params=_params(), **path))
+
+    view.__name__ = method
+    return view
 
 
 def _build_blueprint() -> Blueprint:
     bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
-
-    @bp.get("")
-    @bp.get("/")
-    def landing_page() -> Response:
-        return _read(services().api.landing_page)
-
-    @bp.get("/conformance")
-    def conformance() -> Response:
-        return _read(services().api.conformance)
-
-    @bp.get("/openapi")
-    def openapi() -> Response:
-        return _read(services().api.openapi)
-
-    @bp.get("/collections")
-    def collections() -> Response:
-        return _read(services().api.collections)
-
-    @bp.get("/collections/<collection_id>")
-    def collection(collection_id: str) -> Response:
-        return _read(services().api.collection, collection_id)
-
-    @bp.get("/collections/<collection_id>/items")
-    def items(collection_id: str) -> Response:
-        return _read(services().api.items, collection_id)
-
-    @bp.get("/collections/<collection_id>/queryables")
-    def queryables(collection_id: str) -> Response:
-        return _read(services().api.queryables, collection_id)
-
-    @bp.get("/collections/<collection_id>/items/<feature_id>")
-    def item(collection_id: str, feature_id: str) -> Response:
-        return _read(services().api.item, collection_id, feature_id)
+    views = {method: _read_view(method) for _, method in READ_ROUTES}
+    for path, method in READ_ROUTES:
+        bp.add_url_rule(path, endpoint=method, view_func=views[method], methods=["GET"])
 
     @bp.post("/collections/<collection_id>/items")
     def create(collection_id: str) -> Response:
