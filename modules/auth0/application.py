@@ -108,22 +108,19 @@ class Auth0Application(Construct):
         self.provider = binding.Auth0Provider(self, "provider", domain=settings.domain)
         self._api(settings.audience, app_name, access_token_lifetime_seconds, enforce_rbac)
         self._spa(app_name, [site_url, *extra_origins])
-        self.editor_role: binding.Auth0Role | None = None
-        self.editor_role_permissions: binding.Auth0RolePermissions | None = None
+        self.editor_role: binding.Auth0Resource | None = None
+        self.editor_role_permissions: binding.Auth0Resource | None = None
         if enforce_rbac:
             self._editor_role(app_name)
 
-        self.client_id: str = self.client.client_id
+        self.client_id: str = self.client.computed("client_id")
         self.domain: str = settings.domain
-        self.audience: str = self.resource_server.identifier
+        self.audience: str = self.resource_server.computed("identifier")
         self.secret_payload: str = Fn.jsonencode({"domain": self.domain, "audience": self.audience, "client_id": self.client_id})
 
     def _api(self, audience: str, app_name: str, token_lifetime: int, enforce_rbac: bool) -> None:
         """The resource server (the API, identified by its audience) and its one scope."""
-        self.resource_server = binding.Auth0ResourceServer(
-            self,
-            "api",
-            provider=self.provider,
+        api = binding.ResourceServerArguments(
             identifier=audience,
             name=f"{app_name} API",
             signing_alg="RS256",
@@ -133,20 +130,16 @@ class Auth0Application(Construct):
             enforce_policies=enforce_rbac,
             token_dialect="access_token",  # noqa: S106 - an Auth0 token format, not a password
         )
-        self.scopes = binding.Auth0ResourceServerScopes(
-            self,
-            "api-scopes",
-            provider=self.provider,
-            resource_server_identifier=self.resource_server.identifier,
-            scopes={WRITE_SCOPE: "Create, change and delete features"},
+        self.resource_server = binding.Auth0Resource(self, "api", api, provider=self.provider)
+        scopes = binding.ResourceServerScopesArguments(
+            resource_server_identifier=self.resource_server.computed("identifier"),
+            scopes=[{"name": WRITE_SCOPE, "description": "Create, change and delete features"}],
         )
+        self.scopes = binding.Auth0Resource(self, "api-scopes", scopes, provider=self.provider)
 
     def _spa(self, app_name: str, urls: list[str]) -> None:
         """The SPA: a public client (code + PKCE) allowed to return to ``urls``."""
-        self.client = binding.Auth0Client(
-            self,
-            "spa",
-            provider=self.provider,
+        spa = binding.ClientArguments(
             name=app_name,
             description=f"Single-page application of {app_name}",
             app_type="spa",
@@ -157,32 +150,22 @@ class Auth0Application(Construct):
             web_origins=urls,
             allowed_origins=urls,
             grant_types=["authorization_code", "refresh_token"],
-            jwt_alg="RS256",
+            jwt_configuration={"alg": "RS256"},
             refresh_token=SPA_REFRESH_TOKEN,
         )
+        self.client = binding.Auth0Resource(self, "spa", spa, provider=self.provider)
         # A browser cannot keep a secret: the SPA authenticates with PKCE only.
-        self.client_credentials = binding.Auth0ClientCredentials(
-            self,
-            "spa-credentials",
-            provider=self.provider,
-            client_id=self.client.client_id,
-            authentication_method="none",
-        )
+        credentials = binding.ClientCredentialsArguments(client_id=self.client.computed("client_id"), authentication_method="none")
+        self.client_credentials = binding.Auth0Resource(self, "spa-credentials", credentials, provider=self.provider)
 
     def _editor_role(self, app_name: str) -> None:
         """The role whose holders get ``write:features`` when the API enforces RBAC."""
-        self.editor_role = binding.Auth0Role(
-            self,
-            "editor-role",
-            provider=self.provider,
-            name=f"{app_name} editor",
-            description=f"May create, change and delete features in {app_name}",
-        )
-        self.editor_role_permissions = binding.Auth0RolePermissions(
-            self,
-            "editor-role-permissions",
-            provider=self.provider,
+        role = binding.RoleArguments(name=f"{app_name} editor", description=f"May create, change and delete features in {app_name}")
+        self.editor_role = binding.Auth0Resource(self, "editor-role", role, provider=self.provider)
+        permissions = binding.RolePermissionsArguments(
             role_id=self.editor_role.id,
-            permissions=[(self.resource_server.identifier, WRITE_SCOPE)],
-            depends_on=[self.scopes],
+            permissions=[{"resource_server_identifier": self.resource_server.computed("identifier"), "name": WRITE_SCOPE}],
+        )
+        self.editor_role_permissions = binding.Auth0Resource(
+            self, "editor-role-permissions", permissions, provider=self.provider, depends_on=[self.scopes]
         )

@@ -1,7 +1,9 @@
 """A small typed cdktf binding for the ``auth0/auth0`` Terraform provider (v1.x).
 
 There is no prebuilt cdktf Python package for Auth0 and ``cdktf get`` needs the registry, so
-this module declares, by hand, only what :mod:`modules.auth0.application` uses. Every
+this module declares, by hand, only what :mod:`modules.auth0.application` uses: one typed
+arguments class per resource type (fields named exactly as the provider documents them) and
+one resource class, :class:`Auth0Resource`, that emits them. Every
 argument name below was checked against the provider's documentation for v1.0.0 and the
 newest v1.x (see ``ATTRIBUTES.md`` next to this file); :data:`DOCUMENTED_ARGUMENTS` is that
 list, and the binding refuses any name outside it at construction time.
@@ -21,7 +23,8 @@ environment of ``terraform``, so they never appear in ``cdktf.out`` or in the en
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
 
 import jsii
 from cdktf import TerraformProvider, TerraformProviderGeneratorMetadata, TerraformResource
@@ -133,276 +136,155 @@ class Auth0Provider(TerraformProvider):
         return dict(self._arguments)
 
 
-class _Auth0Resource(TerraformResource):
-    """A resource of the auth0 provider whose arguments are a checked, fixed dict."""
+def _plain(value: Any) -> Any:
+    """``value`` as JSON-ready data: mappings as dicts, other sequences (not strings) as lists."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [_plain(v) for v in value]
+    return value
 
-    TERRAFORM_RESOURCE_TYPE: str = ""
+
+@dataclass(frozen=True, kw_only=True)
+class Arguments:
+    """The Terraform arguments of one auth0 resource; a field left None is not emitted (the provider's default)."""
+
+    TERRAFORM_RESOURCE_TYPE: ClassVar[str] = ""
+    NON_EMPTY: ClassVar[tuple[str, ...]] = ()
+    """Block lists that must hold at least one entry (the resource manages the complete set)."""
+
+    def __post_init__(self) -> None:
+        empty = [name for name in self.NON_EMPTY if not getattr(self, name)]
+        if empty:
+            raise ValueError(f"{self.TERRAFORM_RESOURCE_TYPE}: {', '.join(empty)} must hold at least one entry")
+
+    def terraform(self) -> dict[str, Any]:
+        """The arguments as written to ``cdk.tf.json``; refuses a name outside :data:`DOCUMENTED_ARGUMENTS`."""
+        return _checked(self.TERRAFORM_RESOURCE_TYPE, {f.name: _plain(getattr(self, f.name)) for f in fields(self)})
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientArguments(Arguments):
+    """``auth0_client``: an application (``name`` required; URL lists, grant types and blocks as documented).
+
+    ``app_type``: ``spa``, ``regular_web``, ``native``, ``non_interactive``, ...;
+    ``jwt_configuration``: e.g. ``{"alg": "RS256"}``; ``refresh_token``: the block's keys as documented.
+    """
+
+    TERRAFORM_RESOURCE_TYPE: ClassVar[str] = "auth0_client"
+    name: str
+    description: str | None = None
+    app_type: str | None = None
+    is_first_party: bool | None = None
+    oidc_conformant: bool | None = None
+    callbacks: Sequence[str] | None = None
+    allowed_logout_urls: Sequence[str] | None = None
+    web_origins: Sequence[str] | None = None
+    allowed_origins: Sequence[str] | None = None
+    grant_types: Sequence[str] | None = None
+    jwt_configuration: Mapping[str, str] | None = None
+    refresh_token: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientCredentialsArguments(Arguments):
+    """``auth0_client_credentials``: how a client authenticates at the token endpoint.
+
+    ``authentication_method``: ``none`` (public client, no secret), ``client_secret_post``,
+    ``client_secret_basic`` or ``private_key_jwt``.
+    """
+
+    TERRAFORM_RESOURCE_TYPE: ClassVar[str] = "auth0_client_credentials"
+    client_id: str
+    authentication_method: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResourceServerArguments(Arguments):
+    """``auth0_resource_server``: an API; ``identifier`` is the token audience."""
+
+    TERRAFORM_RESOURCE_TYPE: ClassVar[str] = "auth0_resource_server"
+    identifier: str
+    name: str | None = None
+    signing_alg: str | None = None
+    allow_offline_access: bool | None = None
+    token_lifetime: int | None = None
+    skip_consent_for_verifiable_first_party_clients: bool | None = None
+    enforce_policies: bool | None = None
+    token_dialect: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResourceServerScopesArguments(Arguments):
+    """``auth0_resource_server_scopes``: the complete set of scopes of an API (``[{"name", "description"}]``, at least one)."""
+
+    TERRAFORM_RESOURCE_TYPE: ClassVar[str] = "auth0_resource_server_scopes"
+    resource_server_identifier: str
+    NON_EMPTY: ClassVar[tuple[str, ...]] = ("scopes",)
+    scopes: Sequence[Mapping[str, str]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoleArguments(Arguments):
+    """``auth0_role``: a role users can be given (in the Auth0 dashboard or API)."""
+
+    TERRAFORM_RESOURCE_TYPE: ClassVar[str] = "auth0_role"
+    name: str
+    description: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RolePermissionsArguments(Arguments):
+    """``auth0_role_permissions``: the complete set of API permissions a role grants.
+
+    ``permissions``: ``[{"resource_server_identifier", "name"}]``, at least one.
+    """
+
+    TERRAFORM_RESOURCE_TYPE: ClassVar[str] = "auth0_role_permissions"
+    role_id: str
+    NON_EMPTY: ClassVar[tuple[str, ...]] = ("permissions",)
+    permissions: Sequence[Mapping[str, str]]
+
+
+class Auth0Resource(TerraformResource):
+    """A resource of the auth0 provider: its type and arguments come from ``arguments``."""
 
     def __init__(
         self,
         scope: Construct,
         id_: str,
+        arguments: Arguments,
         *,
-        provider: Auth0Provider | None,
-        depends_on: Sequence[TerraformResource] | None,
-        arguments: Mapping[str, Any],
+        provider: Auth0Provider | None = None,
+        depends_on: Sequence[TerraformResource] | None = None,
     ) -> None:
         super().__init__(
             scope,
             id_,
-            terraform_resource_type=self.TERRAFORM_RESOURCE_TYPE,
+            terraform_resource_type=arguments.TERRAFORM_RESOURCE_TYPE,
             terraform_generator_metadata=_METADATA,
             provider=provider,
             depends_on=list(depends_on) if depends_on else None,
         )
-        self._arguments = _checked(self.TERRAFORM_RESOURCE_TYPE, arguments)
+        self._type = arguments.TERRAFORM_RESOURCE_TYPE
+        self._arguments = arguments.terraform()
 
     @property
     def arguments(self) -> dict[str, Any]:
         """The Terraform arguments this resource emits (a copy)."""
         return dict(self._arguments)
 
-    def _computed(self, name: str) -> str:
-        assert name in DOCUMENTED_COMPUTED[self.TERRAFORM_RESOURCE_TYPE], name
+    def computed(self, name: str) -> str:
+        """``${<type>.<name>.<attribute>}`` for a read-only attribute in :data:`DOCUMENTED_COMPUTED`."""
+        if name not in DOCUMENTED_COMPUTED.get(self._type, ()):
+            raise ValueError(f"{self._type}: {name!r} is not a documented computed attribute")
         return self.get_string_attribute(name)
 
     @property
     def id(self) -> str:
         """``${<type>.<name>.id}``."""
-        return self._computed("id")
+        return self.computed("id")
 
     @jsii.member(jsii_name="synthesizeAttributes")
     def _synthesize_attributes(self) -> Mapping[str, Any]:
         return dict(self._arguments)
-
-
-class Auth0Client(_Auth0Resource):
-    """``auth0_client``: an application. Only the arguments this project sets are exposed.
-
-    Args (all documented in the provider's ``auth0_client`` page):
-        name: application name (required).
-        app_type: ``spa``, ``regular_web``, ``native``, ``non_interactive``, ...
-        callbacks / allowed_logout_urls / web_origins / allowed_origins: URL lists.
-        grant_types: e.g. ``["authorization_code", "refresh_token"]``.
-        jwt_alg: ``jwt_configuration { alg }``, e.g. ``RS256``.
-        refresh_token: the ``refresh_token`` block (keys as documented), or None.
-        Others as named. None leaves an argument unset (the provider's default).
-    """
-
-    TERRAFORM_RESOURCE_TYPE = "auth0_client"
-
-    def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        *,
-        name: str,
-        description: str | None = None,
-        app_type: str | None = None,
-        is_first_party: bool | None = None,
-        oidc_conformant: bool | None = None,
-        callbacks: Sequence[str] | None = None,
-        allowed_logout_urls: Sequence[str] | None = None,
-        web_origins: Sequence[str] | None = None,
-        allowed_origins: Sequence[str] | None = None,
-        grant_types: Sequence[str] | None = None,
-        jwt_alg: str | None = None,
-        refresh_token: Mapping[str, Any] | None = None,
-        provider: Auth0Provider | None = None,
-        depends_on: Sequence[TerraformResource] | None = None,
-    ) -> None:
-        super().__init__(
-            scope,
-            id_,
-            provider=provider,
-            depends_on=depends_on,
-            arguments={
-                "name": name,
-                "description": description,
-                "app_type": app_type,
-                "is_first_party": is_first_party,
-                "oidc_conformant": oidc_conformant,
-                "callbacks": _list(callbacks),
-                "allowed_logout_urls": _list(allowed_logout_urls),
-                "web_origins": _list(web_origins),
-                "allowed_origins": _list(allowed_origins),
-                "grant_types": _list(grant_types),
-                "jwt_configuration": None if jwt_alg is None else {"alg": jwt_alg},
-                "refresh_token": None if refresh_token is None else dict(refresh_token),
-            },
-        )
-
-    @property
-    def client_id(self) -> str:
-        """``${auth0_client.<name>.client_id}`` (computed)."""
-        return self._computed("client_id")
-
-
-class Auth0ClientCredentials(_Auth0Resource):
-    """``auth0_client_credentials``: how a client authenticates at the token endpoint.
-
-    Args:
-        client_id: the client's id.
-        authentication_method: ``none`` (public client, no secret), ``client_secret_post``,
-            ``client_secret_basic`` or ``private_key_jwt``.
-    """
-
-    TERRAFORM_RESOURCE_TYPE = "auth0_client_credentials"
-
-    def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        *,
-        client_id: str,
-        authentication_method: str,
-        provider: Auth0Provider | None = None,
-        depends_on: Sequence[TerraformResource] | None = None,
-    ) -> None:
-        super().__init__(
-            scope,
-            id_,
-            provider=provider,
-            depends_on=depends_on,
-            arguments={"client_id": client_id, "authentication_method": authentication_method},
-        )
-
-
-class Auth0ResourceServer(_Auth0Resource):
-    """``auth0_resource_server``: an API; ``identifier`` is the token audience."""
-
-    TERRAFORM_RESOURCE_TYPE = "auth0_resource_server"
-
-    def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        *,
-        identifier: str,
-        name: str | None = None,
-        signing_alg: str | None = None,
-        allow_offline_access: bool | None = None,
-        token_lifetime: int | None = None,
-        skip_consent_for_verifiable_first_party_clients: bool | None = None,
-        enforce_policies: bool | None = None,
-        token_dialect: str | None = None,
-        provider: Auth0Provider | None = None,
-        depends_on: Sequence[TerraformResource] | None = None,
-    ) -> None:
-        super().__init__(
-            scope,
-            id_,
-            provider=provider,
-            depends_on=depends_on,
-            arguments={
-                "identifier": identifier,
-                "name": name,
-                "signing_alg": signing_alg,
-                "allow_offline_access": allow_offline_access,
-                "token_lifetime": token_lifetime,
-                "skip_consent_for_verifiable_first_party_clients": skip_consent_for_verifiable_first_party_clients,
-                "enforce_policies": enforce_policies,
-                "token_dialect": token_dialect,
-            },
-        )
-
-    @property
-    def identifier(self) -> str:
-        """``${auth0_resource_server.<name>.identifier}``."""
-        return self._computed("identifier")
-
-
-class Auth0ResourceServerScopes(_Auth0Resource):
-    """``auth0_resource_server_scopes``: the complete set of scopes (permissions) of an API.
-
-    Args:
-        resource_server_identifier: the API's identifier.
-        scopes: scope name -> description (at least one).
-    """
-
-    TERRAFORM_RESOURCE_TYPE = "auth0_resource_server_scopes"
-
-    def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        *,
-        resource_server_identifier: str,
-        scopes: Mapping[str, str],
-        provider: Auth0Provider | None = None,
-        depends_on: Sequence[TerraformResource] | None = None,
-    ) -> None:
-        if not scopes:
-            raise ValueError("auth0_resource_server_scopes needs at least one scope")
-        super().__init__(
-            scope,
-            id_,
-            provider=provider,
-            depends_on=depends_on,
-            arguments={
-                "resource_server_identifier": resource_server_identifier,
-                "scopes": [{"name": n, "description": d} for n, d in scopes.items()],
-            },
-        )
-
-
-class Auth0Role(_Auth0Resource):
-    """``auth0_role``: a role users can be given (in the Auth0 dashboard or API)."""
-
-    TERRAFORM_RESOURCE_TYPE = "auth0_role"
-
-    def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        *,
-        name: str,
-        description: str | None = None,
-        provider: Auth0Provider | None = None,
-        depends_on: Sequence[TerraformResource] | None = None,
-    ) -> None:
-        super().__init__(
-            scope,
-            id_,
-            provider=provider,
-            depends_on=depends_on,
-            arguments={"name": name, "description": description},
-        )
-
-
-class Auth0RolePermissions(_Auth0Resource):
-    """``auth0_role_permissions``: the complete set of API permissions a role grants.
-
-    Args:
-        role_id: the role's id.
-        permissions: ``(resource_server_identifier, permission name)`` pairs (at least one).
-    """
-
-    TERRAFORM_RESOURCE_TYPE = "auth0_role_permissions"
-
-    def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        *,
-        role_id: str,
-        permissions: Sequence[tuple[str, str]],
-        provider: Auth0Provider | None = None,
-        depends_on: Sequence[TerraformResource] | None = None,
-    ) -> None:
-        if not permissions:
-            raise ValueError("auth0_role_permissions needs at least one permission")
-        super().__init__(
-            scope,
-            id_,
-            provider=provider,
-            depends_on=depends_on,
-            arguments={
-                "role_id": role_id,
-                "permissions": [{"resource_server_identifier": server, "name": name} for server, name in permissions],
-            },
-        )
-
-
-def _list(values: Sequence[str] | None) -> list[str] | None:
-    return None if values is None else list(values)

@@ -296,3 +296,16 @@ def test_bad_arguments_fail_at_construction(aws_stack, synth, overrides, message
     with pytest.raises(ValueError, match="Auth0Application: ") as caught:
         managed(aws_stack, synth, **overrides)
     assert message in str(caught.value)
+
+
+def test_binding_refuses_an_empty_block_list_and_an_undocumented_computed_attribute(aws_stack):
+    from modules.auth0 import binding
+
+    with pytest.raises(ValueError, match=r"auth0_resource_server_scopes: scopes must hold at least one entry"):
+        binding.ResourceServerScopesArguments(resource_server_identifier="https://api", scopes=[])
+    with pytest.raises(ValueError, match=r"auth0_role_permissions: permissions must hold at least one entry"):
+        binding.RolePermissionsArguments(role_id="r", permissions=())
+    role = binding.Auth0Resource(aws_stack(), "role", binding.RoleArguments(name="editor"))
+    assert role.arguments == {"name": "editor"}  # unset description is not emitted
+    with pytest.raises(ValueError, match=r"auth0_role: 'client_id' is not a documented computed attribute"):
+        role.computed("client_id")
