@@ -159,6 +159,10 @@ class StateBackendSettings(_Strict):
     """Role name (in the env's account; a path and ``*`` allowed) that, besides the CI deploy and plan
     roles, may reach the state bucket: the administrators' role that applies the bootstrap stack.
     Every other principal is denied by the bucket policy. Default: ``geoapp-break-glass``."""
+    restrict_to_roles: bool = True
+    """The bucket policy denies every principal but the CI roles and ``break_glass_role``. Default: true;
+    false is allowed only with ``[aws] endpoint`` (moto 5.2.5 cannot evaluate ``StringNotLike`` on
+    ``aws:PrincipalArn`` and would deny every request; the bucket then stays TLS-only)."""
 
     @model_validator(mode="after")
     def _some_locking(self):
@@ -513,6 +517,15 @@ class EnvironmentConfig(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _state_restriction_off_only_on_an_emulator(self):
+        if not self.state.restrict_to_roles and self.aws.endpoint is None:
+            raise ValueError(
+                "state.restrict_to_roles = false is only for an emulator backend (with [aws] endpoint): "
+                "on AWS the state bucket must deny every principal but the CI roles and state.break_glass_role"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _production_rules(self):
         if self.is_production:
             if self.database.backup_retention_days < 7:
@@ -591,6 +604,7 @@ def _cross_file_problems(envs: list[EnvironmentConfig]) -> list[str]:
                 e.state.bootstrap_state,
                 e.state.allow_destroy,
                 e.state.break_glass_role,
+                e.state.restrict_to_roles,
                 e.aws.account_id,
                 e.aws.endpoint,
                 e.cost.activate_allocation_tags,
@@ -602,7 +616,7 @@ def _cross_file_problems(envs: list[EnvironmentConfig]) -> list[str]:
         if len(shape) > 1:
             problems.append(
                 f"{', '.join(e.source for e in group)}: state: environments sharing bucket {bucket} must agree "
-                "on state.region, lock_table, bootstrap_state, allow_destroy, break_glass_role, aws.account_id, aws.endpoint, "
+                "on state.region, lock_table, bootstrap_state, allow_destroy, break_glass_role, restrict_to_roles, aws.account_id, aws.endpoint, "
                 "cost.activate_allocation_tags and the [ci] repository and OIDC provider (they share one bootstrap stack)"
             )
     return problems

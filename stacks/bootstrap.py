@@ -27,10 +27,10 @@ def state_roles(envs: list[EnvironmentConfig], with_ci: list[EnvironmentConfig])
     """Who may reach the state bucket: ``writers`` (the CI deploy roles and ``[state] break_glass_role``,
     which applies this stack) and ``readers`` (the CI plan roles); everyone else is denied.
 
-    On the emulator (``[aws] endpoint`` set) nobody is named, so the bucket policy stays TLS-only:
-    moto 5.2.5 cannot evaluate ``StringNotLike`` on ``aws:PrincipalArn`` and would deny every request.
+    With ``[state] restrict_to_roles = false`` (the emulator's env file only) nobody is named, so the
+    bucket policy stays TLS-only.
     """
-    if envs[0].aws.endpoint is not None:
+    if not envs[0].state.restrict_to_roles:
         return {"writers": [], "readers": []}
     return {
         "writers": [ci_role_name(e.name, "deploy") for e in with_ci] + [envs[0].state.break_glass_role],

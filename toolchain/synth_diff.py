@@ -2,11 +2,14 @@
 
     python -m toolchain.synth_diff               # against HEAD
     python -m toolchain.synth_diff --base REV    # against REV (e.g. the commit before a refactor)
+    python -m toolchain.synth_diff --base REV --each-own-envs   # each side with its own envs/
 
 Both sides run ``main.py`` in a fresh process (the base from a temporary ``git worktree``) with
 the same ``envs/`` of the working tree, so a difference is a change of the code, not of the
-input. Prints ``identical`` per stack, or each changed JSON path (``resource.aws_s3_bucket.x.tags``)
-with both values, and exits 1 when anything differs. A refactor that must not change
+input. With ``--each-own-envs`` each side reads its own ``envs/`` instead: for a change that
+moves a setting into the env files (the base's code would refuse the new key). Prints
+``identical`` per stack, or each changed JSON path (``resource.aws_s3_bucket.x.tags``) with
+both values, and exits 1 when anything differs. A refactor that must not change
 behaviour runs this before it is committed; every listed change needs a reason.
 """
 
@@ -54,12 +57,17 @@ def differences(before: Any, after: Any, path: str = "") -> Iterator[tuple[str, 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m toolchain.synth_diff", description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", default="HEAD", help="git revision to compare against (default: HEAD)")
+    parser.add_argument(
+        "--each-own-envs",
+        action="store_true",
+        help="synthesize the base with its own envs/ (default: both sides with the working tree's envs/)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="synth-diff-") as tmp:
         base = Path(tmp) / "base"
         subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(base), args.base], cwd=ROOT, check=True)
         try:
-            before = synth(base, Path(tmp) / "before", ROOT / "envs")
+            before = synth(base, Path(tmp) / "before", (base if args.each_own_envs else ROOT) / "envs")
             after = synth(ROOT, Path(tmp) / "after", ROOT / "envs")
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT, check=False)

@@ -106,6 +106,19 @@ def test_origin_certificate_must_be_in_the_environment_region():
     assert any("api.origin_tls.certificate_arn must be in the environment's region eu-west-1" in p for p in problems), problems
 
 
+def test_only_an_emulator_env_may_lift_the_state_bucket_role_restriction():
+    # On AWS the state bucket must deny everyone but the CI and break-glass roles; only the
+    # emulator (moto cannot evaluate the aws:PrincipalArn condition) may turn that off.
+    text = mutate(STAGING, "[state]\n", "[state]\nrestrict_to_roles = false\n")
+    problems = problems_of(text)
+    assert any(p.startswith("envs/bad.toml: (file): state.restrict_to_roles = false is only for an emulator backend") for p in problems), (
+        problems
+    )
+    local = (ROOT / "envs" / "local.toml").read_text()
+    [env] = [e for e in load_environments([ROOT / "envs"]) if e.name == "local"]
+    assert "restrict_to_roles = false" in local and env.state.restrict_to_roles is False and env.aws.endpoint
+
+
 def test_every_problem_is_listed_at_once():
     text = mutate(STAGING, 'vpc_id = "vpc-0a1b2c3d4e5f60718"', 'vpc_id = "vpc-xyz"')
     text = mutate(text, 'account_id = "210987654321"', 'account_id = "1"')
