@@ -32,7 +32,6 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from .dataplane.procs import alive as _alive
 from .network import NetworkSpec, provision
-from .shims import install_all
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4599
@@ -117,6 +116,8 @@ class LocalAWS:
             MotoRequestHandler,
             create_backend_app,
         )
+
+        from .shims import install_all  # here, not at import: moto takes seconds to import, and ops commands import localaws
 
         install_all()
         if self.quiet:  # werkzeug logs one line per request on stderr

@@ -7,6 +7,8 @@ Floors, bottom up: ``environment/`` (the model: plain Python), ``modules/`` (con
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -119,3 +121,17 @@ def test_no_import_cycles_between_our_packages():
         if start not in state and visit(start, [start]):
             break
     assert not cycle, "import cycle: " + " -> ".join(cycle)
+
+
+def test_ops_commands_start_without_the_heavy_libraries():
+    # Operator commands must start in a fraction of a second: importing any ops module may not
+    # load jsii/cdktf (seconds, 1 GB) nor moto (seconds; only the emulator itself needs it).
+    code = (
+        "import importlib, pkgutil, sys, ops\n"
+        "for m in pkgutil.walk_packages(ops.__path__, 'ops.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "print(' '.join(sorted({n.split('.')[0] for n in sys.modules})))\n"
+    )
+    loaded = set(subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split())
+    assert "ops" in loaded
+    assert not loaded & {"moto", "jsii", "cdktf", "cdktf_cdktf_provider_aws", "constructs"}, sorted(loaded & {"moto", "jsii", "cdktf"})
