@@ -45,12 +45,14 @@ from geoapi.settings import Settings  # noqa: E402
 REGION = (-10.0, 35.0, 30.0, 60.0)
 
 
-def load_points(db: MariaDBSandbox, name: str, points: int, seed: int) -> float:
+def load_points(db: MariaDBSandbox, name: str, points: int, seed: int, *, categories: int = 0) -> float:
+    """LOAD DATA N random points (properties ``{"n": i}``, plus ``"cat": "c<i % categories>"`` when asked); seconds taken."""
     rng = random.Random(seed)
     minx, miny, maxx, maxy = REGION
     with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as tsv:
         for i in range(1, points + 1):
-            tsv.write(f'{i}\tbench\t{rng.uniform(minx, maxx):.6f}\t{rng.uniform(miny, maxy):.6f}\t{{"n": {i}}}\n')
+            cat = f', "cat": "c{i % categories}"' if categories else ""
+            tsv.write(f'{i}\tbench\t{rng.uniform(minx, maxx):.6f}\t{rng.uniform(miny, maxy):.6f}\t{{"n": {i}{cat}}}\n')
         path = tsv.name
     conn = db.root(name, local_infile=True)
     started = time.perf_counter()

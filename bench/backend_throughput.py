@@ -7,8 +7,10 @@ One private MariaDB holds N uniformly random points (loaded with LOAD DATA, migr
 code; the older code ignores the newer tables and columns), each with a ``cat`` property declared
 as a queryable.  For each of {before, after} x {shipped gunicorn config, 2 sync workers}, gunicorn
 serves the API and 8 keep-alive clients send ``GET .../items?bbox=<random 2°x2° box>&limit=100``
-for --duration seconds; after also runs with ``&filter=cat='c3'`` added.  Python CPU per request is
-the CPU time (user + system) of gunicorn's processes over the run divided by the requests served.
+for --duration seconds; after also runs with ``&filter=cat='c3'`` added (and ``--previous``, a third
+checkout, with and without it).  CPU per request is the CPU time (user + system) over the run,
+divided by the requests served, of gunicorn's processes (Python), of mariadbd, and of this
+process (the load generator): on 2 cores the three share the machine, so their sum bounds req/s.
 Prints figures; asserts nothing.
 """
 
@@ -83,19 +85,28 @@ def cpu_seconds(process: subprocess.Popen) -> float:
     return total
 
 
-def run(label: str, backend: Path, url: str, sync: bool, queries: list[str], extra: str, args) -> dict:
+def own_cpu_seconds(pid: int) -> float:
+    t = psutil.Process(pid).cpu_times()
+    return t.user + t.system
+
+
+def run(label: str, backend: Path, url: str, sync: bool, queries: list[str], extra: str, args, db_pid: int) -> dict:
+    """One configuration: req/s, latency, and CPU per request of gunicorn (Python), mariadbd and the load generator."""
     process, port = serve(backend, url, sync)
     try:
         load(port, [q + extra for q in queries[-50:]], args.clients, 2.0, 1_000)  # warm-up
-        before = cpu_seconds(process)
+        before = (cpu_seconds(process), own_cpu_seconds(db_pid), own_cpu_seconds(os.getpid()))
         result = load(port, [q + extra for q in queries], args.clients, args.duration, args.max_requests)
-        result["cpu_ms"] = (cpu_seconds(process) - before) / max(result["requests"], 1) * 1000
+        after = (cpu_seconds(process), own_cpu_seconds(db_pid), own_cpu_seconds(os.getpid()))
+        per = max(result["requests"], 1)
+        result["cpu_ms"], result["db_ms"], result["client_ms"] = ((a - b) / per * 1000 for a, b in zip(after, before, strict=True))
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
     print(
         f"{label:<40} {result['rps']:7.1f} req/s  p50 {result['p50']:6.1f} ms  p95 {result['p95']:6.1f} ms  "
-        f"Python CPU {result['cpu_ms']:5.2f} ms/request  errors {result['errors']}  ({loadavg()})",
+        f"CPU ms/request: Python {result['cpu_ms']:5.2f}, MariaDB {result['db_ms']:5.2f}, load generator {result['client_ms']:5.2f}  "
+        f"errors {result['errors']}  ({loadavg()})",
         flush=True,
     )
     return result
@@ -108,7 +119,12 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--max-requests", type=int, default=100_000)
+    parser.add_argument("--previous", type=Path, help="optional checkout of a third commit (with filters), run with and without the filter")
     args = parser.parse_args()
+    cat = "&filter=cat%3D%27c3%27"
+    runs = [("before", args.before / "backend", ""), ("after", ROOT / "backend", ""), ("after + filter cat='c3'", ROOT / "backend", cat)]
+    if args.previous:
+        runs += [("previous", args.previous / "backend", ""), ("previous + filter cat='c3'", args.previous / "backend", cat)]
     # the benchmark's own path for the query strings (backend_bbox's load() adds its own prefix)
     queries = [f"{b}" for b in boxes(5000, 43, 2.0)]
     print(f"{os.cpu_count()} CPUs, {loadavg()}; {args.points:,} points over {REGION}; 2°x2° boxes, limit 100, {args.clients} clients")
@@ -118,19 +134,15 @@ def main() -> int:
         url = db.url("bench", "bench-pass", "geoapi_bench")
         engine = make_engine(Settings(database_url=url), pool_size=1, max_overflow=0)
         migrate.upgrade(engine)
-        print(f"loaded in {load_points(db, 'geoapi_bench', args.points, 42):.1f} s")
-        db.execute("UPDATE features SET properties = JSON_SET(properties, '$.cat', CONCAT('c', id % 10))", database="geoapi_bench")
+        print(f"loaded in {load_points(db, 'geoapi_bench', args.points, 42, categories=10):.1f} s")
         with engine.begin() as conn:
             declare_queryables(conn, "bench", [QueryableSpec("cat", "string")])
         engine.dispose()
         results = {}
         for sync in (False, True):
             config = "2 sync workers" if sync else "shipped config"
-            results[("before", sync)] = run(f"before, {config}", args.before / "backend", url, sync, queries, "", args)
-            results[("after", sync)] = run(f"after, {config}", ROOT / "backend", url, sync, queries, "", args)
-            results[("filter", sync)] = run(
-                f"after + filter cat='c3', {config}", ROOT / "backend", url, sync, queries, "&filter=cat%3D%27c3%27", args
-            )
+            for label, backend, extra in runs:
+                results[(label, sync)] = run(f"{label}, {config}", backend, url, sync, queries, extra, args, db.process.pid)
     for sync in (False, True):
         b, a = results[("before", sync)], results[("after", sync)]
         print(

@@ -25,13 +25,14 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Text, bindparam, case, func, literal_column, select
+from sqlalchemy import Integer, Text, and_, bindparam, case, func, literal_column, or_, select
 from sqlalchemy.dialects import mysql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.expression import FunctionElement
 
 from geoapi import dialect as spatial
+from geoapi.core.params import BBox
 from geoapi.core.query import Between, Compare, InList, IsNull, ItemsQuery, SortKey, uses_geometry
 from geoapi.schema import features
 from geoapi.settings import IndexHint
@@ -39,6 +40,9 @@ from geoapi.sqlfilter import FilterSQL, filter_shape, ordered, referenced_column
 
 #: numberMatched is counted (index-only) up to this many matches, and omitted above it
 COUNT_CAP = 10_000
+#: a bbox covering at least this share of the collection's extent lets the optimizer also walk the
+#: filter's queryable indexes in order (see :meth:`_Builder.hinted`); a smaller one is read through the SPATIAL index
+WIDE_BOX_SHARE = 0.25
 _COMPILER_DIALECT = mysql.dialect(paramstyle="pyformat")
 
 
@@ -65,8 +69,10 @@ class Shape:
     bbox: bool
     where: tuple
     sortby: tuple[SortKey, ...]
-    #: the queryable columns the filter reads (their indexes join the spatial one in FORCE INDEX)
+    #: the queryable columns the filter reads (their indexes join the spatial one in FORCE INDEX for a wide box)
     columns: tuple[str, ...]
+    #: the bbox is small against the collection's extent: only the SPATIAL index is offered
+    small_box: bool = True
 
 
 @dataclass(frozen=True)
@@ -99,23 +105,45 @@ class _Builder:
         if self.shape.bbox:
             extra = [literal_column("'axis-order=long-lat'")] if self.d.axis_option else []
             box = func.ST_GeomFromText(bindparam("box"), literal_column(str(spatial.SRID)), *extra)
-            conds.append(func.ST_Intersects(features.c.geom, box))
+            conds.append(self.in_box(box))
         if self.where is not None:
             conds.append(FilterSQL(self.d).condition(self.where))
         return conds
 
+    def in_box(self, box: ColumnElement[Any]) -> ColumnElement[bool]:
+        """``ST_Intersects(geom, box)``, with its answer, at a lower cost on MariaDB.
+
+        MariaDB computes in degrees and the box is a rectangle: a feature whose bounding rectangle
+        lies inside the box intersects it, so the exact (costly) test only runs for features that
+        cross the box's edge (``MBRWithin`` is strict: a point on the edge gets the exact test).
+        ``MBRIntersects`` is what the SPATIAL index answers.  On MySQL 8 the box's edges are
+        geodesics, not its bounding rectangle: the exact test alone.
+        """
+        exact = func.ST_Intersects(features.c.geom, box)
+        if self.d.geographic:
+            return exact
+        return and_(func.MBRIntersects(features.c.geom, box), or_(func.MBRWithin(features.c.geom, box), exact))
+
     def hinted(self, stmt: Select) -> Select:
-        """FORCE the SPATIAL index (and the filter's queryable indexes) for spatial queries.
+        """FORCE the SPATIAL index for spatial queries (and the filter's queryable indexes, unless the bbox is small).
 
         Without it the optimizer may walk ``(collection_id, id)`` for ``ORDER BY id LIMIT n``
-        and test every feature of the collection against the box.
+        and test every feature of the collection against the box.  Offered a queryable index
+        ``(collection_id, column, id)`` next to it, it takes that one for ``ORDER BY id LIMIT n``
+        whatever the box (it has no estimate of how few of the rows fall inside): for a 2x2
+        degree box over 1M points and ``cat = 'c3'`` (a tenth of them) it read 27,519 rows for
+        one page against 4,076 through the SPATIAL index.  So a box smaller than
+        :data:`WIDE_BOX_SHARE` of the collection's extent is read through the SPATIAL index
+        alone (the filter then costs no more than the box), and a wider one, where an ordered
+        walk of the queryable index meets a page within a few times ``limit`` rows, offers both.
         """
         spatial_query = self.shape.bbox or uses_geometry(self.where)
         if self.shape.index_hint == "auto" or not spatial_query:
             return stmt
         if self.shape.index_hint == "ignore":
             return stmt.with_hint(features, f"IGNORE INDEX ({spatial.GEOMETRY_INDEX})")
-        indexes = [spatial.GEOMETRY_INDEX, *(f"ix_{c}" for c in self.shape.columns)]
+        offered = () if self.shape.bbox and self.shape.small_box else self.shape.columns
+        indexes = [spatial.GEOMETRY_INDEX, *(f"ix_{c}" for c in offered)]
         return stmt.with_hint(features, f"FORCE INDEX ({', '.join(indexes)})")
 
     def page_ids(self) -> Select:
@@ -170,15 +198,30 @@ def _compiled(shape: Shape, where: _ShapeKeyed, part: str) -> Compiled:
     return _compile(getattr(_Builder(shape, d, where.tree), part)())
 
 
+def box_share(box: BBox, extent: list[float] | None) -> float:
+    """The share of the collection's extent (``[minx, miny, maxx, maxy]``) that ``box`` covers (0 when unknown)."""
+    if not extent or len(extent) < 4:
+        return 0.0
+    minx, miny, maxx, maxy = extent[:4]
+    width = min(box.maxx, maxx) - max(box.minx, minx)
+    height = min(box.maxy, maxy) - max(box.miny, miny)
+    if width < 0 or height < 0:
+        return 0.0
+    area = (maxx - minx) * (maxy - miny)
+    return 1.0 if area <= 0 else width * height / area
+
+
 class ItemsSQL:
     """The statements of one items query on one server: SQL text plus parameters, cached by shape."""
 
-    def __init__(self, d: spatial.SpatialDialect, index_hint: IndexHint, collection_id: str, query: ItemsQuery) -> None:
+    def __init__(
+        self, d: spatial.SpatialDialect, index_hint: IndexHint, collection_id: str, query: ItemsQuery, extent: list[float] | None = None
+    ) -> None:
         self.query = query
         shape_of_where, values = filter_shape(query.where) if query.where is not None else ((), [])
-        self.shape = Shape(
-            d.name, index_hint, query.bbox is not None, shape_of_where, query.sortby, tuple(sorted(referenced_columns(query.where)))
-        )
+        columns = tuple(sorted(referenced_columns(query.where)))
+        small = query.bbox is None or not columns or box_share(query.bbox, extent) < WIDE_BOX_SHARE
+        self.shape = Shape(d.name, index_hint, query.bbox is not None, shape_of_where, query.sortby, columns, small)
         # the tree is passed along for building only; equal shapes build equal SQL whatever its values
         self._where = _ShapeKeyed(self.shape, query.where)
         self.values: dict[str, Any] = {f"v{i}": v for i, v in enumerate(values)}

@@ -96,14 +96,15 @@ class FeatureRepository:
         return collection
 
     # -- features -----------------------------------------------------------
-    def items_sql(self, conn: Connection, collection_id: str, query: ItemsQuery) -> ItemsSQL:
-        """The statements of an items query on this connection's server (exposed so tests can EXPLAIN them)."""
-        return ItemsSQL(spatial.for_connection(conn), self.bbox_index_hint, collection_id, query)
+    def items_sql(self, conn: Connection, collection_id: str, query: ItemsQuery, extent: list[float] | None = None) -> ItemsSQL:
+        """The statements of an items query on this connection's server (exposed so tests can EXPLAIN them);
+        ``extent`` is the collection's bbox (it decides which indexes a bbox + filter query is offered)."""
+        return ItemsSQL(spatial.for_connection(conn), self.bbox_index_hint, collection_id, query, extent)
 
     def list_features(self, collection: Collection, query: ItemsQuery) -> Page:
         """One page, encoded by the database; numberMatched as documented in :meth:`_number_matched`."""
         with self.engine.connect() as conn:
-            sql = self.items_sql(conn, collection.id, query)
+            sql = self.items_sql(conn, collection.id, query, collection.bbox)
             row = conn.exec_driver_sql(*sql.statement("page")).one()
             docs = row.docs or ""
             if row.cap and len(docs) * 4 >= row.cap and len(docs.encode()) >= row.cap:  # cut short by group_concat_max_len

@@ -223,6 +223,48 @@ def test_property_filter_uses_its_index(obs_db):
     assert any(p["key"] == "ix_qs_category" and "Using index" in (p["Extra"] or "") for p in count_plan)  # index-only count
 
 
+BOXED = [
+    ("0,40,8,48", "category = 'lake'", P.format("category") + " = 'lake'"),
+    ("-10,35,30,60", "category = 'lake'", P.format("category") + " = 'lake'"),  # the whole extent: a "wide" box
+    ("5,45,25,58", "population > 1000 OR name LIKE 'Al%'", NUM.format("> 1000") + " OR " + P.format("name") + " LIKE 'Al%'"),
+]
+
+
+@pytest.mark.parametrize(("bbox", "cql", "sql"), BOXED, ids=[f"{b[0]} {b[1]}" for b in BOXED])
+def test_bbox_with_a_filter_returns_what_sql_finds_across_every_page(obs, obs_db, bbox, cql, sql):
+    ids, _ = _walk(obs, f"/api/collections/obs/items?limit=7&bbox={bbox}&filter={quote(cql)}")
+    x0, y0, x1, y1 = bbox.split(",")
+    expected = _expected(obs_db, f"ST_X(geom) BETWEEN {x0} AND {x1} AND ST_Y(geom) BETWEEN {y0} AND {y1} AND ({sql})")
+    assert expected and ids == expected
+
+
+def test_a_small_bbox_with_a_property_filter_is_read_through_the_spatial_index(obs_db):
+    """With ORDER BY id LIMIT n, MariaDB offered the queryable index takes it and tests the box row by row
+    (on 1M points: 27,519 rows read for one page against 4,076): a box small against the collection's
+    extent is read through the SPATIAL index alone; a wide one offers the queryable index too."""
+    from geoapi.core.items import items_query
+    from geoapi.dialect import GEOMETRY_INDEX
+    from geoapi.repository import FeatureRepository
+
+    engine = make_engine(obs_db.settings(), pool_size=1, max_overflow=0)
+    repo = FeatureRepository(engine)
+    try:
+        collection = repo.get_collection("obs")
+        with engine.connect() as conn:
+
+            def page_ids(bbox: str) -> tuple[str, list[dict]]:
+                query = items_query(collection, {"bbox": [bbox], "filter": ["category = 'lake'"], "limit": ["10"]})
+                sql, params = repo.items_sql(conn, "obs", query, collection.bbox).statement("page_ids")
+                return sql, [dict(r._mapping) for r in conn.exec_driver_sql("EXPLAIN " + sql, params)]
+
+            small_sql, small_plan = page_ids("0,40,4,44")
+            wide_sql, _ = page_ids("-10,35,30,60")
+    finally:
+        engine.dispose()
+    assert f"FORCE INDEX ({GEOMETRY_INDEX})" in small_sql and small_plan[0]["key"] == GEOMETRY_INDEX
+    assert f"FORCE INDEX ({GEOMETRY_INDEX}, ix_qs_category)" in wide_sql
+
+
 BAD = [
     ("filter=category%20%3D", "ends too early"),
     ("filter=category%20%3D%3D%20'x'", "column 11"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -124,6 +125,29 @@ def test_bbox_matches_lines_and_polygons_that_cross_the_box(client):
     # inside the London-Paris line's bounding rectangle but away from the line: an exact test, not an MBR one
     body = client.get("/api/collections/routes/items?bbox=2.0,51.0,2.3,51.4").get_json()
     assert body["features"] == []
+
+
+@pytest.mark.parametrize("collection", ["places", "routes", "regions"])
+def test_bbox_returns_what_st_intersects_finds_for_every_geometry_type(client, seeded_db, collection):
+    """The items query may take shortcuts (MariaDB: bounding rectangles first); its answer must be the
+    exact ``ST_Intersects`` with the box, asked directly, for points, lines and polygons."""
+    rng = random.Random(collection)
+    minx, miny, maxx, maxy = client.get(f"/api/collections/{collection}").get_json()["extent"]["spatial"]["bbox"][0]
+    crossing_rectangles = 0  # boxes where a bounding rectangle meets the box but the geometry does not
+    for _ in range(80):  # boxes from 1/200 to 1/5 of the extent's sides, some reaching past it
+        w, h = ((hi - lo) * rng.uniform(0.005, 0.2) for lo, hi in ((minx, maxx), (miny, maxy)))
+        x0, y0 = round(max(rng.uniform(minx - w / 2, maxx - w / 2), -180), 3), round(max(rng.uniform(miny - h / 2, maxy - h / 2), -90), 3)
+        x1, y1 = round(min(x0 + w, 180), 3), round(min(y0 + h, 90), 3)
+        body = client.get(f"/api/collections/{collection}/items?bbox={x0},{y0},{x1},{y1}&limit=1000").get_json()
+        box = f"ST_GeomFromText('POLYGON(({x0} {y0}, {x1} {y0}, {x1} {y1}, {x0} {y1}, {x0} {y0}))', 4326)"
+        where = f"collection_id = %s AND ST_Intersects(geom, {box})"
+        assert [f["id"] for f in body["features"]] == [
+            r[0] for r in seeded_db.rows(f"SELECT id FROM features WHERE {where} ORDER BY id", collection)
+        ]
+        near = f"collection_id = %s AND MBRIntersects(geom, {box}) AND NOT ST_Intersects(geom, {box})"
+        crossing_rectangles += seeded_db.rows(f"SELECT COUNT(*) FROM features WHERE {near}", collection)[0][0]
+    if collection == "routes":  # lines (the regions are rectangles, the places points)
+        assert crossing_rectangles > 0, "the boxes should include ones where a bounding-rectangle test alone would be wrong"
 
 
 def test_bbox_paging_keeps_the_filter_in_next_links(client):
