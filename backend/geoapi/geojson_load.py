@@ -26,7 +26,7 @@ from geoapi import dialect as spatial
 from geoapi.core.errors import InvalidBody
 from geoapi.core.geojson import parse_feature
 from geoapi.geometry import geometry_to_wkb
-from geoapi.sources import Progress, SeedError
+from geoapi.sources import Progress, SeedError, read_ahead
 
 BATCH = 2000
 COLLECTION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -123,14 +123,9 @@ class GeoJSONLoader:
         )
         return old
 
-    def _flush(self, rows: list[tuple[str, str, bytes, str]]) -> None:
-        if rows:
-            values = ",".join(self.cursor.mogrify(self.row_sql, row) for row in rows)
-            self.cursor.execute(self.insert_head + values + self.upsert_tail)
-            self.progress.tick(rows=len(rows))
-
-    def load(self, features: Iterator[Any]) -> int:
-        batch: list[tuple[str, str, bytes, str]] = []
+    def _batches(self, features: Iterator[Any]) -> Iterator[tuple[str, int]]:
+        """The INSERT statement of each batch of BATCH features, values escaped, and its row count."""
+        batch: list[str] = []
         index = -1
         for index, raw in enumerate(features):  # noqa: B007 - index counts the features after the loop
             try:
@@ -139,12 +134,20 @@ class GeoJSONLoader:
                 raise SeedError(f"feature #{index}: {exc.description}") from None
             self.bounds.add(feature.geometry)
             key = _source_key(raw, feature.geometry, feature.properties)
-            batch.append((self.collection_id, key, geometry_to_wkb(feature.geometry), orjson.dumps(feature.properties).decode()))
+            row = (self.collection_id, key, geometry_to_wkb(feature.geometry), orjson.dumps(feature.properties).decode())
+            batch.append(self.cursor.mogrify(self.row_sql, row))
             if len(batch) >= BATCH:
-                self._flush(batch)
+                yield self.insert_head + ",".join(batch) + self.upsert_tail, len(batch)
                 batch = []
-        self._flush(batch)
+        if batch:
+            yield self.insert_head + ",".join(batch) + self.upsert_tail, len(batch)
         self.count = index + 1
+
+    def load(self, features: Iterator[Any]) -> int:
+        """Insert every feature; the next batch is read and encoded while the database writes this one."""
+        for sql, rows in read_ahead(self._batches(features)):
+            self.cursor.execute(sql)
+            self.progress.tick(rows=rows)
         return self.count
 
     def finish(self, old_bounds: list[float] | None) -> None:

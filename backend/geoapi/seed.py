@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from geoapi import dialect as spatial
 from geoapi import geojson_load, sqldump
-from geoapi.sources import CHUNK, Progress, SeedError, Source, check_second_pass, verify
+from geoapi.sources import CHUNK, Progress, SeedError, Source, check_second_pass, read_ahead, verify
 
 __all__ = ["SeedError", "SeedResult", "seed"]
 
@@ -107,7 +107,7 @@ def _load_sql(conn: Connection, source: Source, expected: str, database: str, pr
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     count = 0
     with source.open(progress) as (data, hashed):
-        for statement in _statements(data, source):
+        for statement in read_ahead(_statements(data, source)):
             if not _checked(statement, database, source):
                 continue
             try:

@@ -17,7 +17,9 @@ import contextlib
 import gzip
 import hashlib
 import logging
+import queue
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -207,3 +209,56 @@ def check_second_pass(source: Source, hashed: HashingReader, expected: str) -> N
     actual = hashed.sha256.hexdigest()
     if actual != expected:
         raise SeedError(f"{source.url}: changed while loading (SHA-256 {actual}, expected {expected}); rolled back")
+
+
+_DONE = object()
+
+
+class _Failed:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+def read_ahead(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """``items``, produced by a thread of their own up to ``depth`` ahead of the consumer.
+
+    A first load reads and encodes the next batch (ijson, checks, WKB, escaping: Python work)
+    while the database runs the current one (the driver waits on its socket without the GIL),
+    so the load takes about the longer of the two instead of their sum.  Memory: ``depth + 1``
+    items.  An exception raised while producing is raised here, in the consumer's thread; when
+    the consumer stops early, the producer is told to stop and joined.
+    """
+    ready: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(_DONE)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+            put(_Failed(exc))
+
+    worker = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failed):
+                raise item.exc
+            yield item
+    finally:
+        stop.set()
+        worker.join()

@@ -276,6 +276,13 @@ BAD = [
     ("filter=S_INTERSECTS(geometry,%20POINT(200%201))", "longitude 200"),
     ("filter-lang=cql2-json&filter=%7B%22op%22%3A%22%3D%22%7D", "CQL2-JSON"),
     ("filter-lang=sql&filter=1", "filter-lang"),
+    ("filter-lang=cql2-json&filter=" + quote('{"op":"=","args":[{"property":"colour"},"red"]}'), "unknown property 'colour'"),
+    (
+        "filter-lang=cql2-json&filter=" + quote('{"op":"s_within","args":[{"property":"geometry"},{"bbox":[0,0,1,1]}]}'),
+        "S_WITHIN is not supported",
+    ),
+    ("filter-lang=cql2-json&filter=" + quote('{"op":"and","args":[{"op":"=","args":[{"property":"name"}'), "column 58"),
+    ("bbox=0,40,4,44&filter=" + quote("category = 'lake' AND colour = 1"), "unknown property 'colour'"),
     ("sortby=colour", "unknown property 'colour'"),
     ("population=abc", "'population' is a integer"),
     (f"limit={MAX_LIMIT + 1}", f"over the cap of {MAX_LIMIT}"),

@@ -156,3 +156,36 @@ def test_the_fast_path_and_pydantic_give_the_same_feature():
     model = geojson._FeatureModel.model_validate(doc, strict=True)
     assert fast.geometry == model.geometry.model_dump(mode="json", exclude_none=True)
     assert fast.properties == dict(model.properties)
+
+
+def test_read_ahead_gives_every_item_in_order_raises_the_producers_error_and_stops_its_thread():
+    import threading
+
+    from geoapi.sources import read_ahead
+
+    assert list(read_ahead(iter(range(1000)), depth=2)) == list(range(1000))
+
+    def failing():
+        yield from range(3)
+        raise ValueError("feature #3: bad")
+
+    seen = []
+    with pytest.raises(ValueError, match="feature #3"):
+        for item in read_ahead(failing()):
+            seen.append(item)
+    assert seen == [0, 1, 2]
+
+    produced = []
+
+    def endless():
+        n = 0
+        while True:
+            produced.append(n)
+            yield n
+            n += 1
+
+    reader = read_ahead(endless(), depth=2)
+    assert [next(reader) for _ in range(5)] == [0, 1, 2, 3, 4]
+    reader.close()  # the consumer stops early (a failed INSERT): the producer stops too
+    assert not any(t.name == "read-ahead" and t.is_alive() for t in threading.enumerate())
+    assert len(produced) <= 5 + 2 + 1  # never more than depth + 1 ahead
