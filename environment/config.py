@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from environment.names import env_stack_name
+from environment.names import DbCluster, env_stack_name
 
 # --------------------------------------------------------------------------
 # Field types: each one names the shape it accepts, so errors read well.
@@ -277,8 +277,18 @@ class DatabaseSettings(_Strict):
     instances: int = Field(1, ge=1, le=15)
     """db.serverless instances (writer + readers). Default: 1."""
     backup_retention_days: int = Field(7, ge=1, le=35)
-    restore_snapshot: SnapshotRef | None = None
-    """Disaster recovery: create the cluster from this snapshot. Default: an empty cluster."""
+    clusters: list[DbCluster] = Field(["blue"], min_length=1)
+    """The Aurora clusters that exist, of the two slots ``blue`` and ``green``. Default: ``["blue"]``.
+    A restore adds the other slot beside the live one; removing a slot deletes its cluster
+    (after ``retire``; see docs/runbooks/backup-and-restore.md)."""
+    serve: DbCluster | None = None
+    """The cluster the API and the one-off tasks use (the cutover). Default: the first of ``clusters``."""
+    restore: dict[DbCluster, SnapshotRef] = {}
+    """Clusters created from a snapshot, e.g. ``{ green = "<snapshot>" }``. Keep the entry while that
+    cluster lives: changing it replaces the cluster. Default: none (every cluster starts empty)."""
+    retire: list[DbCluster] = []
+    """Clusters on their way out: deletion protection off, so that a later apply may delete them
+    once they leave ``clusters``. Never the served one. Default: none."""
     monitoring: bool = True
     """Performance Insights and enhanced monitoring on every instance. Default: true."""
     deletion_protection: bool | None = None
@@ -292,6 +302,37 @@ class DatabaseSettings(_Strict):
     ) = None
     """Where ``make data-load SEED=...`` reads dumps from; the task role may read exactly that
     object or prefix. Default: none (seeding from S3 is refused by IAM)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_keys(cls, data):
+        if isinstance(data, dict) and "restore_snapshot" in data:
+            raise ValueError(
+                "restore_snapshot (restore in place) is gone: restore beside the live cluster with "
+                'clusters = ["blue", "green"] and restore = { green = "<snapshot>" }, then cut over with '
+                'serve = "green" (docs/runbooks/backup-and-restore.md)'
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _slots(self):
+        problems = []
+        if len(set(self.clusters)) != len(self.clusters):
+            problems.append(f"clusters {self.clusters} names a cluster twice")
+        if self.serve is not None and self.serve not in self.clusters:
+            problems.append(f"serve {self.serve!r} is not one of clusters {self.clusters}")
+        problems += [f"restore names {name!r}, which is not one of clusters {self.clusters}" for name in self.restore if name not in self.clusters]
+        problems += [f"retire names {name!r}, which is not one of clusters {self.clusters}" for name in self.retire if name not in self.clusters]
+        if self.served_cluster in self.retire:
+            problems.append(f"retire names {self.served_cluster!r}, the cluster the API uses (serve): cut over first")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def served_cluster(self) -> DbCluster:
+        """The cluster the API uses: ``serve``, or the first of ``clusters``."""
+        return self.serve or self.clusters[0]
 
     @model_validator(mode="after")
     def _capacity(self):

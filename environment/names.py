@@ -21,6 +21,9 @@ DEFAULT_CI_ROLE_NAME_PREFIX = "geoapp-ci"
 
 CiRoleKind = Literal["plan", "deploy"]
 
+DbCluster = Literal["blue", "green"]
+"""The two Aurora cluster slots: a restore builds the other one beside the live one."""
+
 
 def env_stack_name(env: str) -> str:
     """The stack of environment ``env`` (``envs/<env>.toml``): ``env-<env>``."""
@@ -36,6 +39,11 @@ def name_prefix(config: EnvironmentConfig) -> str:
     """``<application>-<env>`` in the lower-case form AWS names accept: every resource name starts with it."""
     app = "".join(c if c.isalnum() else "-" for c in config.tags.Application.lower()).strip("-")
     return f"{app}-{config.name}"
+
+
+def db_cluster_identifier(prefix: str, cluster: DbCluster) -> str:
+    """``<prefix>-db`` for the first cluster (blue, as before restores had slots), ``<prefix>-db-green``."""
+    return f"{prefix}-db" if cluster == "blue" else f"{prefix}-db-{cluster}"
 
 
 def ci_role_name(env: str, kind: str, role_name_prefix: str = DEFAULT_CI_ROLE_NAME_PREFIX) -> str:

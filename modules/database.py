@@ -13,6 +13,7 @@ from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import RdsClusterParam
 from constructs import Construct
 
 from environment.config import DatabaseSettings
+from environment.names import DbCluster, db_cluster_identifier
 from modules.ci import environment_boundary_arn
 from modules.iam import service_assume_role_policy
 
@@ -21,11 +22,16 @@ from modules.iam import service_assume_role_policy
 EXPORTED_LOGS = ("audit", "error", "slowquery")
 
 
+def _construct_id(slot: DbCluster, name: str) -> str:
+    """Blue's constructs keep the ids of the single cluster before slots (same addresses in state)."""
+    return name if slot == "blue" else f"{slot}-{name}"
+
+
 def final_snapshot_name(identifier: str, restore_snapshot: str | None) -> str:
     """The snapshot RDS takes when the cluster is destroyed.
 
     A cluster restored from snapshot S gets ``<id>-final-from-<S>``, so destroying it (the
-    next restore replaces it) cannot collide with the final snapshot of the cluster before.
+    slot is reused by a later restore) cannot collide with the final snapshot of the cluster before.
     """
     if restore_snapshot is None:
         return f"{identifier}-final"
@@ -42,13 +48,13 @@ class AuroraDatabase(Construct):
 
     Args:
         settings: the env file's ``[database]``.
-        name_prefix: the cluster identifier is ``<name_prefix>-db``.
+        name_prefix: cluster identifiers are :func:`environment.names.db_cluster_identifier`.
         subnet_ids: private subnets in two or more AZs.
         security_group_id: the DB's security group (see ``Network``).
         kms_key_arn: encrypts storage, the master secret and exported logs.
-        deletion_protection: RDS refuses to delete the cluster. Default: True
-            (safe); only the emulator env (env-local) passes False, so that
-            ``make down`` can destroy it.
+        deletion_protection: RDS refuses to delete the clusters (those in
+            ``settings.retire`` excepted). Default: True (safe); only the emulator
+            env (env-local) passes False, so that ``make down`` can destroy it.
         final_snapshot: RDS takes a snapshot named by :func:`final_snapshot_name`
             (deterministic per environment) when the cluster is destroyed.
             Default: True; only the emulator env passes False.
@@ -59,10 +65,14 @@ class AuroraDatabase(Construct):
             models neither, so each plan would show drift).
         monitoring_interval_seconds: enhanced monitoring period. Default: 60.
 
-    Restore: when ``settings.restore_snapshot`` is set, the cluster is created
-    from that snapshot. Changing it replaces the cluster (Terraform shows
-    "must be replaced"); keep it in the file after a restore. See
-    docs/runbooks/backup-and-restore.md.
+    Clusters and restore: one cluster per slot of ``settings.clusters`` (blue,
+    green), sharing the subnet group, the parameter group and the monitoring
+    role. A slot in ``settings.restore`` is created from that snapshot, beside
+    the others, which stay as they are. ``endpoint``, ``master_secret_arn``,
+    ``cluster``, ``identifier`` and ``instances`` are those of the served slot
+    (``settings.served_cluster``); ``clusters`` has them all. Blue keeps the
+    construct ids and identifier of the single cluster before slots existed.
+    See docs/runbooks/backup-and-restore.md.
     """
 
     def __init__(
@@ -82,25 +92,13 @@ class AuroraDatabase(Construct):
         monitoring_interval_seconds: int = 60,
     ):
         super().__init__(scope, id_)
-        identifier = f"{name_prefix}-db"
         subnets = DbSubnetGroup(
             self, "subnets", name=f"{name_prefix}-db", subnet_ids=subnet_ids, description=f"{name_prefix} Aurora, private subnets"
         )
-        self.cluster = self._cluster(
-            identifier,
-            settings,
-            subnets=subnets,
-            parameters=self._parameter_group(name_prefix),
-            log_groups=self._log_groups(identifier, log_retention_days, kms_key_arn),
-            security_group_id=security_group_id,
-            kms_key_arn=kms_key_arn,
-            deletion_protection=deletion_protection,
-            final_snapshot=final_snapshot,
-        )
-        self.monitoring_role = None
+        parameters = self._parameter_group(name_prefix)
+        self.monitoring_role = self._monitoring_role(name_prefix) if monitoring else None
         instance_monitoring = {}
-        if monitoring:
-            self.monitoring_role = self._monitoring_role(name_prefix)
+        if self.monitoring_role is not None:
             instance_monitoring = {
                 "performance_insights_enabled": True,
                 "performance_insights_kms_key_id": kms_key_arn,
@@ -108,24 +106,44 @@ class AuroraDatabase(Construct):
                 "monitoring_interval": monitoring_interval_seconds,
                 "monitoring_role_arn": self.monitoring_role.arn,
             }
-        self.instances = [
-            RdsClusterInstance(
-                self,
-                f"instance-{n}",
-                identifier=f"{identifier}-{n}",
-                cluster_identifier=self.cluster.id,
-                instance_class="db.serverless",
-                engine=self.cluster.engine,
-                engine_version=self.cluster.engine_version,
-                db_subnet_group_name=subnets.name,
-                publicly_accessible=False,
-                auto_minor_version_upgrade=True,
-                copy_tags_to_snapshot=True,
-                **instance_monitoring,
+        self.clusters: dict[DbCluster, RdsCluster] = {}
+        self.cluster_instances: dict[DbCluster, list[RdsClusterInstance]] = {}
+        for slot in settings.clusters:
+            identifier = db_cluster_identifier(name_prefix, slot)
+            cluster = self._cluster(
+                slot,
+                identifier,
+                settings,
+                subnets=subnets,
+                parameters=parameters,
+                log_groups=self._log_groups(slot, identifier, log_retention_days, kms_key_arn),
+                security_group_id=security_group_id,
+                kms_key_arn=kms_key_arn,
+                deletion_protection=deletion_protection and slot not in settings.retire,
+                final_snapshot=final_snapshot,
             )
-            for n in range(1, settings.instances + 1)
-        ]
-        self.identifier = identifier
+            self.clusters[slot] = cluster
+            self.cluster_instances[slot] = [
+                RdsClusterInstance(
+                    self,
+                    _construct_id(slot, f"instance-{n}"),
+                    identifier=f"{identifier}-{n}",
+                    cluster_identifier=cluster.id,
+                    instance_class="db.serverless",
+                    engine=cluster.engine,
+                    engine_version=cluster.engine_version,
+                    db_subnet_group_name=subnets.name,
+                    publicly_accessible=False,
+                    auto_minor_version_upgrade=True,
+                    copy_tags_to_snapshot=True,
+                    **instance_monitoring,
+                )
+                for n in range(1, settings.instances + 1)
+            ]
+        served = settings.served_cluster
+        self.cluster = self.clusters[served]
+        self.instances = self.cluster_instances[served]
+        self.identifier = db_cluster_identifier(name_prefix, served)
         self.endpoint = self.cluster.endpoint
         self.port = 3306
         self.database_name = settings.name
@@ -146,12 +164,12 @@ class AuroraDatabase(Construct):
             ],
         )
 
-    def _log_groups(self, identifier: str, retention_days: int, kms_key_arn: str) -> list[CloudwatchLogGroup]:
+    def _log_groups(self, slot: DbCluster, identifier: str, retention_days: int, kms_key_arn: str) -> list[CloudwatchLogGroup]:
         """One encrypted, expiring group per :data:`EXPORTED_LOGS` kind, made before the cluster."""
         return [
             CloudwatchLogGroup(
                 self,
-                f"log-{kind}",
+                _construct_id(slot, f"log-{kind}"),
                 name=f"/aws/rds/cluster/{identifier}/{kind}",
                 retention_in_days=retention_days,
                 kms_key_id=kms_key_arn,
@@ -161,6 +179,7 @@ class AuroraDatabase(Construct):
 
     def _cluster(
         self,
+        slot: DbCluster,
         identifier: str,
         settings: DatabaseSettings,
         *,
@@ -173,9 +192,10 @@ class AuroraDatabase(Construct):
         final_snapshot: bool,
     ) -> RdsCluster:
         """The cluster: encrypted, RDS-managed master secret, backups, exported logs."""
+        snapshot = settings.restore.get(slot)
         return RdsCluster(
             self,
-            "cluster",
+            _construct_id(slot, "cluster"),
             cluster_identifier=identifier,
             engine="aurora-mysql",
             engine_mode="provisioned",
@@ -201,8 +221,8 @@ class AuroraDatabase(Construct):
             iam_database_authentication_enabled=True,
             deletion_protection=deletion_protection,
             skip_final_snapshot=not final_snapshot,
-            final_snapshot_identifier=final_snapshot_name(identifier, settings.restore_snapshot) if final_snapshot else None,
-            snapshot_identifier=settings.restore_snapshot,
+            final_snapshot_identifier=final_snapshot_name(identifier, snapshot) if final_snapshot else None,
+            snapshot_identifier=snapshot,
             depends_on=log_groups,
         )
 

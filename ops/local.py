@@ -401,8 +401,9 @@ def stop_processes(state_dir: Path) -> bool:
 
 
 def destroy_stacks(target: Target, out: Path, env: Mapping[str, str]) -> dict[str, float]:
-    """Destroy the env stack, then its bootstrap stack (synthesizing first); return timings."""
-    timings = {"synth": synth(target, out, env)}
+    """Destroy the env stack, then its bootstrap stack (synthesizing first unless ``out`` holds a
+    synth of the same inputs); return timings."""
+    timings = {"synth": synth(target, out, env, reuse=True)}
     timings["destroy"] = destroy_stack(target.stack, out, env)
     timings["destroy_bootstrap"] = destroy_stack(target.bootstrap_stack, out, env)
     return timings

@@ -14,6 +14,7 @@ Parameters mapped (others in the group are listed in the log as not applied):
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from pathlib import Path
@@ -90,11 +91,17 @@ class LocalDatabase:
                 *parameter_args(spec.parameters),
             ),
         )
-        if self.running() and procs.read_argv(self.pidfile) != list(argv):
-            log.info("database options changed: restarting it")
+        # a new certificate under the same file names (another endpoint: a restore's cutover) is a
+        # changed option too: the server reads its certificate once, at start
+        certificate = hashlib.sha256(tls.cert.read_bytes() + tls.ca.read_bytes()).hexdigest()
+        served = self.directory / "tls.sha256"
+        changed = procs.read_argv(self.pidfile) != list(argv) or not served.exists() or served.read_text() != certificate
+        if self.running() and changed:
+            log.info("database options or certificate changed: restarting it")
             self.stop()
         if not self.running():
             procs.spawn(argv, pidfile=self.pidfile, log=self.directory / "mariadbd.out")
+            served.write_text(certificate)
             self._wait(timeout)
         self.configure(spec)
 

@@ -233,7 +233,7 @@ def rds_statements(env: CiEnvironment, arns: Arns) -> list[dict]:
     kinds = ("cluster", "db", "subgrp", "cluster-pg", "pg", "cluster-snapshot", "snapshot")
     return [
         _allow("EnvironmentDatabase", "rds:*", [arns.regional("rds", region, f"{kind}:{prefix}-*") for kind in kinds]),
-        # [database] restore_snapshot may name any snapshot: restoring reads it, changes nothing
+        # [database] restore may name any snapshot: restoring reads it, changes nothing
         _allow(
             "RestoreFromAnySnapshot",
             ["rds:RestoreDBClusterFromSnapshot", "rds:DescribeDBClusterSnapshots"],

@@ -76,6 +76,29 @@ BAD_FILES = [
     ),
     ("bad auth0 mode", 'mode = "external"', 'mode = "manual"', "auth0.mode", "'managed' or 'external'"),
     ("not TOML", "[api]", "[api", "(file)", "not valid TOML"),
+    (
+        "restore in place is gone",
+        "backup_retention_days = 7",
+        'backup_retention_days = 7\nrestore_snapshot = "s1"',
+        "database",
+        'restore beside the live cluster with clusters = ["blue", "green"]',
+    ),
+    ("unknown cluster slot", "backup_retention_days = 7", 'backup_retention_days = 7\nclusters = ["red"]', "database.clusters.0", "'blue' or 'green'"),
+    ("serve a missing cluster", "backup_retention_days = 7", 'backup_retention_days = 7\nserve = "green"', "database", "serve 'green' is not one of clusters ['blue']"),
+    (
+        "restore a missing cluster",
+        "backup_retention_days = 7",
+        'backup_retention_days = 7\nrestore = { green = "s1" }',
+        "database",
+        "restore names 'green', which is not one of clusters ['blue']",
+    ),
+    (
+        "retire the served cluster",
+        "backup_retention_days = 7",
+        'backup_retention_days = 7\nclusters = ["blue", "green"]\nretire = ["blue"]',
+        "database",
+        "retire names 'blue', the cluster the API uses (serve): cut over first",
+    ),
 ]
 
 

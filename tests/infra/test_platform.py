@@ -260,16 +260,60 @@ def test_production_keeps_its_load_balancer_registry_and_secrets_where_staging_m
     assert p_secret["recovery_window_in_days"] == 30 and s_secret["recovery_window_in_days"] == 0
 
 
-def test_a_snapshot_named_in_the_env_file_restores_the_cluster(tmp_path):
+def _staging_with_database(tmp_path, extra: str) -> dict:
     from tests.synth import synth_envs
 
     env_dir = tmp_path / "envs"
     env_dir.mkdir()
     text = (ROOT / "envs" / "staging.toml").read_text()
-    text = text.replace("backup_retention_days = 7", 'backup_retention_days = 7\nrestore_snapshot = "geoapp-staging-before-upgrade"')
-    (env_dir / "staging.toml").write_text(text)
-    cluster = only(synth_envs(tmp_path / "out", env_dir)["env-staging"], "aws_rds_cluster")
-    assert cluster["snapshot_identifier"] == "geoapp-staging-before-upgrade"
+    (env_dir / "staging.toml").write_text(text.replace("backup_retention_days = 7", "backup_retention_days = 7\n" + extra))
+    return synth_envs(tmp_path / "out", env_dir)["env-staging"]
+
+
+def _cluster_ids(stack: dict) -> dict[str, str]:
+    """cluster_identifier -> logical id."""
+    return {c["cluster_identifier"]: k for k, c in resources_of(stack, "aws_rds_cluster").items()}
+
+
+def _task_environment(stack: dict) -> dict[str, str]:
+    (service,) = [t for t in resources_of(stack, "aws_ecs_task_definition").values() if "-api" in t["family"] and "oneoff" not in t["family"]][:1]
+    (container,) = json.loads(service["container_definitions"])[:1]
+    return {e["name"]: e["value"] for e in container["environment"]} | {s["name"]: s["valueFrom"] for s in container.get("secrets", [])}
+
+
+def test_a_restore_builds_a_second_cluster_beside_the_live_one_and_the_api_stays(tmp_path, stacks):
+    before = stacks["env-staging"]
+    stack = _staging_with_database(tmp_path, 'clusters = ["blue", "green"]\nrestore = { green = "geoapp-staging-before-upgrade" }')
+    ids = _cluster_ids(stack)
+    assert set(ids) == {"geo-data-app-staging-db", "geo-data-app-staging-db-green"}
+    blue, green = (resources_of(stack, "aws_rds_cluster")[ids[n]] for n in ("geo-data-app-staging-db", "geo-data-app-staging-db-green"))
+    # blue is untouched: same logical id, same arguments, so the plan changes nothing on it
+    assert resources_of(before, "aws_rds_cluster") == {ids["geo-data-app-staging-db"]: blue}
+    assert green["snapshot_identifier"] == "geoapp-staging-before-upgrade" and "snapshot_identifier" not in blue
+    assert green["deletion_protection"] is True
+    assert green["final_snapshot_identifier"] == "geo-data-app-staging-db-green-final-from-geoapp-staging-before-upgrade"
+    green_instances = [i for i in resources_of(stack, "aws_rds_cluster_instance").values() if ids["geo-data-app-staging-db-green"] in i["cluster_identifier"]]
+    assert len(green_instances) == 1
+    # until the cutover the API keeps using blue
+    assert _task_environment(stack) == _task_environment(before)
+
+
+def test_the_cutover_points_the_api_at_the_served_cluster_and_keeps_the_other(tmp_path):
+    stack = _staging_with_database(tmp_path, 'clusters = ["blue", "green"]\nrestore = { green = "s1" }\nserve = "green"')
+    ids = _cluster_ids(stack)
+    green = ids["geo-data-app-staging-db-green"]
+    environment = _task_environment(stack)
+    assert environment["DB_HOST"] == f"${{aws_rds_cluster.{green}.endpoint}}"
+    assert environment["DB_SECRET_ARN"] == f"${{aws_rds_cluster.{green}.master_user_secret[0].secret_arn}}"
+    assert resources_of(stack, "aws_rds_cluster")[ids["geo-data-app-staging-db"]]["deletion_protection"] is True
+    outputs = stack["output"]
+    assert outputs["db_endpoint"]["value"] == f"${{aws_rds_cluster.{green}.endpoint}}"
+
+
+def test_retiring_a_cluster_lifts_its_deletion_protection_only(tmp_path):
+    stack = _staging_with_database(tmp_path, 'clusters = ["blue", "green"]\nrestore = { green = "s1" }\nserve = "green"\nretire = ["blue"]')
+    protection = {c["cluster_identifier"]: c["deletion_protection"] for c in resources_of(stack, "aws_rds_cluster").values()}
+    assert protection == {"geo-data-app-staging-db": False, "geo-data-app-staging-db-green": True}
 
 
 def test_without_a_snapshot_the_cluster_starts_empty(stacks):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,17 +20,24 @@ ROOT = Path(__file__).resolve().parents[2]
 LOCAL_ENV = ROOT / "envs" / "local.toml"
 
 
-def write_env_copy(dest_dir: Path, *, port: int, database_extra: Mapping[str, str] | None = None) -> tuple[Path, EnvironmentConfig]:
+def toml_value(value: Any) -> str:
+    """A TOML literal for a string, a list of strings or a table of strings (inline)."""
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in value.items()) + " }"
+    return json.dumps(value)
+
+
+def write_env_copy(dest_dir: Path, *, port: int, database_extra: Mapping[str, Any] | None = None) -> tuple[Path, EnvironmentConfig]:
     """Copy envs/local.toml into ``dest_dir`` with the emulator on ``port``; validate it.
 
-    ``database_extra`` adds or replaces keys of ``[database]`` (TOML-quoted string values).
+    ``database_extra`` adds or replaces keys of ``[database]`` (strings, lists, tables of strings).
     """
     text = LOCAL_ENV.read_text(encoding="utf-8")
     text, count = re.subn(r'^(endpoint\s*=\s*")http://127\.0\.0\.1:\d+(")', rf"\g<1>http://127.0.0.1:{port}\g<2>", text, flags=re.MULTILINE)
     assert count == 1, "envs/local.toml has no [aws] endpoint line to rewrite"
     for key, value in (database_extra or {}).items():
         text = re.sub(rf"^{key}\s*=.*\n", "", text, flags=re.MULTILINE)
-        text = text.replace("[database]\n", f"[database]\n{key} = {json.dumps(value)}\n", 1)
+        text = text.replace("[database]\n", f"[database]\n{key} = {toml_value(value)}\n", 1)
     dest_dir.mkdir(parents=True, exist_ok=True)
     path = dest_dir / "local.toml"
     path.write_text(text, encoding="utf-8")
@@ -58,6 +66,18 @@ class EnvLocal:
     outputs: dict[str, Any]
     client: Callable[[str], Any]
     figures: dict[str, float] = field(default_factory=dict)
+
+    def synth(self) -> float:
+        """Synthesize this env dir into ``out`` in this process, as ``cdktf synth`` would (the jsii
+        runtime starts once per pytest process instead of once per CLI run), and mark it as a synth
+        of the current inputs, so that ``ops.local`` does not synthesize it again."""
+        from ops import local
+        from tests.synth import synth_envs
+
+        started = time.monotonic()
+        synth_envs(self.out, self.env_dir)
+        (self.out / ".synth-inputs").write_text(local.synth_inputs_digest(self.target))
+        return time.monotonic() - started
 
     @property
     def stack_dir(self) -> Path:

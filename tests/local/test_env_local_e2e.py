@@ -1,7 +1,7 @@
 """End to end: env-local on a fresh emulator, through the same bootstrap -> env flow as AWS.
 
 All tests share the session's one deployment (fixture ``env_local`` in tests/conftest.py).
-The checks that change it (state lock, restore drill, destroy) carry
+The checks that change it (restore drill with the state lock, destroy) carry
 ``mutates_env_local(order=...)``: they run after every read-only test of the session, the
 destroy last. Wall times are printed at the end.
 """
@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import time
+import urllib.request
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 import localaws
 from environment.outputs import OUTPUT_NAMES
+from localaws.dataplane import plane
 from ops import local
 from tests.local.helpers import EnvLocal, resource_addresses, state_of, tags_of, terraform, write_env_copy
 
@@ -160,89 +162,103 @@ def test_every_resource_carries_the_three_tags(env_local: EnvLocal):
     assert not missing, "resources without the three tags in the emulator:\n" + "\n".join(missing)
 
 
-@pytest.mark.mutates_env_local(order=10)
-def test_concurrent_operations_one_holds_the_lock_and_state_stays_intact(env_local: EnvLocal):
-    before = state_of(env_local.stack_dir, env_local.cmd_env)
-    # The holder replaces the API's log group: a cheap change that writes the state once.
-    log_group = next(
-        f"{r['type']}.{r['name']}"
-        for r in before["resources"]
-        if r["type"] == "aws_cloudwatch_log_group" and not r["instances"][0]["attributes"]["name"].startswith("/aws/rds/")
-    )
-    holder = subprocess.Popen(
-        ["terraform", "apply", "-auto-approve", "-input=false", "-no-color", "-lock-timeout=0s", f"-replace={log_group}"],
-        cwd=env_local.stack_dir,
-        env=env_local.cmd_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        lock_id = f"{env_local.config.state.bucket}/{env_local.config.state.key}"
-        _wait_for_lock(env_local, lock_id, holder)
-        second = terraform(["plan", "-input=false", "-no-color", "-lock-timeout=0s"], env_local.stack_dir, env_local.cmd_env)
-    finally:
-        holder_output, _ = holder.communicate(timeout=600)
-    assert holder.returncode == 0, holder_output[-3000:]
-    assert second.returncode != 0
-    assert "Error acquiring the state lock" in second.stderr + second.stdout
-    after = state_of(env_local.stack_dir, env_local.cmd_env)
-    assert after["lineage"] == before["lineage"]
-    assert after["serial"] == before["serial"] + 1
-    assert resource_addresses(after) == resource_addresses(before)
-    lock_items = env_local.client("dynamodb").scan(TableName=env_local.config.state.lock_table)["Items"]
-    assert not [i for i in lock_items if "Info" in i], "the lock was not released"
-
-
-def _wait_for_lock(env_local: EnvLocal, lock_id: str, holder: subprocess.Popen, timeout: float = 60) -> None:
+def _wait_for_lock(env_local: EnvLocal, lock_id: str, holder: Future, timeout: float = 120) -> None:
     dynamodb = env_local.client("dynamodb")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         item = dynamodb.get_item(TableName=env_local.config.state.lock_table, Key={"LockID": {"S": lock_id}}).get("Item")
         if item and "Info" in item:
             return
-        assert holder.poll() is None, "the first operation ended before it was seen holding the lock"
+        if holder.done():
+            holder.result()  # raises what the apply raised
+            raise AssertionError("the apply ended before it was seen holding the lock")
         time.sleep(0.2)
     raise AssertionError(f"no lock item {lock_id} appeared in {env_local.config.state.lock_table}")
 
 
+def _cluster(rds, identifier: str) -> dict[str, Any]:
+    (cluster,) = rds.describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"]
+    return cluster
+
+
+def _served_environment(env_local: EnvLocal) -> dict[str, str]:
+    ecs = env_local.client("ecs")
+    outputs = env_local.outputs
+    (service,) = ecs.describe_services(cluster=outputs["ecs_cluster_name"], services=[outputs["ecs_service_name"]])["services"]
+    (container,) = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]["containerDefinitions"]
+    return {e["name"]: e["value"] for e in container["environment"]} | {s["name"]: s["valueFrom"] for s in container.get("secrets", [])}
+
+
 @pytest.mark.mutates_env_local(order=20)
-def test_restore_drill_recreates_the_cluster_from_a_snapshot(env_local: EnvLocal):
-    rds = env_local.client("rds")
-    (before,) = [c for c in rds.describe_db_clusters()["DBClusters"] if c["Endpoint"] == env_local.outputs["db_endpoint"]]
-    cluster_id = before["DBClusterIdentifier"]
-    snapshot_id = f"{cluster_id}-drill-{int(time.time())}"
-    # 1. snapshot the cluster
-    rds.create_db_cluster_snapshot(DBClusterIdentifier=cluster_id, DBClusterSnapshotIdentifier=snapshot_id)
+def test_restore_beside_and_cutover_keep_the_old_cluster_and_one_operation_holds_the_lock(env_local: EnvLocal):
+    """The restore drill of docs/runbooks/backup-and-restore.md, and the state lock, in one scenario:
+    1. snapshot blue; 2. restore = { green = <snapshot> }: green is built from it beside blue, while a
+    second operation is refused the lock and the state stays whole; 3. serve = "green": the API's task
+    definition points at green, blue is still there; 4. the plan is clean; 5. the data plane follows
+    what was deployed, and a request through the edge is served from green."""
+    rds, target = env_local.client("rds"), env_local.target
+    (blue,) = [c for c in rds.describe_db_clusters()["DBClusters"] if c["Endpoint"] == env_local.outputs["db_endpoint"]]
+    snapshot_id = f"{blue['DBClusterIdentifier']}-drill-{int(time.time())}"
+    rds.create_db_cluster_snapshot(DBClusterIdentifier=blue["DBClusterIdentifier"], DBClusterSnapshotIdentifier=snapshot_id)
     (snapshot,) = rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=snapshot_id)["DBClusterSnapshots"]
     assert snapshot["Status"] == "available"
-    # 2. set the snapshot in the env file and redeploy
-    write_env_copy(env_local.env_dir, port=env_local.target.port, database_extra={"restore_snapshot": snapshot_id})
+    green_id = f"{blue['DBClusterIdentifier']}-green"
+    before = state_of(env_local.stack_dir, env_local.cmd_env)
+    served_before = _served_environment(env_local)
+
+    # 2. restore beside, with a second operation racing for the lock
+    restore = {"clusters": ["blue", "green"], "restore": {"green": snapshot_id}}
+    write_env_copy(env_local.env_dir, port=target.port, database_extra=restore)
+    env_local.figures["drill synth, in process (s)"] = env_local.synth()
     started = time.monotonic()
-    local.synth(env_local.target, env_local.out, env_local.cmd_env)
-    local.deploy_stack(env_local.target.stack, env_local.out, env_local.cmd_env)
-    env_local.figures["restore redeploy (s)"] = time.monotonic() - started
-    # 3. the cluster was recreated from that snapshot
-    (after,) = rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"]
-    assert after["DbClusterResourceId"] != before["DbClusterResourceId"], "the cluster was not recreated"
-    events = rds.describe_events(SourceType="db-cluster", SourceIdentifier=cluster_id)["Events"]
+    with ThreadPoolExecutor(1) as pool:
+        holder = pool.submit(local.deploy_stack, target.stack, env_local.out, env_local.cmd_env)
+        _wait_for_lock(env_local, f"{env_local.config.state.bucket}/{env_local.config.state.key}", holder)
+        second = terraform(["plan", "-input=false", "-no-color", "-lock-timeout=0s"], env_local.stack_dir, env_local.cmd_env)
+        holder.result()
+    env_local.figures["restore beside (s)"] = time.monotonic() - started
+    assert second.returncode != 0 and "Error acquiring the state lock" in second.stderr + second.stdout
+    after = state_of(env_local.stack_dir, env_local.cmd_env)
+    assert after["lineage"] == before["lineage"] and after["serial"] > before["serial"]
+    added = resource_addresses(after) - resource_addresses(before)
+    assert resource_addresses(before) <= resource_addresses(after)
+    assert added and all("green" in address for address in added), added
+    lock_items = env_local.client("dynamodb").scan(TableName=env_local.config.state.lock_table)["Items"]
+    assert not [i for i in lock_items if "Info" in i], "the lock was not released"
+    green = _cluster(rds, green_id)
+    events = rds.describe_events(SourceType="db-cluster", SourceIdentifier=green_id)["Events"]
     assert f"Restored from snapshot {snapshot_id}" in [e["Message"] for e in events]
-    state = state_of(env_local.stack_dir, env_local.cmd_env)
-    (cluster_state,) = [r for r in state["resources"] if r["type"] == "aws_rds_cluster"]
-    assert cluster_state["instances"][0]["attributes"]["snapshot_identifier"] == snapshot_id
-    assert after["MasterUserSecret"]["SecretArn"], "the restored cluster keeps a managed master secret"
+    assert green["MasterUserSecret"]["SecretArn"], "the restored cluster has its own managed master secret"
+    assert _cluster(rds, blue["DBClusterIdentifier"])["DbClusterResourceId"] == blue["DbClusterResourceId"], "blue was replaced"
+    assert _served_environment(env_local) == served_before, "the API moved before the cutover"
+
+    # 3. cutover
+    write_env_copy(env_local.env_dir, port=target.port, database_extra=restore | {"serve": "green"})
+    env_local.synth()
+    started = time.monotonic()
+    local.deploy_stack(target.stack, env_local.out, env_local.cmd_env)
+    env_local.figures["cutover (s)"] = time.monotonic() - started
+    served = _served_environment(env_local)
+    assert served["DB_HOST"] == green["Endpoint"]
+    assert served["DB_SECRET_ARN"] == green["MasterUserSecret"]["SecretArn"]
+    assert _cluster(rds, blue["DBClusterIdentifier"])["DbClusterResourceId"] == blue["DbClusterResourceId"], "blue is kept"
     # hashicorp/terraform-provider-aws#35189 (AWS too): a restore does not apply
-    # iam_database_authentication_enabled; the second apply of the runbook does.
-    first = terraform(["plan", "-detailed-exitcode", "-input=false", "-no-color"], env_local.stack_dir, env_local.cmd_env)
-    assert first.returncode in (0, 2), first.stderr[-2000:]
-    if first.returncode == 2:
-        changed = [line for line in first.stdout.splitlines() if line.strip().startswith("~ ") and "=" in line]
-        assert [c.split("=")[0].strip(" ~") for c in changed] == ["iam_database_authentication_enabled"], first.stdout[-3000:]
-        local.deploy_stack(env_local.target.stack, env_local.out, env_local.cmd_env)
+    # iam_database_authentication_enabled; the runbook's next apply (here: the cutover) does.
+    assert _cluster(rds, green_id)["IAMDatabaseAuthenticationEnabled"] is True
+
+    # 4. nothing left to do
     plan = terraform(["plan", "-detailed-exitcode", "-input=false", "-no-color"], env_local.stack_dir, env_local.cmd_env)
     assert plan.returncode == 0, plan.stdout[-3000:]
-    (final,) = rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"]
-    assert final["IAMDatabaseAuthenticationEnabled"] is True
+
+    # 5. it runs: the data plane follows the deployed cutover, and the API answers from green
+    outputs = local.stack_outputs(target, env_local.out, env_local.cmd_env)
+    assert outputs["db_endpoint"] == green["Endpoint"]
+    started = time.monotonic()
+    running = plane.start(dict(outputs), endpoint=target.endpoint, region=target.region, state_dir=env_local.state_dir)
+    env_local.figures["data plane follows the cutover (s)"] = time.monotonic() - started
+    assert running.spec.database.endpoint == green["Endpoint"]
+    with urllib.request.urlopen(running.api_url + "/health/ready", timeout=30) as response:  # noqa: S310 - the local edge
+        assert response.status == 200
 
 
 def _seed_bucket_url(env_local: EnvLocal) -> str | None:
