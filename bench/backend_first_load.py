@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import random
+import resource
 import struct
 import subprocess
 import sys
@@ -87,6 +88,7 @@ def measure(db: MariaDBSandbox, source: Path, label: str) -> None:
     migrate.upgrade(engine)
     engine.dispose()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "backend"), "DATABASE_URL": url, "LOG_LEVEL": "INFO"}
+    children, server = resource.getrusage(resource.RUSAGE_CHILDREN), psutil.Process(db.process.pid).cpu_times()
     started = time.perf_counter()
     proc = psutil.Popen(
         [sys.executable, "-m", "geoapi", "seed", str(source), "--collection", "bench"],
@@ -100,6 +102,9 @@ def measure(db: MariaDBSandbox, source: Path, label: str) -> None:
             peak = max(peak, proc.memory_info().rss)
         time.sleep(0.05)
     seconds = time.perf_counter() - started
+    children_after, server_after = resource.getrusage(resource.RUSAGE_CHILDREN), psutil.Process(db.process.pid).cpu_times()
+    loader_cpu = children_after.ru_utime + children_after.ru_stime - children.ru_utime - children.ru_stime
+    server_cpu = server_after.user + server_after.system - server.user - server.system
     conn = db.root(name)
     with conn.cursor() as cur:
         cur.execute("SELECT COUNT(*) FROM features")
@@ -107,7 +112,9 @@ def measure(db: MariaDBSandbox, source: Path, label: str) -> None:
     conn.close()
     status = "ok" if proc.returncode == 0 else f"FAILED ({proc.stderr.read().decode()[-300:]})"
     print(
-        f"{label:<28} {seconds:6.1f} s  peak RSS {peak / 2**20:6.0f} MiB  {rows:,} rows  {rows / seconds:8.0f} rows/s  {status}", flush=True
+        f"{label:<28} {seconds:6.1f} s  peak RSS {peak / 2**20:6.0f} MiB  {rows:,} rows  {rows / seconds:8.0f} rows/s  "
+        f"CPU: loader {loader_cpu:.1f} s, mariadbd {server_cpu:.1f} s  {status}  ({', '.join(f'{v:.1f}' for v in os.getloadavg())})",
+        flush=True,
     )
     db.execute(f"DROP DATABASE {name}")
 
@@ -115,20 +122,26 @@ def measure(db: MariaDBSandbox, source: Path, label: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--points", type=int, default=1_000_000)
+    parser.add_argument("--formats", default="sql,geojson", help="comma-separated: sql, geojson")
+    parser.add_argument("--no-double", action="store_true", help="N only (skip 2N: no flatness figure)")
     args = parser.parse_args()
+    formats = set(args.formats.split(","))
     with tempfile.TemporaryDirectory(prefix="geoapi-load-") as tmp, MariaDBSandbox(buffer_pool="1G") as db:
         db.create_user("bench", "bench-pass", grant_on="`geoapi\\_load\\_%`.*")
-        for n in (args.points, 2 * args.points):
+        for n in (args.points,) if args.no_double else (args.points, 2 * args.points):
             dump, doc = Path(tmp) / f"points{n}.sql", Path(tmp) / f"points{n}.geojson"
-            write_dump(dump, n, 1)
-            write_geojson(doc, n, 1)
-            for path in (dump, doc):
+            for path, fmt, write in ((dump, "sql", write_dump), (doc, "geojson", write_geojson)):
+                if fmt not in formats:
+                    continue
+                write(path, n, 1)
                 record(path)
                 print(f"{path.name}: {path.stat().st_size / 1e6:.0f} MB", flush=True)
-            measure(db, dump, f"SQL dump, {n:,} points")
-            measure(db, doc, f"GeoJSON, {n:,} points")
-            dump.unlink()
-            doc.unlink()
+            if "sql" in formats:
+                measure(db, dump, f"SQL dump, {n:,} points")
+            if "geojson" in formats:
+                measure(db, doc, f"GeoJSON, {n:,} points")
+            dump.unlink(missing_ok=True)
+            doc.unlink(missing_ok=True)
     return 0
 
 
