@@ -1,11 +1,12 @@
 """Benchmark: the first load of N and 2N points, as an SQL dump and as GeoJSON: time and peak memory.
 
-    .venv/bin/python bench/backend_first_load.py [--points 1000000]
+    .venv/bin/python bench/backend_first_load.py [--points 1000000] [--formats sql,geojson] [--no-double] [--before DIR]
 
 Writes N (then 2N) uniformly random points as a FeatureCollection and as a mysqldump-format
 dump (extended INSERTs of about 1 MB, hex geometry), each with its ``.sha256``, then runs
 ``python -m geoapi seed`` on a fresh migrated database for each and samples the loading
-process's RSS every 50 ms.  Prints seconds, peak RSS and rows/s.  Targets: <= 60 s and
+process's RSS every 50 ms.  Prints seconds, peak RSS, rows/s, and the CPU seconds of the loader
+and of mariadbd (``--before DIR``: each file is also loaded by that checkout's backend).  Targets: <= 60 s and
 <= 300 MB for N = 1,000,000, and peak RSS flat from N to 2N.  Asserts nothing.
 """
 
@@ -80,14 +81,14 @@ def record(path: Path) -> None:
     path.with_name(path.name + ".sha256").write_text(digest.hexdigest())
 
 
-def measure(db: MariaDBSandbox, source: Path, label: str) -> None:
+def measure(db: MariaDBSandbox, source: Path, label: str, backend: Path = ROOT / "backend") -> None:
     name = f"geoapi_load_{abs(hash(label)) % 10**8}"
     db.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
     url = db.url("bench", "bench-pass", name)
     engine = make_engine(Settings(database_url=url), pool_size=1, max_overflow=0)
     migrate.upgrade(engine)
     engine.dispose()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "backend"), "DATABASE_URL": url, "LOG_LEVEL": "INFO"}
+    env = {**os.environ, "PYTHONPATH": str(backend), "DATABASE_URL": url, "LOG_LEVEL": "INFO"}
     children, server = resource.getrusage(resource.RUSAGE_CHILDREN), psutil.Process(db.process.pid).cpu_times()
     started = time.perf_counter()
     proc = psutil.Popen(
@@ -124,6 +125,7 @@ def main() -> int:
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--formats", default="sql,geojson", help="comma-separated: sql, geojson")
     parser.add_argument("--no-double", action="store_true", help="N only (skip 2N: no flatness figure)")
+    parser.add_argument("--before", type=Path, help="also load each file with this checkout's backend/ (side by side)")
     args = parser.parse_args()
     formats = set(args.formats.split(","))
     with tempfile.TemporaryDirectory(prefix="geoapi-load-") as tmp, MariaDBSandbox(buffer_pool="1G") as db:
@@ -136,10 +138,11 @@ def main() -> int:
                 write(path, n, 1)
                 record(path)
                 print(f"{path.name}: {path.stat().st_size / 1e6:.0f} MB", flush=True)
-            if "sql" in formats:
-                measure(db, dump, f"SQL dump, {n:,} points")
-            if "geojson" in formats:
-                measure(db, doc, f"GeoJSON, {n:,} points")
+            for path, fmt, label in ((dump, "sql", "SQL dump"), (doc, "geojson", "GeoJSON")):
+                if fmt in formats:
+                    if args.before:
+                        measure(db, path, f"before: {label}, {n:,} points", args.before / "backend")
+                    measure(db, path, f"{label}, {n:,} points")
             dump.unlink(missing_ok=True)
             doc.unlink(missing_ok=True)
     return 0
