@@ -28,7 +28,11 @@ ENV_STACK_OUTPUTS: tuple[Output, ...] = (
     Output("task_definition_family", "the API's task definition family (one-off tasks run it too)"),
     Output("task_subnet_ids", "subnets for one-off Fargate tasks (list)"),
     Output("task_security_group_id", "security group for one-off Fargate tasks"),
-    Output("api_origin", "the name CloudFront reaches the API at (origin TLS domain or load balancer DNS)", True),
+    Output(
+        "api_origin",
+        "the name CloudFront sends the API (Host, TLS SNI) through its VPC origin: the origin TLS domain or the internal load balancer DNS",
+        True,
+    ),
     Output("api_load_balancer_dns", "the load balancer's DNS name"),
     Output("db_endpoint", "the Aurora cluster's writer endpoint", True),
     Output("db_secret_arn", "the Secrets Manager secret of the database credentials", True),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.data_aws_ec2_managed_prefix_list import DataAwsEc2ManagedPrefixList
+from cdktf import ITerraformDependable
+from cdktf_cdktf_provider_aws.data_aws_security_group import DataAwsSecurityGroup, DataAwsSecurityGroupFilter
 from cdktf_cdktf_provider_aws.data_aws_vpc import DataAwsVpc
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
@@ -12,8 +13,10 @@ from constructs import Construct
 from environment.config import NetworkSettings
 
 MYSQL_PORT = 3306
-#: AWS-managed prefix list of the addresses CloudFront connects to origins from.
-CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
+CLOUDFRONT_VPC_ORIGINS_SG = "CloudFront-VPCOrigins-Service-SG"
+"""The security group CloudFront creates (and manages) in a VPC with its first VPC origin there. The
+network interfaces a VPC origin reaches its load balancer through carry it, so an origin's group
+admits CloudFront by referencing it, and admits no one else. Nothing here may change it."""
 
 
 class Network(Construct):
@@ -22,9 +25,12 @@ class Network(Construct):
     Nothing network-level is created: the VPC and subnets come from the env
     file (the seed reuses an existing VPC). Traffic rules:
 
-    * CloudFront (its origin-facing addresses, an AWS-managed prefix list)
-      reaches the load balancer on ``listener_port``; nobody else does, so
-      the API cannot be called around the distribution;
+    * the load balancer is internal (private subnets); CloudFront reaches it through a VPC
+      origin, whose network interfaces carry the service-managed group
+      ``CloudFront-VPCOrigins-Service-SG``: that group, and nothing else, may reach the load
+      balancer on ``listener_port`` (:meth:`admit_cloudfront_vpc_origins`, called once the VPC
+      origin exists, since CloudFront creates the group with it). Not CloudFront's origin-facing
+      prefix list: any distribution of any account connects from those addresses;
     * the load balancer reaches the tasks on ``container_port`` (traffic and health checks);
     * the tasks reach the database on 3306 and AWS APIs on 443;
     * nothing else reaches the database, and the database initiates nothing.
@@ -33,7 +39,7 @@ class Network(Construct):
         settings: the env file's ``[network]``.
         name_prefix: prefix of the security group names.
         container_port: the API's port in the task.
-        listener_port: the load balancer's public port. Default: 80.
+        listener_port: the load balancer's port. Default: 80.
     """
 
     def __init__(
@@ -49,6 +55,7 @@ class Network(Construct):
         super().__init__(scope, id_)
         self.vpc = DataAwsVpc(self, "vpc", id=settings.vpc_id)
         self.vpc_id = settings.vpc_id
+        self.listener_port = listener_port
         self.public_subnet_ids = list(settings.public_subnet_ids)
         self.private_subnet_ids = list(settings.private_subnet_ids)
 
@@ -66,7 +73,7 @@ class Network(Construct):
         self.task_sg = group("tasks", "API tasks: from the load balancer only")
         self.database_sg = group("db", "Aurora: from the API tasks only")
 
-        def rule(kind, name, sg, port, description, *, peer_sg=None, cidr=None, prefix_list=None):
+        def rule(kind, name, sg, port, description, *, peer_sg=None, cidr=None):
             """One TCP rule of ``sg`` on ``port``; ``kind`` is the ingress or the egress rule class."""
             kind(
                 self,
@@ -77,20 +84,45 @@ class Network(Construct):
                 to_port=port,
                 referenced_security_group_id=peer_sg.id if peer_sg else None,
                 cidr_ipv4=cidr,
-                prefix_list_id=prefix_list,
                 description=description,
             )
 
-        def ingress(name, sg, port, description, *, source_sg=None, cidr=None, prefix_list=None):
-            rule(VpcSecurityGroupIngressRule, name, sg, port, description, peer_sg=source_sg, cidr=cidr, prefix_list=prefix_list)
+        def ingress(name, sg, port, description, *, source_sg=None, cidr=None):
+            rule(VpcSecurityGroupIngressRule, name, sg, port, description, peer_sg=source_sg, cidr=cidr)
 
         def egress(name, sg, port, description, *, target_sg=None, cidr=None):
             rule(VpcSecurityGroupEgressRule, name, sg, port, description, peer_sg=target_sg, cidr=cidr)
 
-        self.cloudfront_prefix_list = DataAwsEc2ManagedPrefixList(self, "cloudfront", name=CLOUDFRONT_ORIGIN_FACING)
-        ingress("lb-in", self.load_balancer_sg, listener_port, "from CloudFront only", prefix_list=self.cloudfront_prefix_list.id)
         egress("lb-to-tasks", self.load_balancer_sg, container_port, "to API tasks", target_sg=self.task_sg)
         ingress("tasks-from-lb", self.task_sg, container_port, "from the load balancer", source_sg=self.load_balancer_sg)
         egress("tasks-to-db", self.task_sg, MYSQL_PORT, "to Aurora", target_sg=self.database_sg)
         egress("tasks-to-aws", self.task_sg, 443, "AWS APIs (ECR, Secrets Manager, logs)", cidr="0.0.0.0/0")
         ingress("db-from-tasks", self.database_sg, MYSQL_PORT, "from API tasks", source_sg=self.task_sg)
+
+    def admit_cloudfront_vpc_origins(self, vpc_origin: ITerraformDependable) -> DataAwsSecurityGroup:
+        """Let CloudFront's VPC origins (and only them) reach the load balancer on its listener port.
+
+        ``vpc_origin`` is the ``aws_cloudfront_vpc_origin`` of the load balancer: the group
+        ``CloudFront-VPCOrigins-Service-SG`` exists in the VPC once it does, so the lookup waits
+        for it. Returns the looked-up group.
+        """
+        group = DataAwsSecurityGroup(
+            self,
+            "cloudfront-vpc-origins",
+            filter=[
+                DataAwsSecurityGroupFilter(name="group-name", values=[CLOUDFRONT_VPC_ORIGINS_SG]),
+                DataAwsSecurityGroupFilter(name="vpc-id", values=[self.vpc_id]),
+            ],
+            depends_on=[vpc_origin],
+        )
+        VpcSecurityGroupIngressRule(
+            self,
+            "lb-from-cloudfront",
+            security_group_id=self.load_balancer_sg.id,
+            ip_protocol="tcp",
+            from_port=self.listener_port,
+            to_port=self.listener_port,
+            referenced_security_group_id=group.id,
+            description="from CloudFront VPC origins only",
+        )
+        return group

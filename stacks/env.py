@@ -28,7 +28,7 @@ from modules.waf import EdgeFirewall
 @jsii.implements(IStringProducer)
 class _SetLater:
     """A string a later construct provides: the API's ``PUBLIC_URL`` is the site's URL, and the
-    site (its CloudFront origin is the API's load balancer) is built after the API."""
+    site (its CloudFront origin is the API's load balancer, through its VPC origin) is built after the API."""
 
     def __init__(self, what: str) -> None:
         self.what = what
@@ -162,7 +162,8 @@ class EnvironmentStack(TerraformStack):
         )
 
     def _api_origin(self, api: ApiService) -> str:
-        """The name CloudFront reaches the API at: the origin TLS domain, else the NLB's DNS name."""
+        """The name CloudFront sends to the API (Host, TLS SNI) through the VPC origin: the origin TLS
+        domain, else the internal NLB's DNS name."""
         tls = self.config.api.origin_tls
         return tls.domain if tls else api.load_balancer.dns_name
 
@@ -201,9 +202,8 @@ class EnvironmentStack(TerraformStack):
             "site",
             name_prefix=prefix,
             assets_prefix=config.frontend.assets_prefix,
-            api_origin_domain=config.api.origin_tls.domain if config.api.origin_tls else api.load_balancer.dns_name,
-            api_origin_port=listener_port(config.api),
-            api_origin_tls=config.api.origin_tls is not None,
+            api_origin_domain=self._api_origin(api),
+            api_vpc_origin_id=api.vpc_origin.id,
             site=config.site,
             kms_key_arn=key.arn,
             auth_origin=f"https://{config.auth0.domain}",

@@ -8,10 +8,13 @@ Built from the distribution read back from the emulator (:class:`~.readback.Dist
 * **S3 origins** (the site): the object ``<origin path>/<request path>`` read from the
   emulated bucket; ``/`` is the default root object. A missing key is S3's answer to an
   origin access control without ``s3:ListBucket``: 403.
-* **Custom origins** (``/api/*``): proxied to the local load balancer with what the
-  behaviour's cache and origin-request policies forward (``managed_policies.py``: for
+* **VPC origins** (``/api/*``): the origin's VPC origin names a load balancer; the request is
+  proxied to the local balancer standing in for it (``balancers``, by load balancer ARN), with
+  what the behaviour's cache and origin-request policies forward (``managed_policies.py``: for
   AllViewerExceptHostHeader every viewer header but ``Host``, which names the origin), plus
-  ``X-Forwarded-For``; no caching (CachingDisabled).
+  ``X-Forwarded-For``; no caching (CachingDisabled). A VPC origin naming a load balancer the
+  data plane does not run, and any other custom origin (CloudFront would go over the internet,
+  where an internal load balancer has no address), get CloudFront's 502.
 * **Custom error responses**: an S3 origin's 403/404 becomes the configured page and status
   (the SPA fallback of ``spa_fallback = "error_responses"``). CloudFront applies them to
   every origin; here they apply to S3 origins only, so the API's own 404 problem details
@@ -50,6 +53,11 @@ def _pattern(path_pattern: str) -> re.Pattern[str]:
     return re.compile(fnmatch.translate(pattern))
 
 
+def _unreachable() -> web.Response:
+    """CloudFront's answer when it cannot connect to the origin."""
+    return web.Response(status=502, text="502 ERROR: CloudFront wasn't able to connect to the origin.\n")
+
+
 def pick_behaviour(behaviours: list[BehaviourSpec], path: str) -> BehaviourSpec:
     """The first ordered behaviour whose pattern matches ``path``, else the default (last)."""
     for behaviour in behaviours[:-1]:
@@ -67,12 +75,14 @@ class EdgeStats:
 
 
 class Edge:
-    """The distribution on ``host:port``; ``/api/*``-style custom origins go to ``balancer``."""
+    """The distribution on ``host:port``; a VPC origin goes to ``balancers[<its load balancer ARN>]``."""
 
-    def __init__(self, spec: DistributionSpec, *, s3_client: Callable[[], Any], balancer: tuple[str, int], host: str, port: int) -> None:
+    def __init__(
+        self, spec: DistributionSpec, *, s3_client: Callable[[], Any], balancers: dict[str, tuple[str, int]], host: str, port: int
+    ) -> None:
         self.spec = spec
         self.s3_client = s3_client
-        self.balancer = balancer
+        self.balancers = balancers
         self.host, self.port = host, port
         self.origins: dict[str, OriginSpec] = {o.id: o for o in spec.origins}
         self.stats = EdgeStats()
@@ -93,8 +103,11 @@ class Edge:
             response: web.StreamResponse = web.Response(status=403, text="403 ERROR: this distribution does not allow this method\n")
         elif origin.s3:
             response = await self._from_s3(origin, request.path)
+        elif (balancer := self.balancers.get(origin.load_balancer_arn or "")) is not None:
+            response = await self._proxy(behaviour, request, balancer)
         else:
-            response = await self._proxy(behaviour, request)
+            log.warning("origin %s: no VPC origin to a load balancer this data plane runs (%s)", origin.id, origin.load_balancer_arn)
+            response = _unreachable()
         self._add_headers(behaviour, response)
         return response
 
@@ -122,7 +135,7 @@ class Edge:
             headers["Cache-Control"] = obj["CacheControl"]
         return 200, obj["Body"].read(), headers
 
-    async def _proxy(self, behaviour: BehaviourSpec, request: web.Request) -> web.StreamResponse:
+    async def _proxy(self, behaviour: BehaviourSpec, request: web.Request, balancer: tuple[str, int]) -> web.StreamResponse:
         policy = forwarded(behaviour.cache_policy_id, behaviour.origin_request_policy_id)
         headers = {}
         for name, value in request.headers.items():
@@ -135,7 +148,7 @@ class Edge:
         peer = request.remote or "127.0.0.1"
         headers["X-Forwarded-For"] = ", ".join(v for v in (request.headers.get("X-Forwarded-For"), peer) if v)
         query = request.query_string if policy.query_strings == ALL else ""
-        host, port = self.balancer
+        host, port = balancer
         url = f"http://{host}:{port}{request.path}" + (f"?{query}" if query else "")
         body = await request.read()
         assert self._session is not None
@@ -147,7 +160,7 @@ class Edge:
         except (TimeoutError, OSError) as exc:
             # CloudFront's answer when the origin cannot be reached
             log.warning("origin %s:%d unreachable: %s", host, port, exc)
-            return web.Response(status=502, text="502 ERROR: CloudFront wasn't able to connect to the origin.\n")
+            return _unreachable()
 
     def _add_headers(self, behaviour: BehaviourSpec, response: web.StreamResponse) -> None:
         for header in behaviour.response_headers:

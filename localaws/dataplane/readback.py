@@ -63,6 +63,8 @@ class TargetGroupSpec:
     protocol: str
     port: int
     health_check: HealthCheckSpec
+    load_balancer_arns: list[str] = field(default_factory=list)
+    """The load balancers whose listeners forward to this group: the local balancer stands in for them."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,10 @@ class OriginSpec:
     domain: str
     path: str
     s3: bool
+    vpc_origin_id: str | None = None
+    """The CloudFront VPC origin this origin reaches its target through (``VpcOriginConfig``), if any."""
+    load_balancer_arn: str | None = None
+    """The load balancer that VPC origin names (its ``VpcOriginEndpointConfig.Arn``)."""
 
 
 @dataclass(frozen=True)
@@ -226,6 +232,7 @@ def read_target_group(client, cluster: str, service: str) -> TargetGroupSpec:
         arn=tg["TargetGroupArn"],
         protocol=tg.get("Protocol", "TCP"),
         port=int(tg.get("Port") or 0),
+        load_balancer_arns=list(tg.get("LoadBalancerArns") or []),
         health_check=HealthCheckSpec(
             protocol=tg.get("HealthCheckProtocol", "TCP"),
             path=tg.get("HealthCheckPath") or "/",
@@ -295,6 +302,18 @@ def _response_headers(cloudfront, ids: set[str]) -> dict[str, dict[str, Any]]:
     return policies
 
 
+def _vpc_origin_target(cloudfront, origin: dict[str, Any]) -> str | None:
+    """The load balancer ARN of the origin's VPC origin; None for an origin without one."""
+    vpc_origin_id = (origin.get("VpcOriginConfig") or {}).get("VpcOriginId")
+    if not vpc_origin_id:
+        return None
+    try:
+        vpc_origin = cloudfront.get_vpc_origin(Id=vpc_origin_id)["VpcOrigin"]
+    except cloudfront.exceptions.EntityNotFound:
+        raise LookupError(f"origin {origin['Id']} names VPC origin {vpc_origin_id}, which the emulator does not have") from None
+    return vpc_origin["VpcOriginEndpointConfig"]["Arn"]
+
+
 def read_distribution(client, distribution_id: str) -> DistributionSpec:
     cloudfront = client("cloudfront")
     dist = cloudfront.get_distribution(Id=distribution_id)["Distribution"]
@@ -305,6 +324,8 @@ def read_distribution(client, distribution_id: str) -> DistributionSpec:
             domain=o["DomainName"],
             path=o.get("OriginPath") or "",
             s3="S3OriginConfig" in o or ".s3." in o["DomainName"] or o["DomainName"].endswith(".s3.amazonaws.com"),
+            vpc_origin_id=(o.get("VpcOriginConfig") or {}).get("VpcOriginId") or None,
+            load_balancer_arn=_vpc_origin_target(cloudfront, o),
         )
         for o in config["Origins"]["Items"]
     ]

@@ -75,9 +75,9 @@ class Supervisor:
         self.tasks = TaskSet(self.spec.service, self.context, self.client, directory / "logs", task_address_base(self.ports["nlb"]))
         self.oneoff = OneOffRunner(self.spec.service.cluster, self.client, self.context, directory / "logs")
         s3 = self.client("s3")
-        self.edge = Edge(
-            self.spec.distribution, s3_client=lambda: s3, balancer=(LOOPBACK, self.ports["nlb"]), host=LOOPBACK, port=self.ports["site"]
-        )
+        # the local balancer stands in for every load balancer whose listener forwards to the service's group
+        balancers = {arn: (LOOPBACK, self.ports["nlb"]) for arn in self.spec.target_group.load_balancer_arns}
+        self.edge = Edge(self.spec.distribution, s3_client=lambda: s3, balancers=balancers, host=LOOPBACK, port=self.ports["site"])
         self.started = time.time()
         self.failures_in_a_row = 0
         self.next_start = 0.0

@@ -43,7 +43,7 @@ class ApiService(Construct):
             role) may read. Default: none.
 
     Attributes: ``repository``, ``image``, ``cluster``, ``task_definition``, ``container_definition``,
-    ``service``, ``load_balancer``, ``target_group``, ``listener``, ``scaling_target``,
+    ``service``, ``load_balancer``, ``target_group``, ``listener``, ``vpc_origin``, ``scaling_target``,
     ``scale_out_policy``, ``scale_in_policy``, ``scale_out_alarm``, ``scale_in_alarm``,
     ``task_role``, ``execution_role``, ``log_group``.
     """
@@ -91,6 +91,8 @@ class ApiService(Construct):
 
         balancing = LoadBalancing(self, settings=settings, name_prefix=name_prefix, network=network, protect=protect)
         self.load_balancer, self.target_group, self.listener = balancing.load_balancer, balancing.target_group, balancing.listener
+        self.vpc_origin = balancing.vpc_origin
+        network.admit_cloudfront_vpc_origins(self.vpc_origin)
 
         self.service = self._service(settings, network)
 

@@ -34,6 +34,7 @@ SERVICE_LINKED_ROLE_SERVICES = (
     "rds.amazonaws.com",
     "elasticloadbalancing.amazonaws.com",
     "ecs.application-autoscaling.amazonaws.com",
+    "vpcorigin.cloudfront.amazonaws.com",  # CloudFront VPC origins (AWSServiceRoleForCloudFrontVPCOrigin)
 )
 PASS_ROLE_SERVICES = ("ecs-tasks.amazonaws.com", "monitoring.rds.amazonaws.com")
 AWS_MANAGED_POLICIES = ("service-role/AmazonRDSEnhancedMonitoringRole",)

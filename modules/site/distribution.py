@@ -2,7 +2,8 @@
 
 * the default behaviour serves the SPA's files from S3 under ``assets_prefix``
   (``origin_path``), read through origin access control (OAC) and nothing else;
-* ``/api/*`` goes to the API's load balancer with caching off, every method allowed, and
+* ``/api/*`` goes to the API's internal load balancer through its CloudFront VPC origin
+  (``vpc_origin_config``; port and protocol are the VPC origin's), with caching off, every method allowed, and
   the viewer's headers (``Authorization`` included), cookies and query strings forwarded;
 * both behaviours send the site's response headers policy (``response_headers_policy_id``);
 * SPA fallback: a client-side route (``/map/42``) is answered with ``/index.html`` and 200,
@@ -22,7 +23,7 @@ from cdktf_cdktf_provider_aws.cloudfront_distribution import (
     CloudfrontDistributionDefaultCacheBehaviorFunctionAssociation,
     CloudfrontDistributionOrderedCacheBehavior,
     CloudfrontDistributionOrigin,
-    CloudfrontDistributionOriginCustomOriginConfig,
+    CloudfrontDistributionOriginVpcOriginConfig,
     CloudfrontDistributionRestrictions,
     CloudfrontDistributionRestrictionsGeoRestriction,
     CloudfrontDistributionViewerCertificate,
@@ -72,11 +73,11 @@ function handler(event) {
 
 @dataclass(frozen=True)
 class ApiOrigin:
-    """Where CloudFront reaches the API: ``domain`` on ``port``, over TLS when ``tls`` (``https-only``, TLSv1.2)."""
+    """Where CloudFront reaches the API: the VPC origin ``vpc_origin_id`` (the internal load
+    balancer; its port and protocol), sending ``domain`` as ``Host`` and TLS SNI."""
 
     domain: str
-    port: int = 80
-    tls: bool = False
+    vpc_origin_id: str
 
 
 class SiteDistribution:
@@ -165,13 +166,8 @@ class SiteDistribution:
             CloudfrontDistributionOrigin(
                 origin_id=API_ORIGIN_ID,
                 domain_name=api.domain,
-                custom_origin_config=CloudfrontDistributionOriginCustomOriginConfig(
-                    # TLS listener on the NLB: https-only; plain TCP listener: http-only.
-                    origin_protocol_policy="https-only" if api.tls else "http-only",
-                    http_port=80 if api.tls else api.port,
-                    https_port=api.port if api.tls else 443,
-                    origin_ssl_protocols=["TLSv1.2"],
-                ),
+                # The internal NLB has no public address: only its VPC origin reaches it.
+                vpc_origin_config=CloudfrontDistributionOriginVpcOriginConfig(vpc_origin_id=api.vpc_origin_id),
             ),
         ]
 

@@ -41,12 +41,11 @@ class StaticSite(Construct):
         name_prefix: str,
         assets_prefix: str,
         api_origin_domain: str,
+        api_vpc_origin_id: str,
         site: SiteSettings,
         kms_key_arn: str,
         auth_origin: str | None,
         basemap_origins: Sequence[str] = (),
-        api_origin_port: int = 80,
-        api_origin_tls: bool = False,
         force_destroy: bool = False,
         spa_fallback: SpaFallback = "function",
         comment: str | None = None,
@@ -60,7 +59,11 @@ class StaticSite(Construct):
                 prefix may be at most 29 characters.
             assets_prefix: key prefix in the bucket CloudFront serves, without leading or
                 trailing ``/`` (``site/current``); the origin path is ``/`` + it.
-            api_origin_domain: DNS name of the API's load balancer (a token is fine).
+            api_origin_domain: the name CloudFront sends the API as ``Host`` (and TLS SNI): the
+                internal load balancer's DNS name, or the origin TLS domain (a token is fine).
+            api_vpc_origin_id: the CloudFront VPC origin (``aws_cloudfront_vpc_origin``) of the
+                API's internal load balancer: ``/api/*`` reaches it through that origin only,
+                on the port and protocol the VPC origin sets.
             site: CNAME, ACM certificate and price class from the env file. With a CNAME the
                 distribution answers to it with that certificate (SNI, TLSv1.2_2021);
                 without, it uses the default ``*.cloudfront.net`` certificate.
@@ -70,10 +73,6 @@ class StaticSite(Construct):
             auth_origin: the sign-in origin (``https://<Auth0 domain>``) the CSP lets the SPA
                 connect to; None for none.
             basemap_origins: basemap origins the CSP lets the SPA fetch from. Default: none.
-            api_origin_port: port of the load balancer's listener. Default: 80.
-            api_origin_tls: CloudFront connects to the API over TLS (``https-only``,
-                TLSv1.2) to ``api_origin_domain`` on ``api_origin_port``; the NLB then has a
-                TLS listener with a certificate for that name. Default: False (HTTP).
             force_destroy: let ``terraform destroy`` delete a non-empty bucket. Default: False
                 (turn on only for throw-away environments).
             spa_fallback: ``"function"`` (a CloudFront Function rewrites client-side routes to
@@ -88,7 +87,7 @@ class StaticSite(Construct):
             ValueError: every bad argument, named, in one message starting ``StaticSite: ``.
         """
         super().__init__(scope, id_)
-        _check_args(name_prefix=name_prefix, assets_prefix=assets_prefix, api_origin_port=api_origin_port, spa_fallback=spa_fallback)
+        _check_args(name_prefix=name_prefix, assets_prefix=assets_prefix, spa_fallback=spa_fallback)
         assets = AssetsBucket(self, name_prefix=name_prefix, kms_key_arn=kms_key_arn, force_destroy=force_destroy)
         headers = SecurityHeadersPolicy(self, name_prefix=name_prefix, auth_origin=auth_origin, basemap_origins=basemap_origins)
         cdn = SiteDistribution(
@@ -96,7 +95,7 @@ class StaticSite(Construct):
             name_prefix=name_prefix,
             bucket=assets.bucket,
             assets_prefix=assets_prefix,
-            api=ApiOrigin(domain=api_origin_domain, port=api_origin_port, tls=api_origin_tls),
+            api=ApiOrigin(domain=api_origin_domain, vpc_origin_id=api_vpc_origin_id),
             site=site,
             response_headers_policy_id=headers.id,
             spa_fallback=spa_fallback,
@@ -114,7 +113,7 @@ class StaticSite(Construct):
         self.site_url: str = f"https://{site.cname}" if site.cname is not None else f"https://{self.distribution.domain_name}"
 
 
-def _check_args(*, name_prefix: str, assets_prefix: str, api_origin_port: int, spa_fallback: str) -> None:
+def _check_args(*, name_prefix: str, assets_prefix: str, spa_fallback: str) -> None:
     problems = []
     bucket_prefix = f"{name_prefix}-assets-"
     if len(bucket_prefix) > _BUCKET_PREFIX_MAX:
@@ -125,8 +124,6 @@ def _check_args(*, name_prefix: str, assets_prefix: str, api_origin_port: int, s
         problems.append(f"name_prefix {name_prefix!r} must be lower-case letters, digits and '-', starting with a letter")
     if not assets_prefix or assets_prefix.startswith("/") or assets_prefix.endswith("/"):
         problems.append(f"assets_prefix {assets_prefix!r} must be non-empty, without leading or trailing '/'")
-    if not 1 <= api_origin_port <= 65535:
-        problems.append(f"api_origin_port {api_origin_port} is not a TCP port")
     if spa_fallback not in ("function", "error_responses"):
         problems.append(f"spa_fallback {spa_fallback!r} must be 'function' or 'error_responses'")
     if problems:

@@ -31,7 +31,7 @@ from modules.guardrails import (
     provider_pinned_to_account,
     service_deploys_safely,
 )
-from modules.network import CLOUDFRONT_ORIGIN_FACING
+from modules.network import CLOUDFRONT_VPC_ORIGINS_SG
 from tests.synth import ROOT, only, resources_of
 
 ENVS = {env.name: env for env in load_environments([ROOT / "envs"])}
@@ -352,6 +352,51 @@ def test_tag_policy_catches_lost_default_tags_and_a_blanked_tag(stacks, mutated,
 
 
 # ---- the API is reachable through CloudFront only ----------------------------------------------
+#
+# One way in: every load balancer is internal, the distribution reaches the API's through a
+# CloudFront VPC origin, and the load balancer's security group admits CloudFront's service-managed
+# VPC-origin group (CloudFront-VPCOrigins-Service-SG) and nothing else: no address range, no prefix
+# list (CloudFront's origin-facing list is shared by every distribution of every account).
+
+
+def internet_facing_load_balancers(stack: Mapping) -> list[str]:
+    return [f"aws_lb.{name} is internet-facing" for name, lb in resources_of(stack, "aws_lb").items() if lb.get("internal") is not True]
+
+
+def _ref(value: object, rtype: str, attribute: str) -> str | None:
+    """The logical id in ``${<rtype>.<id>.<attribute>}``, else None."""
+    match = re.fullmatch(rf"\$\{{{re.escape(rtype)}\.([^.]+)\.{attribute}\}}", str(value or ""))
+    return match.group(1) if match else None
+
+
+def api_origin_problems(stack: Mapping) -> list[str]:
+    """The ``/api/*`` behaviour's origin must be a VPC origin (no custom origin) of a load balancer of this stack."""
+    distribution = only(stack, "aws_cloudfront_distribution")
+    behaviours = [b for b in distribution.get("ordered_cache_behavior") or [] if b["path_pattern"] == "/api/*"]
+    if len(behaviours) != 1:
+        return ["the distribution has no single /api/* behaviour"]
+    [origin] = [o for o in distribution["origin"] if o["origin_id"] == behaviours[0]["target_origin_id"]]
+    problems = []
+    if "custom_origin_config" in origin:
+        problems.append("the API origin is a custom origin (reached over the internet)")
+    vpc_origin = _ref((origin.get("vpc_origin_config") or {}).get("vpc_origin_id"), "aws_cloudfront_vpc_origin", "id")
+    vpc_origins = resources_of(stack, "aws_cloudfront_vpc_origin")
+    if vpc_origin not in vpc_origins:
+        return [*problems, "the API origin is not a VPC origin of this stack"]
+    [endpoint] = vpc_origins[vpc_origin]["vpc_origin_endpoint_config"]
+    if _ref(endpoint["arn"], "aws_lb", "arn") not in resources_of(stack, "aws_lb"):
+        problems.append(f"VPC origin {vpc_origin} does not name a load balancer of this stack")
+    return problems
+
+
+def _is_vpc_origins_group(stack: Mapping, value: object) -> bool:
+    """``value`` is ``${data.aws_security_group.X.id}`` and X looks up CloudFront-VPCOrigins-Service-SG after a VPC origin."""
+    lookup = stack.get("data", {}).get("aws_security_group", {}).get(_ref(value, "data.aws_security_group", "id") or "")
+    if not lookup:
+        return False
+    filters = {f["name"]: f["values"] for f in lookup.get("filter", [])}
+    waits = any(d.startswith("aws_cloudfront_vpc_origin.") for d in lookup.get("depends_on", []))
+    return filters.get("group-name") == [CLOUDFRONT_VPC_ORIGINS_SG] and "vpc-id" in filters and waits
 
 
 def open_ingress_problems(stack: Mapping) -> list[str]:
@@ -359,32 +404,77 @@ def open_ingress_problems(stack: Mapping) -> list[str]:
     for name, rule in resources_of(stack, "aws_vpc_security_group_ingress_rule").items():
         if rule.get("cidr_ipv4") == "0.0.0.0/0" or rule.get("cidr_ipv6") == "::/0":
             problems.append(f"{name} is open to the internet")
+    lb_groups = {g for lb in resources_of(stack, "aws_lb").values() for g in lb.get("security_groups", [])}
     for name, group in resources_of(stack, "aws_security_group").items():
         for rule in group.get("ingress") or []:
             if "0.0.0.0/0" in (rule.get("cidr_blocks") or []):
                 problems.append(f"{name} has an inline ingress open to the internet")
-    lb_groups = {g for lb in resources_of(stack, "aws_lb").values() for g in lb.get("security_groups", [])}
-    prefix_lists = stack.get("data", {}).get("aws_ec2_managed_prefix_list", {})
+            if f"${{aws_security_group.{name}.id}}" in lb_groups:
+                problems.append(f"{name}: the load balancer's group has an inline ingress rule")
+    for name, rule in resources_of(stack, "aws_security_group_rule").items():
+        if rule.get("type") == "ingress" and rule.get("security_group_id") in lb_groups:
+            problems.append(f"{name}: the load balancer admits something other than CloudFront's VPC origins")
     for name, rule in resources_of(stack, "aws_vpc_security_group_ingress_rule").items():
-        if rule["security_group_id"] in lb_groups:
-            ref = re.fullmatch(r"\$\{data\.aws_ec2_managed_prefix_list\.([^.]+)\.id\}", rule.get("prefix_list_id", ""))
-            if not ref or prefix_lists.get(ref.group(1), {}).get("name") != CLOUDFRONT_ORIGIN_FACING:
-                problems.append(f"{name}: the load balancer admits something other than CloudFront")
+        if rule["security_group_id"] not in lb_groups:
+            continue
+        peers = {k for k in ("cidr_ipv4", "cidr_ipv6", "prefix_list_id") if rule.get(k)}
+        if peers or not _is_vpc_origins_group(stack, rule.get("referenced_security_group_id")):
+            problems.append(f"{name}: the load balancer admits something other than CloudFront's VPC origins")
     return problems
 
 
 @pytest.mark.parametrize("stack_name", ENV_STACKS)
-def test_nothing_but_cloudfront_reaches_the_load_balancer(stacks, stack_name):
-    assert open_ingress_problems(stacks[stack_name]) == []
-    assert only(stacks[stack_name], "aws_lb")["security_groups"]
+def test_every_load_balancer_is_internal(stacks, stack_name):
+    assert resources_of(stacks[stack_name], "aws_lb"), "the stack has its load balancer"
+    assert internet_facing_load_balancers(stacks[stack_name]) == []
 
 
-def test_ingress_policy_catches_a_load_balancer_open_to_the_internet(stacks, mutated):
-    def change(doc):
-        rule = doc["resource"]["aws_vpc_security_group_ingress_rule"]
-        lb_rule = next(r for n, r in rule.items() if "lb-in" in n)
-        lb_rule.pop("prefix_list_id")
-        lb_rule["cidr_ipv4"] = "0.0.0.0/0"
+@pytest.mark.parametrize("stack_name", ENV_STACKS)
+def test_the_api_origin_is_a_vpc_origin_of_the_load_balancer(stacks, stack_name):
+    assert api_origin_problems(stacks[stack_name]) == []
 
-    problems = open_ingress_problems(mutated(stacks["env-staging"], change))
+
+@pytest.mark.parametrize("stack_name", ENV_STACKS)
+def test_nothing_but_cloudfront_vpc_origins_reaches_the_load_balancer(stacks, stack_name):
+    stack = stacks[stack_name]
+    assert open_ingress_problems(stack) == []
+    lb_groups = only(stack, "aws_lb")["security_groups"]
+    assert lb_groups, "an NLB without a security group admits every source its subnets route"
+    admitted = [r for r in resources_of(stack, "aws_vpc_security_group_ingress_rule").values() if r["security_group_id"] in lb_groups]
+    assert len(admitted) == 1, "exactly one way in: CloudFront's VPC origins"
+
+
+def test_one_way_in_policies_catch_a_public_load_balancer_a_custom_origin_and_open_ingress(stacks, mutated):
+    staging = stacks["env-staging"]
+    public = mutated(staging, _first("aws_lb", lambda lb: lb.update(internal=False)))
+    assert internet_facing_load_balancers(public) == [f"aws_lb.{next(iter(resources_of(staging, 'aws_lb')))} is internet-facing"]
+
+    def custom_origin(doc):
+        [api] = [o for o in only(doc, "aws_cloudfront_distribution")["origin"] if o["origin_id"] == "api"]
+        api.pop("vpc_origin_config")
+        api["custom_origin_config"] = {
+            "http_port": 80,
+            "https_port": 443,
+            "origin_protocol_policy": "http-only",
+            "origin_ssl_protocols": ["TLSv1.2"],
+        }
+
+    assert api_origin_problems(mutated(staging, custom_origin)) == [
+        "the API origin is a custom origin (reached over the internet)",
+        "the API origin is not a VPC origin of this stack",
+    ]
+
+    def open_to_internet(doc):
+        rule = next(r for n, r in doc["resource"]["aws_vpc_security_group_ingress_rule"].items() if "lb-from-cloudfront" in n)
+        rule.pop("referenced_security_group_id")
+        rule["cidr_ipv4"] = "0.0.0.0/0"
+
+    problems = open_ingress_problems(mutated(staging, open_to_internet))
     assert any("open to the internet" in p for p in problems) and any("other than CloudFront" in p for p in problems)
+
+    def prefix_list(doc):
+        rule = next(r for n, r in doc["resource"]["aws_vpc_security_group_ingress_rule"].items() if "lb-from-cloudfront" in n)
+        rule.pop("referenced_security_group_id")
+        rule["prefix_list_id"] = "pl-3b927c52"  # CloudFront's origin-facing list: any distribution of any account
+
+    assert any("other than CloudFront's VPC origins" in p for p in open_ingress_problems(mutated(staging, prefix_list)))

@@ -165,6 +165,7 @@ def test_spa_urls_follow_the_cloudfront_domain_when_the_site_has_no_cname(aws_st
         name_prefix="geoapp-staging",
         assets_prefix="a",
         api_origin_domain="nlb.example.com",
+        api_vpc_origin_id="vo_0123456789abcdefghijkl",
         site=SiteSettings(),
         kms_key_arn="k",
         auth_origin=None,

@@ -23,6 +23,7 @@ from tests.synth import ROOT, only, resources_of
 
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-4b5a-6978-8877-665544332211"
 NLB = "geoapp-staging-nlb-0123456789.elb.eu-west-1.amazonaws.com"
+VPC_ORIGIN_ID = "vo_0123456789abcdefghijkl"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-90ab-cdef-1234-567890abcdef"
 CNAME_SITE = SiteSettings(cname="app.example.com", certificate_arn=CERT, price_class="PriceClass_200")
 AUTH_ORIGIN = "https://geoapp-staging.eu.auth0.com"
@@ -35,7 +36,7 @@ def build(aws_stack, synth, **overrides):
         "name_prefix": "geoapp-staging",
         "assets_prefix": "site/current",
         "api_origin_domain": NLB,
-        "api_origin_port": 8080,
+        "api_vpc_origin_id": VPC_ORIGIN_ID,
         "site": SiteSettings(),
         "kms_key_arn": KEY_ARN,
         "auth_origin": AUTH_ORIGIN,
@@ -74,12 +75,9 @@ def test_api_behaviour_goes_to_the_nlb_uncached_with_every_method_and_all_viewer
 
     target = origin(distribution, api["target_origin_id"])
     assert target["domain_name"] == NLB
-    assert target["custom_origin_config"] == {
-        "origin_protocol_policy": "http-only",
-        "http_port": 8080,
-        "https_port": 443,
-        "origin_ssl_protocols": ["TLSv1.2"],
-    }
+    # the internal NLB is reached through its VPC origin only (port and protocol are the VPC origin's)
+    assert target["vpc_origin_config"] == {"vpc_origin_id": VPC_ORIGIN_ID}
+    assert "custom_origin_config" not in target
 
 
 def test_spa_routing_never_touches_api_responses(aws_stack, synth):
@@ -273,6 +271,7 @@ def with_outputs(aws_stack, synth) -> dict:
         name_prefix="geoapp-staging",
         assets_prefix="a",
         api_origin_domain=NLB,
+        api_vpc_origin_id=VPC_ORIGIN_ID,
         site=SiteSettings(),
         kms_key_arn=KEY_ARN,
         auth_origin=AUTH_ORIGIN,
@@ -371,7 +370,6 @@ def test_force_destroy_is_passed_through(aws_stack, synth):
         ({"assets_prefix": "site/"}, "assets_prefix 'site/' must be non-empty"),
         ({"name_prefix": "Geoapp"}, "name_prefix 'Geoapp' must be lower-case"),
         ({"name_prefix": "a-name-prefix-that-is-far-too-long"}, "is too long"),
-        ({"api_origin_port": 0}, "api_origin_port 0 is not a TCP port"),
         ({"spa_fallback": "lambda"}, "spa_fallback 'lambda' must be"),
     ],
 )
@@ -386,7 +384,13 @@ def test_bad_arguments_fail_at_construction_naming_the_argument(aws_stack, synth
 
 def test_both_fallback_modes_with_and_without_cname_pass_terraform_validate(aws_stack, synth, terraform_validate):
     stack = aws_stack()
-    common = {"assets_prefix": "site/current", "api_origin_domain": NLB, "kms_key_arn": KEY_ARN, "auth_origin": AUTH_ORIGIN}
+    common = {
+        "assets_prefix": "site/current",
+        "api_origin_domain": NLB,
+        "api_vpc_origin_id": VPC_ORIGIN_ID,
+        "kms_key_arn": KEY_ARN,
+        "auth_origin": AUTH_ORIGIN,
+    }
     StaticSite(stack, "plain", name_prefix="geoapp-a", site=SiteSettings(), **common)
     StaticSite(stack, "cname", name_prefix="geoapp-b", site=CNAME_SITE, spa_fallback="error_responses", **common)
     assert "The configuration is valid" in terraform_validate(synth(stack))

@@ -133,8 +133,8 @@ def test_service_runs_privately_behind_the_nlb_with_rollback(stacks, name):
     assert service["load_balancer"][0]["container_port"] == env.api.container_port
 
     lb = only(stack, "aws_lb")
-    assert lb["load_balancer_type"] == "network" and lb["internal"] is False
-    assert lb["subnets"] == env.network.public_subnet_ids
+    assert lb["load_balancer_type"] == "network" and lb["internal"] is True
+    assert lb["subnets"] == env.network.private_subnet_ids
     assert lb["enable_cross_zone_load_balancing"] is True
     tg = only(stack, "aws_lb_target_group")
     assert (tg["protocol"], tg["target_type"]) == ("TCP", "ip")
@@ -142,23 +142,25 @@ def test_service_runs_privately_behind_the_nlb_with_rollback(stacks, name):
     assert tg["health_check"]["path"] == "/api/health/live"  # liveness: a database blip must not fail every task
     listener = only(stack, "aws_lb_listener")
     [api_origin] = [o for o in only(stack, "aws_cloudfront_distribution")["origin"] if o["origin_id"] == "api"]
-    custom = api_origin["custom_origin_config"]
+    vpc_origin_id = next(iter(resources_of(stack, "aws_cloudfront_vpc_origin")))
+    assert api_origin["vpc_origin_config"] == {"vpc_origin_id": f"${{aws_cloudfront_vpc_origin.{vpc_origin_id}.id}}"}
+    [endpoint] = only(stack, "aws_cloudfront_vpc_origin")["vpc_origin_endpoint_config"]
+    assert endpoint["arn"] == f"${{aws_lb.{next(iter(resources_of(stack, 'aws_lb')))}.arn}}"
+    assert endpoint["origin_ssl_protocols"] == [{"items": ["TLSv1.2"], "quantity": 1}]
     if env.api.origin_tls:  # CloudFront -> NLB over TLS, to the name the certificate covers
         assert (listener["port"], listener["protocol"]) == (443, "TLS")
         assert listener["certificate_arn"] == env.api.origin_tls.certificate_arn
         assert listener["ssl_policy"].startswith("ELBSecurityPolicy-TLS13")
-        assert (custom["origin_protocol_policy"], custom["https_port"]) == ("https-only", 443)
+        assert (endpoint["origin_protocol_policy"], endpoint["https_port"]) == ("https-only", 443)
         assert api_origin["domain_name"] == env.api.origin_tls.domain
     else:
         assert (listener["port"], listener["protocol"]) == (80, "TCP")
-        assert (custom["origin_protocol_policy"], custom["http_port"]) == ("http-only", 80)
+        assert (endpoint["origin_protocol_policy"], endpoint["http_port"]) == ("http-only", 80)
         assert api_origin["domain_name"] == f"${{aws_lb.{next(iter(resources_of(stack, 'aws_lb')))}.dns_name}}"
     lb_in = [
-        r
-        for r in resources_of(stack, "aws_vpc_security_group_ingress_rule").values()
-        if r.get("prefix_list_id") and r["from_port"] == listener["port"] == r["to_port"]
+        r for r in resources_of(stack, "aws_vpc_security_group_ingress_rule").values() if r["security_group_id"] in lb["security_groups"]
     ]
-    assert len(lb_in) == 1, "the load balancer admits CloudFront on its listener port only"
+    assert [(r["from_port"], r["to_port"]) for r in lb_in] == [(listener["port"], listener["port"])], "one rule, the listener port only"
 
 
 def test_ecr_repository_scans_and_keeps_tags_immutable(stacks):

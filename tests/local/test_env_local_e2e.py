@@ -108,7 +108,7 @@ def cluster_subnets(rds, cluster) -> list[dict[str, Any]]:
     return group["Subnets"]
 
 
-def test_cloudfront_routes_api_paths_to_the_nlb(env_local: EnvLocal):
+def test_cloudfront_routes_api_paths_to_the_internal_nlb_through_its_vpc_origin(env_local: EnvLocal):
     cf = env_local.client("cloudfront")
     config = cf.get_distribution(Id=env_local.outputs["cloudfront_distribution_id"])["Distribution"]["DistributionConfig"]
     origins = {o["Id"]: o for o in config["Origins"]["Items"]}
@@ -116,6 +116,12 @@ def test_cloudfront_routes_api_paths_to_the_nlb(env_local: EnvLocal):
     assert "/api/*" in behaviours
     api_origin = origins[behaviours["/api/*"]["TargetOriginId"]]
     assert api_origin["DomainName"] == env_local.outputs["api_origin"]
+    assert "CustomOriginConfig" not in api_origin, "the API is reached through its VPC origin only"
+    vpc_origin = cf.get_vpc_origin(Id=api_origin["VpcOriginConfig"]["VpcOriginId"])["VpcOrigin"]
+    (nlb,) = env_local.client("elbv2").describe_load_balancers(LoadBalancerArns=[vpc_origin["VpcOriginEndpointConfig"]["Arn"]])[
+        "LoadBalancers"
+    ]
+    assert (nlb["DNSName"], nlb["Scheme"]) == (env_local.outputs["api_load_balancer_dns"], "internal")
     site_origin = origins[config["DefaultCacheBehavior"]["TargetOriginId"]]
     assert site_origin["DomainName"].startswith(env_local.outputs["assets_bucket"] + ".")
     assert site_origin["OriginAccessControlId"], "the site origin must use an origin access control"
@@ -281,6 +287,7 @@ def test_destroy_leaves_nothing_behind(env_local: EnvLocal):
         "db clusters": c("rds").describe_db_clusters()["DBClusters"],
         "db instances": c("rds").describe_db_instances()["DBInstances"],
         "distributions": c("cloudfront").list_distributions()["DistributionList"].get("Items", []),
+        "vpc origins": c("cloudfront").list_vpc_origins()["VpcOriginList"].get("Items") or [],
         # the seed bucket ([database] seed_source) is the operator's, not the stack's: make local made it
         "buckets": [b for b in c("s3").list_buckets()["Buckets"] if f"s3://{b['Name']}/" != _seed_bucket_url(env_local)],
         "dynamodb tables": c("dynamodb").list_tables()["TableNames"],

@@ -355,10 +355,102 @@ def _spec_with(distribution) -> DataPlaneSpec:
         region="us-east-1",
         database=DatabaseSpec("db.local", 3306, "geo", "admin", "pw", "arn:secret", {}),
         service=ServiceSpec("c", "s", 1, "arn:td", 256, ContainerSpec("api", None, {}, {}, 8000)),
-        target_group=TargetGroupSpec("arn:tg", "TCP", 8000, health),
+        target_group=TargetGroupSpec("arn:tg", "TCP", 8000, health, ["arn:lb"]),
         distribution=distribution,
         assets_bucket="headers-probe-assets",
     )
+
+
+# ------------------------------------------------------------ CloudFront VPC origins
+
+
+def _internal_nlb(aws, name: str) -> dict:
+    ec2, elb = aws("ec2"), aws("elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.7.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    return elb.create_load_balancer(Name=name, Subnets=[subnet], Type="network", Scheme="internal")["LoadBalancers"][0]
+
+
+def _endpoint_config(lb: dict, policy: str = "http-only") -> dict:
+    return {
+        "Name": f"{lb['LoadBalancerName']}-origin",
+        "Arn": lb["LoadBalancerArn"],
+        "HTTPPort": 80,
+        "HTTPSPort": 443,
+        "OriginProtocolPolicy": policy,
+        "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]},
+    }
+
+
+def _service_groups(aws, vpc_id: str) -> list[str]:
+    filters = [{"Name": "group-name", "Values": ["CloudFront-VPCOrigins-Service-SG"]}, {"Name": "vpc-id", "Values": [vpc_id]}]
+    return [g["GroupId"] for g in aws("ec2").describe_security_groups(Filters=filters)["SecurityGroups"]]
+
+
+def test_vpc_origin_is_read_back_as_written_tagged_and_changed_only_with_its_etag(aws):
+    # GIVEN an internal NLB and no VPC origin in its VPC: no service-managed group yet
+    cf, lb = aws("cloudfront"), _internal_nlb(aws, "vo-roundtrip")
+    assert _service_groups(aws, lb["VpcId"]) == []
+    # WHEN a VPC origin is made for it, with tags
+    config = _endpoint_config(lb)
+    made = cf.create_vpc_origin(VpcOriginEndpointConfig=config, Tags={"Items": [{"Key": "Environment", "Value": "local"}]})
+    origin, etag = made["VpcOrigin"], made["ETag"]
+    # THEN it is deployed, reads back as written, carries its tags and is listed
+    assert origin["Status"] == "Deployed" and origin["Arn"].endswith(f":vpcorigin/{origin['Id']}")
+    got = cf.get_vpc_origin(Id=origin["Id"])
+    assert (got["VpcOrigin"]["VpcOriginEndpointConfig"], got["ETag"]) == (config, etag)
+    assert cf.list_tags_for_resource(Resource=origin["Arn"])["Tags"]["Items"] == [{"Key": "Environment", "Value": "local"}]
+    listed = {o["Id"]: o for o in cf.list_vpc_origins()["VpcOriginList"]["Items"]}
+    assert listed[origin["Id"]]["OriginEndpointArn"] == lb["LoadBalancerArn"]
+    # AND CloudFront's service-managed group now exists in the load balancer's VPC, once
+    assert len(_service_groups(aws, lb["VpcId"])) == 1
+    # AND an update needs the current ETag
+    changed = _endpoint_config(lb, "https-only")
+    with pytest.raises(botocore.exceptions.ClientError, match="PreconditionFailed"):
+        cf.update_vpc_origin(Id=origin["Id"], IfMatch="stale", VpcOriginEndpointConfig=changed)
+    updated = cf.update_vpc_origin(Id=origin["Id"], IfMatch=etag, VpcOriginEndpointConfig=changed)
+    assert updated["ETag"] != etag
+    assert cf.get_vpc_origin(Id=origin["Id"])["VpcOrigin"]["VpcOriginEndpointConfig"]["OriginProtocolPolicy"] == "https-only"
+    # AND a VPC origin for a load balancer that does not exist is refused
+    with pytest.raises(botocore.exceptions.ClientError, match="EntityNotFound"):
+        cf.create_vpc_origin(VpcOriginEndpointConfig={**config, "Arn": lb["LoadBalancerArn"].replace("vo-roundtrip", "missing")})
+
+
+def test_distribution_keeps_its_vpc_origin_which_cannot_go_while_used(aws):
+    # GIVEN a distribution whose only origin is a VPC origin of an internal NLB
+    cf, lb = aws("cloudfront"), _internal_nlb(aws, "vo-inuse")
+    made = cf.create_vpc_origin(VpcOriginEndpointConfig=_endpoint_config(lb))
+    origin_id = made["VpcOrigin"]["Id"]
+    vpc_origin = {"VpcOriginId": origin_id, "OriginReadTimeout": 30, "OriginKeepaliveTimeout": 5}
+    created = cf.create_distribution(
+        DistributionConfig={
+            "CallerReference": uuid.uuid4().hex,
+            "Comment": "vpc origin shim test",
+            "Enabled": True,
+            "Origins": {"Quantity": 1, "Items": [{"Id": "api", "DomainName": lb["DNSName"], "VpcOriginConfig": vpc_origin}]},
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "api",
+                "ViewerProtocolPolicy": "https-only",
+                "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+            },
+        }
+    )
+    distribution_id = created["Distribution"]["Id"]
+    # THEN the distribution's origin reads back with its VpcOriginConfig
+    [api] = cf.get_distribution(Id=distribution_id)["Distribution"]["DistributionConfig"]["Origins"]["Items"]
+    assert api["VpcOriginConfig"] == vpc_origin
+    # AND the local edge's read-back resolves it to the load balancer the VPC origin names
+    [read] = read_distribution(aws, distribution_id).origins
+    assert (read.vpc_origin_id, read.load_balancer_arn, read.s3) == (origin_id, lb["LoadBalancerArn"], False)
+    # AND the VPC origin cannot be deleted while the distribution uses it
+    with pytest.raises(botocore.exceptions.ClientError, match="CannotDeleteEntityWhileInUse"):
+        cf.delete_vpc_origin(Id=origin_id, IfMatch=made["ETag"])
+    # WHEN the distribution goes, THEN the VPC origin, its tags and CloudFront's group (the VPC's last origin) can go
+    cf.delete_distribution(Id=distribution_id, IfMatch=cf.get_distribution(Id=distribution_id)["ETag"])
+    cf.delete_vpc_origin(Id=origin_id, IfMatch=made["ETag"])
+    with pytest.raises(botocore.exceptions.ClientError, match="EntityNotFound"):
+        cf.get_vpc_origin(Id=origin_id)
+    assert _service_groups(aws, lb["VpcId"]) == []
 
 
 # ------------------------------------------------------------ RDS
