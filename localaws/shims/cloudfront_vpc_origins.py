@@ -36,7 +36,7 @@ from moto.core.responses import ActionResult
 from moto.ec2.models import ec2_backends
 from moto.elbv2.models import elbv2_backends
 
-from ._patch import patch, patched
+from ._patch import Patches
 
 GAP = (
     "moto 5.2.5: CloudFront CreateVpcOrigin, GetVpcOrigin, UpdateVpcOrigin, DeleteVpcOrigin and "
@@ -209,32 +209,25 @@ def _list_vpc_origins(self: CloudFrontResponse) -> ActionResult:
     return ActionResult({"VpcOriginList": {**listing, "Items": items or None}})
 
 
-def _keep_vpc_origin_config() -> None:
-    """A distribution origin keeps ``VpcOriginConfig`` as sent (moto drops it)."""
+def patches() -> Patches:
+    """Route the vpc-origin URLs to CloudFrontResponse (a dict update, idempotent), add the five
+    actions, and wrap moto's Origin ``__init__`` so a distribution origin keeps ``VpcOriginConfig``."""
+    cloudfront_urls.url_paths.update(_PATHS)
     origin_cls = cloudfront_models.Origin
     origin_init = origin_cls.__init__
 
     def origin_init_shim(self: Any, origin: dict[str, Any]) -> None:
         origin_init(self, origin)
         if origin.get("VpcOriginConfig"):
-            self.vpc_origin_config = dict(origin["VpcOriginConfig"])
+            self.vpc_origin_config = dict(origin["VpcOriginConfig"])  # moto drops it
 
-    patch(origin_cls, __name__, __init__=origin_init_shim)
-
-
-def install() -> None:
-    """Route the vpc-origin URLs to CloudFrontResponse, add the five actions, keep ``VpcOriginConfig``."""
-    cls = CloudFrontResponse
-    if patched(cls, __name__):
-        return
-    cloudfront_urls.url_paths.update(_PATHS)
-    _keep_vpc_origin_config()
-    patch(
-        cls,
-        __name__,
-        create_vpc_origin=_create_vpc_origin,
-        get_vpc_origin=_get_vpc_origin,
-        update_vpc_origin=_update_vpc_origin,
-        delete_vpc_origin=_delete_vpc_origin,
-        list_vpc_origins=_list_vpc_origins,
-    )
+    return {
+        origin_cls: {"__init__": origin_init_shim},
+        CloudFrontResponse: {
+            "create_vpc_origin": _create_vpc_origin,
+            "get_vpc_origin": _get_vpc_origin,
+            "update_vpc_origin": _update_vpc_origin,
+            "delete_vpc_origin": _delete_vpc_origin,
+            "list_vpc_origins": _list_vpc_origins,
+        },
+    }
