@@ -43,8 +43,6 @@ install: $(STAMPS)/python $(STAMPS)/node $(STAMPS)/frontend frontend/dist/index.
 $(STAMPS)/python: Pipfile.lock
 	@command -v pipenv >/dev/null || python3 -m pip install --quiet 'pipenv>=2024.0'
 	pipenv sync --dev
-	# Added this session, not yet in Pipfile.lock (pipenv lock is the next step): API filters, first load, IAM gate, browser tests
-	$(VENV)/bin/pip install --quiet pygeofilter==0.4.0 orjson==3.13.0 ijson==3.6.0 cloudsplaining==0.9.1 policy_sentry==0.15.2 playwright==1.65.2 principalmapper==1.1.5 pydot==4.0.1 pytest-xdist==3.8.0
 	@mkdir -p $(STAMPS) && touch $@
 
 $(STAMPS)/node: package-lock.json
