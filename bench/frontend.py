@@ -158,6 +158,16 @@ def pan_frame_times(browser, url: str, seconds: float, expect: int) -> tuple[lis
         drawn = int(page.get_attribute("[data-testid=map]", "data-drawn-count") or 0)
         box = page.locator("[data-testid=map] canvas").bounding_box()
         cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        # one drag first, checked: a pan that stopped after its first step would draw nothing and look fast
+        start = page.url
+        page.mouse.move(cx, cy)
+        page.mouse.down()
+        page.mouse.move(cx - 250, cy, steps=10)
+        page.mouse.up()
+        page.wait_for_function("start => location.href !== start", arg=start, timeout=30_000)
+        moved = float(re.search(r"view=[\d.]+/[-\d.]+/([-\d.]+)", page.url).group(1)) - float(PAN_VIEW.split("/")[2])
+        if moved < 0.9 * 250 / (512 * 2 ** float(PAN_VIEW.split("/")[0])) * 360:
+            raise SystemExit(f"a 250 px drag moved the map only {moved:.3f} degrees: the pan is broken, the frame times would mean nothing")
         page.evaluate(RECORD_FRAMES)
         deadline = time.monotonic() + seconds
         direction = 1

@@ -337,3 +337,30 @@ def test_a_forged_or_expired_token_is_refused_and_nothing_is_written(site, page:
     expect(alert).to_contain_text(detail)
     assert site.db.snapshot() == snapshot
     assert_clean(page, allowed=("status of 401",))
+
+
+def test_on_software_webgl_the_map_pans_at_half_resolution_and_rests_at_full(site, page: Page) -> None:
+    """Adaptive resolution (frontend/src/features/map/resolution.ts): SwiftShader is software, so a pan draws a quarter of the pixels."""
+    page.goto(site.url + "/collections/places?view=4/50/10")
+    wait_drawn(page)
+    canvas = page.locator(CANVAS)
+    css_width = canvas.evaluate("c => c.clientWidth")
+    full = canvas.evaluate("c => c.width")
+    assert full == css_width, f"at rest the canvas is drawn at full resolution (devicePixelRatio 1): {full} != {css_width}"
+
+    box = canvas_box(page)
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx - 150, cy, steps=8)
+    moving = canvas.evaluate("c => c.width")  # the mouse is still down: the map is moving
+    page.mouse.move(cx - 200, cy, steps=4)
+    page.mouse.up()
+    assert moving == round(css_width / 2), f"while moving on SwiftShader the canvas is {moving} px wide, not half of {css_width}"
+    expect(page.get_by_test_id("map")).to_have_attribute("data-pixel-ratio", "1")
+    assert canvas.evaluate("c => c.width") == full, "the full resolution came back once the map rested"
+    # the change of resolution did not end the drag: all 200 px moved the map (512 px tiles: 200 / (512 * 2**4) * 360 = 8.79 degrees)
+    expect(page).to_have_url(re.compile(r"view=4/"))
+    lon = float(re.search(r"view=[\d.]+/[-\d.]+/([-\d.]+)", page.url).group(1))
+    assert abs(lon - 18.79) < 0.3, f"dragging 200 px left at zoom 4 should move the centre from 10 to 18.79 E: {page.url}"
+    assert_clean(page)

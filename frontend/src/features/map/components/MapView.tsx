@@ -18,6 +18,7 @@ import type { View } from '@/lib/url-state';
 import type { BBox, FeatureId, Item } from '@/types/api';
 
 import '../maplibre';
+import { adaptResolution } from '../resolution';
 import { addDataLayers, addLand, CLUSTER_LAYER, FEATURE_LAYERS, PLAIN_STYLE, POINTS_SOURCE, SHAPES_SOURCE, showSelected } from '../style';
 import { bboxOfBounds } from '../view';
 
@@ -109,9 +110,14 @@ export function MapView(props: MapViewProps) {
     });
     mapRef.current = map;
     map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
+    const stopAdapting = adaptResolution(map);
 
+    let reported = '';
     const report = () => {
       const { view, bbox } = viewOf(map);
+      const key = JSON.stringify([view, bbox]);
+      if (key === reported) return; // e.g. the moveend of a resize: the view has not changed
+      reported = key;
       latest.current.onViewChange(view, bbox);
     };
     let drawing = 0;
@@ -189,6 +195,7 @@ export function MapView(props: MapViewProps) {
     if (!waitingForFit.current) report(); // opened at the URL's view
     return () => {
       clearTimeout(settle);
+      stopAdapting();
       ready.current = false;
       drawRef.current = null;
       reportRef.current = null;
