@@ -115,8 +115,11 @@ export function MapView(props: MapViewProps) {
     let reported = '';
     const report = () => {
       const { view, bbox } = viewOf(map);
-      const key = JSON.stringify([view, bbox]);
-      if (key === reported) return; // e.g. the moveend of a resize: the view has not changed
+      // the same centre and zoom on a canvas of the same size is the same view: not reported again
+      // (e.g. the moveend that setPixelRatio's resize fires)
+      const canvas = map.getCanvas();
+      const key = JSON.stringify([view, canvas.clientWidth, canvas.clientHeight]);
+      if (key === reported) return;
       reported = key;
       latest.current.onViewChange(view, bbox);
     };
