@@ -165,8 +165,9 @@ def pan_frame_times(browser, url: str, seconds: float, expect: int) -> tuple[lis
         page.mouse.move(cx - 250, cy, steps=10)
         page.mouse.up()
         page.wait_for_function("start => location.href !== start", arg=start, timeout=30_000)
-        moved = float(re.search(r"view=[\d.]+/[-\d.]+/([-\d.]+)", page.url).group(1)) - float(PAN_VIEW.split("/")[2])
-        if moved < 0.9 * 250 / (512 * 2 ** float(PAN_VIEW.split("/")[0])) * 360:
+        zoom, _, lon0 = (float(v) for v in re.search(r"view=([\d.]+)/([-\d.]+)/([-\d.]+)", start).groups())
+        moved = float(re.search(r"view=[\d.]+/[-\d.]+/([-\d.]+)", page.url).group(1)) - lon0
+        if moved < 0.9 * 250 / (512 * 2**zoom) * 360:
             raise SystemExit(f"a 250 px drag moved the map only {moved:.3f} degrees: the pan is broken, the frame times would mean nothing")
         page.evaluate(RECORD_FRAMES)
         deadline = time.monotonic() + seconds
