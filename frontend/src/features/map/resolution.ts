@@ -32,6 +32,11 @@ export function isSlow(intervals: readonly number[], options: ResolutionOptions 
   return median > slowFrameMs;
 }
 
+function listen(target: EventTarget, type: string, handler: () => void, options?: AddEventListenerOptions): () => void {
+  target.addEventListener(type, handler, options);
+  return () => target.removeEventListener(type, handler, options);
+}
+
 const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software/i;
 
 /** Whether the map's WebGL context says it renders in software (false when it does not say). */
@@ -94,18 +99,13 @@ export function adaptResolution(map: MapLibreMap, options: ResolutionOptions = {
     clearTimeout(rest);
     if (slow && !moving) setRatio(low);
   };
-  const onPointerDown = () => {
-    pointers += 1;
-    onGesture();
-  };
+  const onPointerDown = () => { pointers += 1; onGesture(); };
   const onPointerUp = () => {
     pointers = Math.max(0, pointers - 1);
     if (!moving) restLater();
   };
-  const onWheel = () => {
-    onGesture();
-    restLater(); // a wheel turn that moves nothing (at the zoom limit) gets no moveend
-  };
+  // a wheel turn that moves nothing (at the zoom limit) gets no moveend: the rest is scheduled at once
+  const onWheel = () => { onGesture(); restLater(); };
   const onStart = () => {
     if (resizing) return;
     clearTimeout(rest);
@@ -122,18 +122,17 @@ export function adaptResolution(map: MapLibreMap, options: ResolutionOptions = {
     if (pointers === 0) restLater();
   };
   // capture: before MapLibre's own handlers (on the canvas inside) start the gesture
-  container.addEventListener('pointerdown', onPointerDown, { capture: true });
-  container.addEventListener('wheel', onWheel, { capture: true, passive: true });
-  window.addEventListener('pointerup', onPointerUp);
-  window.addEventListener('pointercancel', onPointerUp);
+  const unlisten = [
+    listen(container, 'pointerdown', onPointerDown, { capture: true }),
+    listen(container, 'wheel', onWheel, { capture: true, passive: true }),
+    listen(window, 'pointerup', onPointerUp),
+    listen(window, 'pointercancel', onPointerUp),
+  ];
   map.on('movestart', onStart);
   map.on('moveend', onEnd);
   container.dataset.pixelRatio = String(full);
   return () => {
-    container.removeEventListener('pointerdown', onPointerDown, { capture: true });
-    container.removeEventListener('wheel', onWheel, { capture: true });
-    window.removeEventListener('pointerup', onPointerUp);
-    window.removeEventListener('pointercancel', onPointerUp);
+    for (const stop of unlisten) stop();
     map.off('movestart', onStart);
     map.off('moveend', onEnd);
     cancelAnimationFrame(frame);
