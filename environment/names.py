@@ -128,3 +128,9 @@ def awslogs_stream(container: Mapping[str, Any], task_arn: str) -> tuple[str, st
         return None
     stream = f"{options.get('awslogs-stream-prefix', '')}/{container['name']}/{task_arn.rsplit('/', 1)[-1]}".lstrip("/")
     return options["awslogs-group"], stream
+
+
+def edge_log_bucket_name(config: EnvironmentConfig) -> str:
+    """``aws-waf-logs-<name_prefix>-<account>``: CloudFront access logs and WAF logs (AWS WAF writes only
+    to a destination named ``aws-waf-logs-*``; the account makes the global bucket name unique)."""
+    return f"aws-waf-logs-{name_prefix(config)}-{config.aws.account_id}"

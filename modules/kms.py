@@ -58,6 +58,9 @@ class EnvironmentKey(Construct):
         region: region of the log groups the key may encrypt.
         deletion_window_days: waiting period before deletion. Default: 30.
 
+    Log delivery (``delivery.logs.amazonaws.com``) may encrypt with it for this account only: the
+    edge log bucket (:mod:`modules.edge_logs`) receives CloudFront and WAF logs with SSE-KMS.
+
     CloudFront may decrypt with it for distributions of this account only (the
     assets bucket's policy narrows reads to the environment's own distribution;
     naming that ARN here would make a key -> bucket -> distribution -> key cycle).
@@ -92,6 +95,14 @@ class EnvironmentKey(Construct):
                             "kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account}:log-group:*{name_prefix}*"
                         }
                     },
+                },
+                {
+                    "Sid": "LogDeliveryWritesEdgeLogsOfThisAccount",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account}},
                 },
                 {
                     "Sid": "CloudFrontReadsAssetsOfThisAccount",

@@ -7,6 +7,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
     S3BucketLifecycleConfigurationRule,
     S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
@@ -35,6 +36,11 @@ class PrivateBucket(Construct):
         force_destroy: let ``destroy`` delete a non-empty bucket. Default: False.
         noncurrent_days: days an overwritten or deleted object version is kept. Default: 90.
         prevent_destroy: Terraform refuses to destroy the bucket. Default: False.
+        expire_days: objects expire this many days after they were written (log buckets). Default:
+            never.
+        object_ownership: ``BucketOwnerEnforced`` (ACLs off) or ``BucketOwnerPreferred`` (ACLs on,
+            objects owned by the bucket owner: what CloudFront standard logging needs, since it
+            grants its log delivery account through an ACL). Default: ``BucketOwnerEnforced``.
 
     Attributes: ``bucket`` (the ``S3Bucket``), ``arn``, ``name``.
     """
@@ -50,10 +56,14 @@ class PrivateBucket(Construct):
         force_destroy: bool = False,
         noncurrent_days: int = 90,
         prevent_destroy: bool = False,
+        expire_days: int | None = None,
+        object_ownership: str = "BucketOwnerEnforced",
     ):
         super().__init__(scope, id_)
         if (name is None) == (name_prefix is None):
             raise ValueError("PrivateBucket takes exactly one of name and name_prefix")
+        if object_ownership not in ("BucketOwnerEnforced", "BucketOwnerPreferred"):
+            raise ValueError(f"object_ownership {object_ownership!r} is not BucketOwnerEnforced or BucketOwnerPreferred")
         self.bucket = S3Bucket(
             self,
             "bucket",
@@ -72,7 +82,7 @@ class PrivateBucket(Construct):
             ignore_public_acls=True,
             restrict_public_buckets=True,
         )
-        S3BucketOwnershipControls(self, "ownership", bucket=bucket_id, rule={"object_ownership": "BucketOwnerEnforced"})
+        S3BucketOwnershipControls(self, "ownership", bucket=bucket_id, rule={"object_ownership": object_ownership})
         S3BucketVersioningA(self, "versioning", bucket=bucket_id, versioning_configuration={"status": "Enabled"})
         S3BucketServerSideEncryptionConfigurationA(
             self,
@@ -97,6 +107,7 @@ class PrivateBucket(Construct):
                     noncurrent_version_expiration=[
                         S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=noncurrent_days)
                     ],
+                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=expire_days)] if expire_days else None,
                     abort_incomplete_multipart_upload=[
                         S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
                     ],

@@ -8,7 +8,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from environment.config import EnvironmentConfig
-from environment.names import frontend_publish_role_name, name_prefix, publish_target_parameter_name
+from environment.names import edge_log_bucket_name, frontend_publish_role_name, name_prefix, publish_target_parameter_name
 from environment.outputs import check_exports
 from modules.alarms import AlarmTargets, OperationsAlarms
 from modules.api import ApiService, listener_port
@@ -16,6 +16,7 @@ from modules.auth0 import Auth0Application
 from modules.cost import EnvironmentBudget
 from modules.database import AuroraDatabase
 from modules.dns import AliasName, CertificateName, EnvironmentDns
+from modules.edge_logs import EdgeLogs
 from modules.guardrails import DEFAULT_RULES, PRODUCTION_RULES, GuardRails
 from modules.kms import EnvironmentKey
 from modules.network import Network
@@ -69,7 +70,17 @@ class EnvironmentStack(TerraformStack):
         public_url = _SetLater("the API's public URL (the site's /api)")
         api = self._api(wired, network, database, secrets, key, public_url)
         firewall = self._firewall(edge)
-        site = self._site(wired, api, key, firewall)
+        logs = EdgeLogs(
+            self,
+            "edge-logs",
+            bucket_name=edge_log_bucket_name(config),
+            kms_key_arn=key.arn,
+            retention_days=config.logs.retention_days,
+            force_destroy=not self._protect,
+        )
+        if firewall is not None:
+            logs.log_waf(firewall.arn, provider=edge)
+        site = self._site(wired, api, key, firewall, logs)
         public_url.value = f"{site.site_url}/api"
         self._dns_names(dns, api, site)
         self._publish_role(site, key)
@@ -195,7 +206,9 @@ class EnvironmentStack(TerraformStack):
             rate_limit_exempt_cidrs=loadtest.source_cidrs,
         )
 
-    def _site(self, config: EnvironmentConfig, api: ApiService, key: EnvironmentKey, firewall: EdgeFirewall | None) -> StaticSite:
+    def _site(
+        self, config: EnvironmentConfig, api: ApiService, key: EnvironmentKey, firewall: EdgeFirewall | None, logs: EdgeLogs
+    ) -> StaticSite:
         prefix, protect = self._prefix, self._protect
         return StaticSite(
             self,
@@ -210,6 +223,7 @@ class EnvironmentStack(TerraformStack):
             force_destroy=not protect,
             spa_fallback=config.frontend.spa_fallback,
             web_acl_arn=firewall.arn if firewall else None,
+            access_logs=logs.cloudfront_logging,
         )
 
     def _publish_role(self, site: StaticSite, key: EnvironmentKey) -> FrontendPublishRole | None:

@@ -45,6 +45,9 @@ UNSCOPED_WRITES = {
     "cloudfront:CreateOriginAccessControl": "CloudFront offers it on * only; an OAC grants nothing by itself",
     "cloudfront:CreateFunction": "CloudFront offers it on * only; a function serves nothing until a tagged distribution uses it",
     "cloudfront:CreateResponseHeadersPolicy": "CloudFront offers it on * only; a headers policy applies to nothing until a tagged distribution uses it",
+    "logs:CreateLogDelivery": "Vended log delivery (WAF logging to the env's aws-waf-logs-* bucket) is authorised on * only",
+    "logs:DeleteLogDelivery": "Vended log delivery is authorised on * only; it removes a delivery, never a log",
+    "logs:UpdateLogDelivery": "Vended log delivery is authorised on * only",
 }
 """Writes AWS authorises on ``*`` only (no resource ARN, no tag key); the gate checks that claim."""
 
@@ -179,7 +182,11 @@ def iam_statements(env: CiEnvironment, arns: Arns, *, boundary_arn: str, role_na
 def storage_statements(env: CiEnvironment, arns: Arns) -> list[dict]:
     prefix = env.name_prefix
     return [
-        _allow("EnvironmentBuckets", "s3:*", [arns.s3(f"{prefix}-*"), arns.s3(f"{prefix}-*/*")]),
+        _allow(
+            "EnvironmentBuckets",
+            "s3:*",
+            [arns.s3(f"{prefix}-*"), arns.s3(f"{prefix}-*/*"), arns.s3(f"aws-waf-logs-{prefix}-*"), arns.s3(f"aws-waf-logs-{prefix}-*/*")],
+        ),
         _allow("EnvironmentRepository", "ecr:*", arns.regional("ecr", env.region, f"repository/{env.ecr_repository}")),
         _allow("EnvironmentParameters", "ssm:*", arns.regional("ssm", env.region, f"parameter/{prefix}/*")),
     ]
@@ -353,6 +360,11 @@ def monitoring_statements(env: CiEnvironment, arns: Arns) -> list[dict]:
         _allow("EnvironmentAlarms", "cloudwatch:*", [arns.regional("cloudwatch", r, f"alarm:{prefix}*") for r in env.regions]),
         _allow("EnvironmentTopics", "sns:*", [arns.regional("sns", r, f"{prefix}*") for r in env.regions]),
         _allow("EnvironmentEventRules", "events:*", [arns.regional("events", r, f"rule/{prefix}*") for r in env.regions]),
+        _allow(
+            "WafLogDelivery",
+            ["logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:UpdateLogDelivery", "logs:GetLogDelivery", "logs:ListLogDeliveries"],
+            "*",
+        ),
         _allow(
             "EnvironmentLogGroups",
             "logs:*",

@@ -93,7 +93,7 @@ class SiteDistribution:
         api: the API origin.
         site: CNAME, certificate and price class.
         response_headers_policy_id: policy on the default and ``/api/*`` behaviours.
-        spa_fallback, comment, web_acl_arn: as in :class:`modules.site.StaticSite`.
+        spa_fallback, comment, web_acl_arn, access_logs: as in :class:`modules.site.StaticSite`.
 
     Attributes: ``origin_access_control``, ``spa_routing_function`` (None with
     ``error_responses``), ``distribution``.
@@ -112,6 +112,7 @@ class SiteDistribution:
         spa_fallback: SpaFallback,
         comment: str,
         web_acl_arn: str | None,
+        access_logs: dict | None = None,
     ):
         self.origin_access_control = CloudfrontOriginAccessControl(
             scope,
@@ -142,6 +143,7 @@ class SiteDistribution:
             aliases=aliases,
             default_root_object="index.html",
             web_acl_id=web_acl_arn,
+            logging_config=access_logs,
             http_version="http2and3",
             is_ipv6_enabled=True,
             price_class=site.price_class,

@@ -50,6 +50,7 @@ class StaticSite(Construct):
         spa_fallback: SpaFallback = "function",
         comment: str | None = None,
         web_acl_arn: str | None = None,
+        access_logs: dict | None = None,
     ) -> None:
         """Build the bucket, its policy, the response headers policy, the OAC and the distribution.
 
@@ -82,6 +83,9 @@ class StaticSite(Construct):
             comment: distribution comment. Default: ``<name_prefix> static site and API``.
             web_acl_arn: WAF v2 web ACL (CLOUDFRONT scope) in front of the distribution.
                 Default: none.
+            access_logs: the distribution's standard logging (``logging_config``: ``bucket`` domain,
+                ``prefix``, ``include_cookies``; :attr:`modules.edge_logs.EdgeLogs.cloudfront_logging`).
+                Default: none.
 
         Raises:
             ValueError: every bad argument, named, in one message starting ``StaticSite: ``.
@@ -101,6 +105,7 @@ class StaticSite(Construct):
             spa_fallback=spa_fallback,
             comment=comment if comment is not None else f"{name_prefix} static site and API",
             web_acl_arn=web_acl_arn,
+            access_logs=access_logs,
         )
         self.bucket = assets.bucket
         self.bucket_policy = assets.readable_only_by(cdn.distribution.arn)

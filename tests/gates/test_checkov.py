@@ -56,7 +56,7 @@ def _public_bucket(doc: dict) -> None:
     """The assets bucket made public: no public access block, a public-read ACL."""
     resources = doc["resource"]
     del resources["aws_s3_bucket_public_access_block"]
-    [bucket] = resources["aws_s3_bucket"].values()
+    [bucket] = [b for k, b in resources["aws_s3_bucket"].items() if k.startswith("site_bucket_")]
     bucket["acl"] = "public-read"
 
 
