@@ -71,8 +71,7 @@ class StaticSite(Construct):
             kms_key_arn: the environment's customer-managed KMS key (SSE-KMS, bucket key on).
                 Its key policy must let ``cloudfront.amazonaws.com`` decrypt for this account's
                 distributions (``modules/kms.py`` does).
-            auth_origin: the sign-in origin (``https://<Auth0 domain>``) the CSP lets the SPA
-                connect to; None for none.
+            auth_origin: the sign-in origin (``https://<Auth0 domain>``) the CSP lets the SPA connect to; None for none.
             basemap_origins: basemap origins the CSP lets the SPA fetch from. Default: none.
             force_destroy: let ``terraform destroy`` delete a non-empty bucket. Default: False
                 (turn on only for throw-away environments).
@@ -81,11 +80,8 @@ class StaticSite(Construct):
                 every origin, the API's included, become ``/index.html`` with 200; for the
                 moto emulator, which cannot publish functions). Default: ``"function"``.
             comment: distribution comment. Default: ``<name_prefix> static site and API``.
-            web_acl_arn: WAF v2 web ACL (CLOUDFRONT scope) in front of the distribution.
-                Default: none.
-            access_logs: the distribution's standard logging (``logging_config``: ``bucket`` domain,
-                ``prefix``, ``include_cookies``; :attr:`modules.edge_logs.EdgeLogs.cloudfront_logging`).
-                Default: none.
+            web_acl_arn: WAF v2 web ACL (CLOUDFRONT scope) in front of the distribution. Default: none.
+            access_logs: standard logging (``logging_config``; :attr:`modules.edge_logs.EdgeLogs.cloudfront_logging`). Default: none.
 
         Raises:
             ValueError: every bad argument, named, in one message starting ``StaticSite: ``.
