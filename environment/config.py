@@ -423,8 +423,8 @@ class AlarmSettings(_Strict):
     """Operations alarms: one SNS topic per environment (KMS-encrypted) and what goes to it."""
 
     enabled: bool = True
-    """Create the topic and the alarms. Default: true. envs/local.toml sets false: the provider's
-    emulator endpoints (``modules/providers.py``) do not route SNS and EventBridge to the emulator yet."""
+    """Create the topic and the alarms. Default: true (env-local too: the emulator serves SNS,
+    EventBridge and CloudWatch alarms)."""
     emails: list[Email] = []
     """Subscribers of the alarm topic (each confirms by e-mail). Default: the ``[cost]`` alert_emails."""
     evaluation_minutes: int = Field(5, ge=1, le=60)

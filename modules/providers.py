@@ -15,6 +15,7 @@ from environment.config import AwsSettings, StateBackendSettings
 
 #: Every service endpoint the stacks call (provider ``endpoints`` block keys).
 AWS_SERVICES = (
+    "acm",
     "appautoscaling",
     "budgets",
     "ce",
@@ -26,11 +27,14 @@ AWS_SERVICES = (
     "ecr",
     "ecs",
     "elbv2",
+    "events",
     "iam",
     "kms",
     "rds",
+    "route53",
     "s3",
     "secretsmanager",
+    "sns",
     "sts",
     "wafv2",
 )

@@ -49,9 +49,17 @@ def topics(stack: dict) -> dict[str, tuple[str, dict]]:
     return {t["name"]: (f"${{aws_sns_topic.{rid}.arn}}", t) for rid, t in resources_of(stack, "aws_sns_topic").items()}
 
 
-def test_the_shipped_real_account_envs_have_alarms_and_the_emulator_says_why_not():
+def test_every_shipped_env_has_alarms_the_emulator_too(stacks):
+    """env-local deploys them on the emulator (SNS, EventBridge routed there: modules/providers.py)."""
+    from modules.providers import AWS_SERVICES
+
     assert REAL == ["production", "staging"]
-    assert ENVS["local"].is_emulator and not ENVS["local"].alarms.enabled
+    assert all(env.alarms.enabled for env in ENVS.values())
+    assert {"sns", "events", "cloudwatch"} <= set(AWS_SERVICES)
+    local = stacks["env-local"]
+    assert set(topics(local)) == {"geo-data-app-local-alarms", "geo-data-app-local-alarms-edge"}
+    for provider in local["provider"]["aws"]:
+        assert {"sns", "events", "cloudwatch"} <= set(provider["endpoints"][0]), provider.get("alias")
 
 
 @pytest.mark.parametrize("name", REAL)

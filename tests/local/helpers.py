@@ -156,6 +156,10 @@ def tags_of(client: Callable[[str], Any], resource_type: str, arn: str) -> dict[
         return _pairs(client("s3").get_bucket_tagging(Bucket=arn.rsplit(":", 1)[-1])["TagSet"])
     if service == "dynamodb":
         return _pairs(client("dynamodb").list_tags_of_resource(ResourceArn=arn)["Tags"])
+    if service == "sns":
+        return _pairs(client("sns").list_tags_for_resource(ResourceArn=arn)["Tags"])
+    if service == "events":
+        return _pairs(client("events").list_tags_for_resource(ResourceARN=arn)["Tags"])
     raise AssertionError(f"no tag reader for {resource_type} ({arn})")
 
 

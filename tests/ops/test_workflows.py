@@ -128,3 +128,28 @@ def test_jenkinsfile_calls_existing_targets_and_clean_shell():
         done = subprocess.run([which("shellcheck"), "--shell=sh", "-"], input=script, capture_output=True, text=True, check=False)
         assert done.returncode == 0, f"{script}\n{done.stdout}"
     assert "[main: 'production', staging: 'staging']" in text, "one S3 location per branch's environment"
+
+
+AUTH0_VARS = ("AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET")
+
+
+def test_auth0_credentials_reach_only_the_production_plan_and_deploy_steps_and_are_never_printed():
+    """Issue 14: managed Auth0 needs the provider's credentials; only where production is planned or applied."""
+    holders = []
+    for path in sorted((ROOT / ".github" / "workflows").glob("*.yml")):
+        workflow = load(path)
+        assert not set(AUTH0_VARS) & set(workflow.get("env") or {}), f"{path.name}: workflow-level Auth0 env"
+        for job_name, job in workflow["jobs"].items():
+            assert not set(AUTH0_VARS) & set(job.get("env") or {}), f"{path.name}/{job_name}: job-level Auth0 env"
+            for step in job.get("steps", []):
+                assert not re.search(r"\bAUTH0_(CLIENT_|DOMAIN)", step.get("run", "")), f"{path.name}/{job_name}: a script names them"
+                env = step.get("env") or {}
+                if set(AUTH0_VARS) & set(env):
+                    holders.append((path.name, job_name, step.get("run")))
+                    for var in AUTH0_VARS:
+                        expected = "${{ steps.env.outputs.tier == 'production' && secrets." + var + " || '' }}"
+                        assert env[var] == expected, (path.name, job_name, var, env[var])
+    assert sorted(holders) == [
+        ("infra-main.yml", "deploy-production", 'make deploy ENV="$ENV_NAME" DEPLOY_ARGS=--auto-approve'),
+        ("infra-pr.yml", "plan", 'make plan ENV="$ENV_NAME"'),
+    ]
