@@ -20,7 +20,8 @@ from modules.alarms import ACCESS_LOG_FIELDS
 from tests.synth import ROOT, only, resources_of
 
 ENVS = {env.name: env for env in load_environments([ROOT / "envs"])}
-REAL = sorted(name for name, env in ENVS.items() if env.alarms.enabled)
+REAL = sorted(name for name, env in ENVS.items() if not env.is_emulator)
+"""The real-account environments (env-local has alarms too, on the emulator)."""
 OPERATIONS_ALARMS = (
     "unhealthy-targets",
     "tasks-below-desired",
