@@ -203,6 +203,48 @@ def test_with_a_wrong_ca_the_api_refuses_to_start_and_says_why(env_local: EnvLoc
     assert "TLS verification failed" in output and str(tmp_path / "wrong-ca.pem") in output, output[-2000:]
 
 
+@pytest.mark.mutates_env_local(order=2)
+def test_with_the_database_stopped_the_api_answers_503_keeps_its_tasks_and_serves_again(env_local: EnvLocal):
+    """Issue 14: the load balancer checks liveness, which does not touch the database, so a database
+    outage is a 503 with Retry-After from every task, no task is replaced, and service resumes when the
+    database is back. Order 2: after the read-only checks, before the password rotation (order 3)."""
+    from dataclasses import replace
+
+    from localaws.dataplane.certs import TlsFiles
+    from localaws.dataplane.database import LocalDatabase
+    from localaws.dataplane.plane import ensure_ports
+
+    running = _running(env_local)
+    items = running.api_url + "/collections/places/items?limit=1"
+    before = running.status()
+    pids, replaced = sorted(t["pid"] for t in before["tasks"]), before.get("replaced", 0)
+    assert _get(items)[0] == 200
+    database = LocalDatabase(running.directory / "db", ensure_ports(running.directory)["db"])
+    assert database.stop(), "the database was not running"
+    try:
+        answers = []
+        window_end = time.monotonic() + 15  # several health-check rounds (the local balancer checks every 2 s)
+        while time.monotonic() < window_end:
+            status, headers, _ = _get(items)
+            answers.append((status, headers.get("Retry-After")))
+            healthy = {t["state"] for t in running.status().get("targets", [])}
+            assert healthy == {"healthy"}, f"a target left service while only the database was down: {running.status()}"
+            time.sleep(1)
+        assert set(answers) == {(503, "5")}, answers
+        assert _get(running.api_url + "/health/live")[0] == 200
+    finally:
+        tls = running.directory / "tls"
+        password = _db_secret(env_local)["password"]  # the secret's current one (what the API reads)
+        spec = replace(running.spec.database, master_password=password)
+        database.start(spec, TlsFiles(ca=tls / "ca.pem", cert=tls / "server.pem", key=tls / "server-key.pem"))
+    deadline = time.monotonic() + 60
+    while _get(items)[0] != 200:
+        assert time.monotonic() < deadline, "the API did not serve again within 60 s of the database coming back"
+        time.sleep(1)
+    after = running.status()
+    assert sorted(t["pid"] for t in after["tasks"]) == pids and after.get("replaced", 0) == replaced, "a task was replaced"
+
+
 @pytest.mark.mutates_env_local(order=3)
 def test_a_rotated_password_is_picked_up_without_a_restart(env_local: EnvLocal):
     """RDS rotation: a new password in the database and in the secret; the API's connections are cut."""

@@ -147,6 +147,23 @@ def test_autoscaling_policies_and_alarms_carry_both_thresholds(env_local: EnvLoc
     assert set(high["AlarmActions"]) != set(low["AlarmActions"]), "scale-out and scale-in must be different policies"
 
 
+def test_the_operations_alarms_are_deployed_and_notify_the_encrypted_topic(env_local: EnvLocal):
+    """[alarms] is on for env-local (SNS and EventBridge routed to the emulator): topics, alarms, the deployment rule."""
+    sns, cw, events = env_local.client("sns"), env_local.client("cloudwatch"), env_local.client("events")
+    prefix = f"geo-data-app-{env_local.config.name}"
+    topics = {t["TopicArn"].rsplit(":", 1)[-1]: t["TopicArn"] for t in sns.list_topics()["Topics"]}
+    assert {f"{prefix}-alarms", f"{prefix}-alarms-edge"} <= set(topics)
+    topic = topics[f"{prefix}-alarms"]
+    assert sns.get_topic_attributes(TopicArn=topic)["Attributes"].get("KmsMasterKeyId", "").startswith("arn:aws:kms:")
+    emails = {s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]}
+    assert emails == set(env_local.config.alarm_emails)
+    ours = [a for a in cw.describe_alarms(AlarmNamePrefix=prefix)["MetricAlarms"] if topic in a["AlarmActions"]]
+    assert len(ours) >= 7, [a["AlarmName"] for a in ours]
+    (rule,) = [r for r in events.list_rules(NamePrefix=prefix)["Rules"]]
+    assert "SERVICE_DEPLOYMENT_FAILED" in rule["EventPattern"]
+    assert [t["Arn"] for t in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]] == [topic]
+
+
 def test_every_resource_carries_the_three_tags(env_local: EnvLocal):
     expected = env_local.config.tags.as_dict()
     state = state_of(env_local.stack_dir, env_local.cmd_env)
@@ -294,6 +311,9 @@ def test_destroy_leaves_nothing_behind(env_local: EnvLocal):
         "ecr repositories": c("ecr").describe_repositories()["repositories"],
         "log groups": c("logs").describe_log_groups()["logGroups"],
         "alarms": c("cloudwatch").describe_alarms()["MetricAlarms"],
+        "sns topics": c("sns").list_topics()["Topics"],
+        "event rules": c("events").list_rules()["Rules"],
+        "web acls": c("wafv2").list_web_acls(Scope="CLOUDFRONT")["WebACLs"],
         "scalable targets": c("application-autoscaling").describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"],
         "secrets": c("secretsmanager").list_secrets()["SecretList"],
         "budgets": c("budgets").describe_budgets(AccountId=localaws.ACCOUNT_ID).get("Budgets", []),
