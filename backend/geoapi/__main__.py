@@ -2,6 +2,7 @@
 
     python -m geoapi migrate [--revision REV]
     python -m geoapi seed SOURCE [SOURCE ...] [--collection ID] [--title TITLE] [--sha256 HEX]
+    python -m geoapi users ensure|rotate    (the admin task: see geoapi.users)
 
 Settings come from the environment exactly as for the service.  Exit status:
 0 done, 1 configuration or input error (one log line says why).
@@ -13,7 +14,7 @@ import argparse
 import logging
 import sys
 
-from geoapi import migrate
+from geoapi import migrate, users
 from geoapi.app import configure_logging
 from geoapi.db import make_engine
 from geoapi.seed import SeedError, seed
@@ -32,12 +33,16 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--collection", help="collection id for GeoJSON (default: the file name's stem)")
     s.add_argument("--title", help="collection title for GeoJSON (default: its 'name' member or the id)")
     s.add_argument("--sha256", help="expected SHA-256 of the (single) source (default: read from <source>.sha256 beside it)")
+    u = sub.add_parser("users", help="make (ensure) or rotate the application and loader database users, as the master user")
+    u.add_argument("action", choices=("ensure", "rotate"))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     configure_logging()
+    if args.command == "users":
+        return users.run(args.action)
     try:
         settings = load_settings()
     except ConfigError as exc:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
+from geoapi.secrets import SecretError
 from geoapi.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,10 @@ def make_engine(settings: Settings, **overrides: Any) -> Engine:
             if user is not None:
                 cparams["user"] = user
 
-        use(credentials.password())
+        try:
+            use(credentials.password())
+        except SecretError as exc:  # e.g. no value yet: the database is unavailable to us, readiness says 503
+            raise dialect.loaded_dbapi.OperationalError(ER_ACCESS_DENIED, f"no database credentials: {exc}") from exc
         try:
             return dialect.connect(*cargs, **cparams)
         except dialect.loaded_dbapi.OperationalError as exc:

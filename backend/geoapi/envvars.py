@@ -10,7 +10,8 @@ from __future__ import annotations
 
 # ---- set by the ECS task definition (stack) ------------------------------------------
 DB_SECRET_ARN = "DB_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
-"""ARN of the RDS-managed master secret: JSON {"username", "password"}."""
+"""ARN of the secret of the user this process connects as: JSON {"username", "password"}. The API's task
+definition names the application user's secret, the migrate/seed task the loader's; never the master's."""
 DB_HOST = "DB_HOST"
 """The Aurora writer endpoint: the name connected to and the name the TLS certificate must carry."""
 DB_PORT = "DB_PORT"
@@ -42,6 +43,28 @@ TASK_DEFINITION: tuple[str, ...] = (
     PUBLIC_URL,
 )
 """Exactly what the task definition's ``environment`` sets (no secret values, only ARNs)."""
+
+# ---- set by the one-off admin task definition (``python -m geoapi users ensure|rotate``) only --------
+DB_MASTER_SECRET_ARN = "DB_MASTER_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
+"""ARN of the RDS-managed master secret: only the admin task's role may read it."""
+DB_APP_SECRET_ARN = "DB_APP_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
+"""ARN of the application user's secret, which the admin task writes (the API reads it as its DB_SECRET_ARN)."""
+DB_LOADER_SECRET_ARN = "DB_LOADER_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
+"""ARN of the loader user's secret, which the admin task writes (migrate/seed read it as their DB_SECRET_ARN)."""
+
+ADMIN_TASK: tuple[str, ...] = (
+    AWS_REGION,
+    DB_APP_SECRET_ARN,
+    DB_HOST,
+    DB_LOADER_SECRET_ARN,
+    DB_MASTER_SECRET_ARN,
+    DB_NAME,
+    DB_PORT,
+    LOG_LEVEL,
+)
+"""Exactly what the admin task definition's ``environment`` sets."""
+LOADER_TASK: tuple[str, ...] = (AWS_REGION, DB_HOST, DB_NAME, DB_PORT, DB_SECRET_ARN, LOG_LEVEL)
+"""Exactly what the loader (migrate/seed) task definition's ``environment`` sets."""
 
 # ---- set by the image (Dockerfile ENV) -----------------------------------------------
 DB_CA_BUNDLE = "DB_CA_BUNDLE"

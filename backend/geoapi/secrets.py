@@ -34,6 +34,10 @@ class SecretError(RuntimeError):
     """A secret could not be read or does not have the expected shape."""
 
 
+class SecretNotProvisioned(SecretError):
+    """The secret exists but has no value yet (e.g. a database user's, before the admin task first ran)."""
+
+
 class SecretStore:
     """Reads JSON secrets by ARN, with a per-ARN cache.
 
@@ -69,6 +73,8 @@ class SecretStore:
             response = self._get_client(arn).get_secret_value(SecretId=arn)
         except ClientError as exc:
             error = exc.response.get("Error", {})
+            if error.get("Code") == "ResourceNotFoundException" and self._exists(arn):
+                raise SecretNotProvisioned(f"secret {arn} has no value yet") from exc
             raise SecretError(f"cannot read secret {arn}: {error.get('Code', 'ClientError')}: {error.get('Message', exc)}") from exc
         except BotoCoreError as exc:
             raise SecretError(f"cannot read secret {arn}: {exc}") from exc
@@ -85,3 +91,11 @@ class SecretStore:
         if missing:
             raise SecretError(f"secret {arn} lacks key(s): {', '.join(missing)}")
         return value
+
+    def _exists(self, arn: str) -> bool:
+        """Whether the secret itself exists (asked only after GetSecretValue found no value)."""
+        try:
+            self._get_client(arn).describe_secret(SecretId=arn)
+        except (ClientError, BotoCoreError):
+            return False
+        return True

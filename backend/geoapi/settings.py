@@ -16,6 +16,7 @@ while the name checked stays ``DB_HOST``. With ``DATABASE_URL``, TLS is used whe
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import ssl
 from collections.abc import Mapping
@@ -25,7 +26,9 @@ from typing import Any, Literal, Protocol
 from sqlalchemy.engine import URL, make_url
 
 from geoapi import envvars as ev
-from geoapi.secrets import SecretError, SecretStore
+from geoapi.secrets import SecretError, SecretNotProvisioned, SecretStore
+
+log = logging.getLogger(__name__)
 
 IndexHint = Literal["force", "auto", "ignore"]
 
@@ -79,6 +82,18 @@ class SecretCredentials:
 
     def username(self) -> str | None:
         return str(self._secret()["username"])
+
+
+def _db_secret(store: SecretStore, arn: str) -> dict[str, Any]:
+    """The DB secret; one that has no value yet (the admin task has not made the users) reads as ``{}``:
+    the service starts (liveness answers), readiness reports the database unreachable until it has one."""
+    try:
+        return _secret(store, ev.DB_SECRET_ARN, arn, ("username", "password"))
+    except ConfigError as exc:
+        if not isinstance(exc.__cause__, SecretNotProvisioned):
+            raise
+        log.warning("%s: %s; run the admin task (python -m ops.data_load ENV) to make the database users", ev.DB_SECRET_ARN, exc.__cause__)
+        return {}
 
 
 @dataclass(frozen=True)
@@ -220,7 +235,7 @@ def _secret(store: SecretStore, variable: str, arn: str, required_keys: tuple[st
 def _database(environ: Mapping[str, str], store: SecretStore) -> tuple[str, DbCredentials, DbTls | None]:
     arn = environ.get(ev.DB_SECRET_ARN)
     if arn:
-        secret = _secret(store, ev.DB_SECRET_ARN, arn, ("username", "password"))
+        secret = _db_secret(store, arn)
         host = environ.get(ev.DB_HOST) or secret.get("host")
         name = environ.get(ev.DB_NAME) or secret.get("dbname")
         port = _int(environ, ev.DB_PORT, int(secret.get("port") or 3306))
@@ -229,7 +244,7 @@ def _database(environ: Mapping[str, str], store: SecretStore) -> tuple[str, DbCr
         tls = _ca_bundle(environ, str(host), required=not _is_loopback(str(host)))
         url = URL.create(
             "mysql+pymysql",
-            username=str(secret["username"]),
+            username=str(secret["username"]) if secret else None,
             host=environ.get(ev.DB_HOSTADDR) or host,
             port=port,
             database=name,
