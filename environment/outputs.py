@@ -25,7 +25,12 @@ ENV_STACK_OUTPUTS: tuple[Output, ...] = (
     Output("ecr_repository_url", "where CI pushes the backend image", True),
     Output("ecs_cluster_name", "the ECS cluster of the API service and one-off tasks", True),
     Output("ecs_service_name", "the API's ECS service", True),
-    Output("task_definition_family", "the API's task definition family (one-off tasks run it too)"),
+    Output("task_definition_family", "the API service's task definition family"),
+    Output(
+        "db_admin_task_definition_family",
+        "the one-off admin task (python -m geoapi users ensure|rotate): the only reader of the master secret",
+    ),
+    Output("db_loader_task_definition_family", "the one-off loader task (python -m geoapi migrate / seed), as the loader user"),
     Output("task_subnet_ids", "subnets for one-off Fargate tasks (list)"),
     Output("task_security_group_id", "security group for one-off Fargate tasks"),
     Output(
@@ -35,7 +40,9 @@ ENV_STACK_OUTPUTS: tuple[Output, ...] = (
     ),
     Output("api_load_balancer_dns", "the load balancer's DNS name"),
     Output("db_endpoint", "the Aurora cluster's writer endpoint", True),
-    Output("db_secret_arn", "the Secrets Manager secret of the database credentials", True),
+    Output("db_secret_arn", "the RDS-managed master secret of the Aurora cluster (only the admin task reads it)", True),
+    Output("db_app_secret_arn", "the application user's secret (the API's DB_SECRET_ARN; the admin task writes it)"),
+    Output("db_loader_secret_arn", "the loader user's secret (migrate and seed; the admin task writes it)"),
     Output("auth0_secret_arn", "the Secrets Manager secret of the Auth0 settings", True),
     Output("kms_key_arn", "the environment's KMS key"),
     Output(

@@ -24,6 +24,8 @@ class SecretRef:
 
     env_var: str
     arn: str
+    #: the service may also put new values (the admin task, for the database users' secrets)
+    writable: bool = False
 
 
 class ServiceSecrets(Construct):
@@ -69,13 +71,14 @@ class ServiceSecrets(Construct):
         """
         SecretsmanagerSecretVersion(self, f"{name}-value", secret_id=self._secrets[name].id, secret_string=value_json)
 
-    def reference(self, *, env_var: str, arn: str) -> SecretRef:
-        """Grant the service a secret created elsewhere (e.g. RDS's managed master secret)."""
+    def reference(self, *, env_var: str, arn: str, writable: bool = False) -> SecretRef:
+        """Grant the service a secret created elsewhere (e.g. RDS's managed master secret, or another
+        service's secret it writes: ``writable=True``)."""
         if self._read:
             raise RuntimeError(f"secret {env_var} declared after the service read its secrets: declare every secret first")
         if any(ref.env_var == env_var for ref in self.refs):
             raise ValueError(f"secret env var {env_var} is declared twice")
-        ref = SecretRef(env_var=env_var, arn=arn)
+        ref = SecretRef(env_var=env_var, arn=arn, writable=writable)
         self.refs.append(ref)
         return ref
 
@@ -90,9 +93,21 @@ class ServiceSecrets(Construct):
         return [{"name": ref.env_var, "value": ref.arn} for ref in self.refs]
 
     def read_statements(self) -> list[dict]:
-        """IAM statements that read exactly these secrets and decrypt them through Secrets Manager."""
+        """IAM statements that read exactly these secrets and decrypt them through Secrets Manager;
+        for writable ones, also put new values (and encrypt them through Secrets Manager)."""
         self._read = True
-        return [
+        writable = [ref.arn for ref in self.refs if ref.writable]
+        writes = [
+            {"Sid": "WriteOwnSecrets", "Effect": "Allow", "Action": "secretsmanager:PutSecretValue", "Resource": writable},
+            {
+                "Sid": "EncryptOwnSecrets",
+                "Effect": "Allow",
+                "Action": "kms:GenerateDataKey",
+                "Resource": self._kms_key_arn,
+                "Condition": {"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}},
+            },
+        ]
+        return (writes if writable else []) + [
             {
                 "Sid": "ReadOwnSecrets",
                 "Effect": "Allow",

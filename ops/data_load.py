@@ -1,19 +1,24 @@
-"""Load an environment's database: ``migrate`` then ``seed``, each as a one-off ECS Fargate task.
+"""Load an environment's database: ``users ensure``, ``migrate``, then ``seed``, each as a one-off ECS Fargate task.
 
 Usage::
 
-    python -m ops.data_load ENV                                   # migrations only
-    python -m ops.data_load ENV --seed s3://bucket/dump.sql.gz    # migrations, then seed (repeatable)
+    python -m ops.data_load ENV                                   # database users, then migrations
+    python -m ops.data_load ENV --seed s3://bucket/dump.sql.gz    # users, migrations, then seed (repeatable)
+    python -m ops.data_load ENV --rotate-users                    # only: new passwords for both users
     make data-load ENV=staging SEED=s3://bucket/dump.sql.gz
 
-Each step runs the service's own image and settings: ``run_task`` on the ``ecs_cluster_name``
-cluster with the latest active revision of ``task_definition_family`` (what the service runs
-after a deploy), in ``task_subnet_ids`` with ``task_security_group_id`` and no public IP, and a
-container override replacing the command with ``python -m geoapi migrate`` or
-``python -m geoapi seed SOURCE...``. The command then waits until the task has stopped, prints
-the end of its CloudWatch log, and reports the container's exit code. Any non-zero exit code,
-or a task that stopped without one (image pull, out of memory), fails the command; a failed
-migration skips the seed.
+Each step runs the service's image as a one-off task definition of its own, so each runs as
+the least database user it needs: ``users`` (``python -m geoapi users ensure``: make the
+application and loader users, put their passwords into their secrets) runs the latest active
+revision of ``db_admin_task_definition_family``, the only task whose role may read the Aurora
+master secret; ``migrate`` and ``seed`` run ``db_loader_task_definition_family``, as the loader
+user (DDL and rows on the application schema only). ``run_task`` on the ``ecs_cluster_name``
+cluster, in ``task_subnet_ids`` with ``task_security_group_id`` and no public IP, with a
+container override giving the command. The command then waits until the task has stopped,
+prints the end of its CloudWatch log, and reports the container's exit code. Any non-zero exit
+code, or a task that stopped without one (image pull, out of memory), fails the command and
+skips the steps after it. ``--skip-users`` leaves the users as they are; ``--rotate-users``
+runs only ``python -m geoapi users rotate`` in the admin task (docs/runbooks/rotating-secrets.md).
 
 Defaults: the container overridden is the task definition's first essential container; the
 wait polls every 6 s for at most 30 min (``--timeout``). A task still running at the timeout is
@@ -29,7 +34,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from environment.names import awslogs_stream
 from ops.stack_outputs import AwsTarget, OpsError, add_env_arguments, aws_target, read_outputs, run_cli
@@ -54,6 +59,16 @@ class TaskPlacement:
 
 
 @dataclass(frozen=True)
+class TaskFamilies:
+    """Which task definition family each kind of step runs (from the stack outputs)."""
+
+    admin: str
+    """``db_admin_task_definition_family``: ``users ensure`` (reads the master secret)."""
+    loader: str
+    """``db_loader_task_definition_family``: ``migrate`` and ``seed`` (as the loader user)."""
+
+
+@dataclass(frozen=True)
 class TaskResult:
     step: str
     task_arn: str
@@ -65,16 +80,24 @@ class TaskResult:
         return self.exit_code == 0
 
 
-def commands(seed_sources: Sequence[str], *, migrate: bool = True) -> list[tuple[str, list[str]]]:
-    """The one-off commands to run, in order, as ``(step, argv)``."""
+def commands(
+    seed_sources: Sequence[str], *, migrate: bool = True, users: bool = True, rotate: bool = False
+) -> list[tuple[str, str, list[str]]]:
+    """The one-off commands to run, in order, as ``(step, runs as: "admin" | "loader", argv)``."""
+    if rotate:
+        if seed_sources or not (migrate and users):
+            raise OpsError("--rotate-users runs alone: no --seed, --skip-users or --skip-migrate with it")
+        return [("rotate", "admin", ["python", "-m", "geoapi", "users", "rotate"])]
     for source in seed_sources:
         if not _SOURCE.fullmatch(source):
             raise OpsError(f"seed source {source!r} is neither an s3://bucket/key URL nor an absolute path in the image")
-    steps = [("migrate", ["python", "-m", "geoapi", "migrate"])] if migrate else []
+    steps = [("users", "admin", ["python", "-m", "geoapi", "users", "ensure"])] if users else []
+    if migrate:
+        steps.append(("migrate", "loader", ["python", "-m", "geoapi", "migrate"]))
     if seed_sources:
-        steps.append(("seed", ["python", "-m", "geoapi", "seed", *seed_sources]))
+        steps.append(("seed", "loader", ["python", "-m", "geoapi", "seed", *seed_sources]))
     if not steps:
-        raise OpsError("nothing to do: --skip-migrate without --seed")
+        raise OpsError("nothing to do: --skip-users and --skip-migrate without --seed")
     return steps
 
 
@@ -172,17 +195,22 @@ def _print_log_tail(target: AwsTarget, container: dict, task_arn: str, log: Call
 def load_data(
     target: AwsTarget,
     placement: TaskPlacement,
+    families: TaskFamilies,
     seed_sources: Sequence[str] = (),
     *,
     migrate: bool = True,
+    users: bool = True,
+    rotate: bool = False,
     poll_seconds: float = POLL_SECONDS,
     timeout_seconds: float = TIMEOUT_SECONDS,
     log: Callable[[str], None] = print,
 ) -> list[TaskResult]:
-    """Run the steps in order; stop at the first failure. Returns the results of the steps run."""
+    """Run the steps in order, each with its family (``placement``'s own family is not used); stop at
+    the first failure. Returns the results of the steps run."""
     results = []
-    for step, command in commands(seed_sources, migrate=migrate):
-        result = run_one_off(target, placement, step, command, poll_seconds=poll_seconds, timeout_seconds=timeout_seconds, log=log)
+    for step, runs_as, command in commands(seed_sources, migrate=migrate, users=users, rotate=rotate):
+        where = replace(placement, task_definition_family=getattr(families, runs_as))
+        result = run_one_off(target, where, step, command, poll_seconds=poll_seconds, timeout_seconds=timeout_seconds, log=log)
         results.append(result)
         if not result.ok:
             break
@@ -190,19 +218,25 @@ def load_data(
 
 
 def _main(args: argparse.Namespace) -> int:
-    commands(args.seed or [], migrate=not args.skip_migrate)  # validate before touching AWS
+    commands(args.seed or [], migrate=not args.skip_migrate, users=not args.skip_users, rotate=args.rotate_users)  # validate first
     outputs = read_outputs(args.env, outputs_file=args.outputs_file)
+    families = TaskFamilies(
+        admin=outputs.string("db_admin_task_definition_family"), loader=outputs.string("db_loader_task_definition_family")
+    )
     placement = TaskPlacement(
         cluster=outputs.string("ecs_cluster_name"),
-        task_definition_family=outputs.string("task_definition_family"),
+        task_definition_family=families.loader,
         subnet_ids=outputs.strings("task_subnet_ids"),
         security_group_id=outputs.string("task_security_group_id"),
     )
     results = load_data(
         aws_target(args.env, args.envs_dir),
         placement,
+        families,
         args.seed or [],
         migrate=not args.skip_migrate,
+        users=not args.skip_users,
+        rotate=args.rotate_users,
         timeout_seconds=args.timeout,
     )
     failed = [r for r in results if not r.ok]
@@ -217,11 +251,13 @@ def _main(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ops.data_load",
-        description="Run the backend's migrate and seed as one-off ECS tasks in an environment.",
+        description="Run the backend's users ensure, migrate and seed as one-off ECS tasks in an environment.",
     )
     add_env_arguments(parser)
     parser.add_argument("--seed", action="append", metavar="SOURCE", help="s3://bucket/key (or a path in the image) to seed; repeatable")
+    parser.add_argument("--skip-users", action="store_true", help="do not run the admin task (users ensure) first")
     parser.add_argument("--skip-migrate", action="store_true", help="only seed")
+    parser.add_argument("--rotate-users", action="store_true", help="only rotate the database users' passwords (the admin task)")
     parser.add_argument("--timeout", type=float, default=TIMEOUT_SECONDS, help=f"seconds to wait per task (default {TIMEOUT_SECONDS:.0f})")
     return run_cli(_main, argv, parser)
 

@@ -9,8 +9,8 @@ not running, creating the env's "existing" network; install the cdktf CLI from
 package.json if ``node_modules`` is missing; synthesize once; deploy the bootstrap stack of
 the env's state backend, then ``env-<name>`` (both skipped when the synthesized stacks are
 the ones already deployed on this emulator); then start the **data plane** from what was
-deployed (``localaws.dataplane``: TLS-only database, API tasks, load balancer, edge), run
-the migrations and load the sample data as one-off tasks (``ops.data_load``), publish the
+deployed (``localaws.dataplane``: TLS-only database, API tasks, load balancer, edge), make the
+database users, run the migrations and load the sample data as one-off tasks (``ops.data_load``), publish the
 single-page app with its ``config.json`` (``ops.publish_frontend``), and print where the
 site, the API and the database serve. A second run changes nothing.
 ``down``: stop the data plane, destroy ``env-<name>`` then the bootstrap stack, and stop the
@@ -313,20 +313,23 @@ def upload_sample(target: Target) -> str:
 
 
 def load_sample(target: Target, outputs: Mapping[str, Any]) -> float:
-    """Migrate and load the sample data as one-off tasks (``ops.data_load``, as on AWS); a dump
-    loaded before (same SHA-256) is skipped by the seed, so data is kept across runs."""
-    from ops.data_load import TaskPlacement, load_data
+    """Make the database users (the admin task), migrate and load the sample data (the loader task)
+    as one-off tasks (``ops.data_load``, as on AWS); a dump loaded before (same SHA-256) is skipped
+    by the seed, so data is kept across runs, and the users keep the passwords in their secrets."""
+    from ops.data_load import TaskFamilies, TaskPlacement, load_data
     from ops.stack_outputs import AwsTarget
 
     started = time.monotonic()
     source = upload_sample(target)
     placement = TaskPlacement(
         cluster=outputs["ecs_cluster_name"],
-        task_definition_family=outputs["task_definition_family"],
+        task_definition_family=outputs["db_loader_task_definition_family"],
         subnet_ids=list(outputs["task_subnet_ids"]),
         security_group_id=outputs["task_security_group_id"],
     )
-    results = load_data(AwsTarget(target.region, target.endpoint), placement, [source], poll_seconds=0.5, timeout_seconds=300)
+    families = TaskFamilies(admin=outputs["db_admin_task_definition_family"], loader=outputs["db_loader_task_definition_family"])
+    target_aws = AwsTarget(target.region, target.endpoint)
+    results = load_data(target_aws, placement, families, [source], poll_seconds=0.5, timeout_seconds=300)
     failed = [r for r in results if not r.ok]
     if failed:
         raise LocalError(f"data load failed at {failed[0].step} (exit code {failed[0].exit_code}); see the task log above")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import jsii
 from cdktf import Annotations, Aspects, IResolveContext, IStringProducer, Lazy, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
+from backend.geoapi import envvars as ev
 from environment.config import EnvironmentConfig
 from environment.names import edge_log_bucket_name, frontend_publish_role_name, name_prefix, publish_target_parameter_name
 from environment.outputs import check_exports
@@ -21,9 +24,19 @@ from modules.guardrails import DEFAULT_RULES, PRODUCTION_RULES, GuardRails
 from modules.kms import EnvironmentKey
 from modules.network import Network
 from modules.providers import aws_provider, s3_state_backend
-from modules.secrets import ServiceSecrets
+from modules.secrets import SecretRef, ServiceSecrets
 from modules.site import FrontendPublishRole, StaticSite
 from modules.waf import EdgeFirewall
+
+
+@dataclass(frozen=True)
+class DatabaseSecrets:
+    """Who reads which database secret: the API the app user's, the loader task the loader's, the
+    admin task the master's (and it writes the other two)."""
+
+    app: SecretRef
+    loader: ServiceSecrets
+    admin: ServiceSecrets
 
 
 @jsii.implements(IStringProducer)
@@ -63,12 +76,13 @@ class EnvironmentStack(TerraformStack):
         )
         network = self._network()
         database = self._database(network, key)
-        secrets, exported_secrets = self._secrets(database, key)
+        secrets, db_secrets, exported_secrets = self._secrets(database, key)
         edge = self._edge_provider()
         dns = self._certificates(edge)
         wired = self._with_certificates(dns)
         public_url = _SetLater("the API's public URL (the site's /api)")
         api = self._api(wired, network, database, secrets, key, public_url)
+        db_tasks = self._database_tasks(api, database, db_secrets)
         firewall = self._firewall(edge)
         logs = EdgeLogs(
             self,
@@ -94,6 +108,7 @@ class EnvironmentStack(TerraformStack):
                 **self._api_outputs(api, network),
                 "db_endpoint": database.endpoint,
                 **exported_secrets,
+                **db_tasks,
                 "kms_key_arn": key.arn,
                 "dns_records": dns.records,
             }
@@ -129,18 +144,69 @@ class EnvironmentStack(TerraformStack):
             monitoring=config.database.monitoring,
         )
 
-    def _secrets(self, database: AuroraDatabase, key: EnvironmentKey) -> tuple[ServiceSecrets, dict[str, str]]:
-        """The service's secrets, and the ``db_secret_arn`` / ``auth0_secret_arn`` outputs."""
-        secrets = ServiceSecrets(
-            self, "secrets", name_prefix=self._prefix, kms_key_arn=key.arn, recovery_window_days=30 if self._protect else 0
+    def _secrets(self, database: AuroraDatabase, key: EnvironmentKey) -> tuple[ServiceSecrets, DatabaseSecrets, dict[str, str]]:
+        """The secrets of the service, the loader and the admin task, and their ``*_secret_arn`` outputs.
+
+        The service reads the application user's secret as ``DB_SECRET_ARN``, never the master's; the
+        two users' secrets have no value until the admin task (``geoapi users ensure``) puts one."""
+
+        def secrets_of(id_: str) -> ServiceSecrets:
+            window = 30 if self._protect else 0
+            return ServiceSecrets(self, id_, name_prefix=self._prefix, kms_key_arn=key.arn, recovery_window_days=window)
+
+        secrets, loader, admin = secrets_of("secrets"), secrets_of("loader-secrets"), secrets_of("admin-secrets")
+        app_user = secrets.declare(
+            "db-app", env_var=ev.DB_SECRET_ARN, description="the API's database user (rows of the application schema only)"
         )
-        db_secret = secrets.reference(env_var="DB_SECRET_ARN", arn=database.master_secret_arn)
         auth0_secret = secrets.declare(
             "auth0",
             env_var="AUTH0_SECRET_ARN",
             description="Auth0 settings the API verifies tokens with (domain, audience, client id)",
         )
-        return secrets, {"db_secret_arn": db_secret.arn, "auth0_secret_arn": auth0_secret.arn}
+        loader_user = loader.declare(
+            "db-loader", env_var=ev.DB_SECRET_ARN, description="the migrate/seed task's database user (DDL on the application schema only)"
+        )
+        admin.reference(env_var=ev.DB_MASTER_SECRET_ARN, arn=database.master_secret_arn)
+        admin.reference(env_var=ev.DB_APP_SECRET_ARN, arn=app_user.arn, writable=True)
+        admin.reference(env_var=ev.DB_LOADER_SECRET_ARN, arn=loader_user.arn, writable=True)
+        exported = {
+            "db_secret_arn": database.master_secret_arn,
+            "db_app_secret_arn": app_user.arn,
+            "db_loader_secret_arn": loader_user.arn,
+            "auth0_secret_arn": auth0_secret.arn,
+        }
+        return secrets, DatabaseSecrets(app=app_user, loader=loader, admin=admin), exported
+
+    def _database_tasks(self, api: ApiService, database: AuroraDatabase, secrets: DatabaseSecrets) -> dict[str, str]:
+        """The admin task (makes and rotates the users) and the loader task (migrate, seed)."""
+        config = self.config
+        environment = {
+            ev.AWS_REGION: config.aws.region,
+            ev.LOG_LEVEL: config.api.log_level,
+            ev.DB_HOST: database.endpoint,
+            ev.DB_PORT: str(database.port),
+            ev.DB_NAME: database.database_name,
+        }
+        admin = api.one_off(
+            "db-admin", secrets=secrets.admin, environment=environment, command=["python", "-m", "geoapi", "users", "ensure"]
+        )
+        seed_reads = []
+        if config.database.seed_source:
+            bucket, _, key = config.database.seed_source.removeprefix("s3://").partition("/")
+            seed_reads.append(
+                {"Sid": "ReadSeedData", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/{key}*"}
+            )
+        loader = api.one_off(
+            "db-loader",
+            secrets=secrets.loader,
+            environment=environment,
+            command=["python", "-m", "geoapi", "migrate"],
+            statements=seed_reads,
+        )
+        return {
+            "db_admin_task_definition_family": admin.task_definition.family,
+            "db_loader_task_definition_family": loader.task_definition.family,
+        }
 
     # ---- API -------------------------------------------------------------------------------
 
@@ -169,7 +235,6 @@ class EnvironmentStack(TerraformStack):
                 "PUBLIC_URL": Lazy.string_value(public_url),
             },
             protect=self._protect,
-            seed_source=config.database.seed_source,
         )
 
     def _api_origin(self, api: ApiService) -> str:

@@ -34,3 +34,10 @@ def only(stack: dict, rtype: str) -> dict:
     found = list(resources_of(stack, rtype).values())
     assert len(found) == 1, f"expected one {rtype}, found {len(found)}"
     return found[0]
+
+
+def task_definition(stack: dict, name: str = "api") -> dict:
+    """The task definition of family ``<prefix>-<name>``: ``api`` (the service), ``db-admin`` or ``db-loader`` (one-off tasks)."""
+    found = [t for t in resources_of(stack, "aws_ecs_task_definition").values() if t["family"].endswith(f"-{name}")]
+    assert len(found) == 1, f"expected one task definition of family *-{name}, found {len(found)}"
+    return found[0]

@@ -6,10 +6,13 @@ One module per part a reader looks for:
 * ``task.py``: the task definition, its container, the execution/task roles and the log group;
 * ``load_balancing.py``: the NLB, its target group and listener (``listener_port``);
 * ``scaling.py``: the scaling target, step policies and CPU alarms;
+* ``oneoff.py``: one-off task definitions of the same image with roles of their own (the
+  database admin and loader tasks);
 * ``service.py``: :class:`ApiService`, which composes them with the ECS cluster and service.
 """
 
 from modules.api.load_balancing import HTTP_LISTENER_PORT, TLS_LISTENER_PORT, TLS_POLICY, listener_port
+from modules.api.oneoff import OneOffTask
 from modules.api.service import ApiService
 from modules.api.task import CONTAINER_HEALTH_COMMAND, CONTAINER_NAME, CONTAINER_USER
 
@@ -21,5 +24,6 @@ __all__ = [
     "TLS_LISTENER_PORT",
     "TLS_POLICY",
     "ApiService",
+    "OneOffTask",
     "listener_port",
 ]

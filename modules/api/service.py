@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster, EcsClusterSetting
 from cdktf_cdktf_provider_aws.ecs_service import EcsService, EcsServiceLoadBalancer
@@ -9,6 +11,7 @@ from constructs import Construct
 
 from environment.config import ApiSettings
 from modules.api.load_balancing import LoadBalancing
+from modules.api.oneoff import OneOffTask
 from modules.api.repository import ImageRepository
 from modules.api.scaling import CpuScaling
 from modules.api.task import CONTAINER_NAME, ApiTask, container_environment
@@ -39,8 +42,6 @@ class ApiService(Construct):
         log_retention_days: overrides ``settings.log_retention_days``. Default: none.
         scale_out_cooldown_seconds / scale_in_cooldown_seconds: pauses after a
             scaling step. Defaults: 60 and 300 (scale in slowly).
-        seed_source: ``s3://bucket/key-or-prefix`` the one-off seed task (same task
-            role) may read. Default: none.
 
     Attributes: ``repository``, ``image``, ``cluster``, ``task_definition``, ``container_definition``,
     ``service``, ``load_balancer``, ``target_group``, ``listener``, ``vpc_origin``, ``scaling_target``,
@@ -64,7 +65,6 @@ class ApiService(Construct):
         log_retention_days: int | None = None,
         scale_out_cooldown_seconds: int = 60,
         scale_in_cooldown_seconds: int = 300,
-        seed_source: str | None = None,
     ):
         super().__init__(scope, id_)
         image = ImageRepository(
@@ -84,10 +84,10 @@ class ApiService(Construct):
             region=region,
             environment=container_environment(region=region, settings=settings, extra=environment),
             log_retention_days=log_retention_days,
-            seed_source=seed_source,
         )
         self.log_group, self.execution_role, self.task_role = task.log_group, task.execution_role, task.task_role
         self.task_definition, self.container_definition = task.task_definition, task.container_definition
+        self._settings, self._name_prefix, self._region = settings, name_prefix, region
 
         balancing = LoadBalancing(self, settings=settings, name_prefix=name_prefix, network=network, protect=protect)
         self.load_balancer, self.target_group, self.listener = balancing.load_balancer, balancing.target_group, balancing.listener
@@ -111,6 +111,33 @@ class ApiService(Construct):
             scaling.scale_in_policy,
         )
         self.scale_out_alarm, self.scale_in_alarm = scaling.scale_out_alarm, scaling.scale_in_alarm
+
+    def one_off(
+        self,
+        name: str,
+        *,
+        secrets: ServiceSecrets,
+        environment: dict[str, str],
+        command: list[str],
+        statements: Sequence[dict] = (),
+    ) -> OneOffTask:
+        """A one-off task definition ``<name_prefix>-<name>`` of this image, execution role and log group,
+        with its own task role reading only ``secrets`` (see :class:`modules.api.oneoff.OneOffTask`)."""
+        return OneOffTask(
+            self,
+            name,
+            settings=self._settings,
+            name_prefix=self._name_prefix,
+            name=name,
+            image=self.image,
+            execution_role_arn=self.execution_role.arn,
+            log_group_name=self.log_group.name,
+            region=self._region,
+            secrets=secrets,
+            environment=environment,
+            command=command,
+            statements=statements,
+        )
 
     def _service(self, settings: ApiSettings, network: Network) -> EcsService:
         """The Fargate service: tasks in the private subnets, registered with the target group."""

@@ -81,7 +81,6 @@ class ApiTask:
         region: the task's region (SDK and log driver).
         environment: plain container environment (see :func:`container_environment`).
         log_retention_days: overrides ``settings.log_retention_days``. Default: none.
-        seed_source: ``s3://bucket/key-or-prefix`` the task role may read. Default: none.
 
     Attributes: ``log_group``, ``execution_role``, ``task_role``, ``task_definition``, ``container_definition``.
     """
@@ -99,7 +98,6 @@ class ApiTask:
         region: str,
         environment: dict[str, str],
         log_retention_days: int | None = None,
-        seed_source: str | None = None,
     ):
         self.log_group = CloudwatchLogGroup(
             scope,
@@ -108,9 +106,7 @@ class ApiTask:
             retention_in_days=log_retention_days or settings.log_retention_days,
             kms_key_id=kms_key_arn,
         )
-        self._roles(
-            scope, name_prefix=name_prefix, repository_arn=repository_arn, secrets=secrets, kms_key_arn=kms_key_arn, seed_source=seed_source
-        )
+        self._roles(scope, name_prefix=name_prefix, repository_arn=repository_arn, secrets=secrets, kms_key_arn=kms_key_arn)
         self.container_definition = container_definition(
             image=image, settings=settings, environment=environment, secrets=secrets, log_group=self.log_group.name, region=region
         )
@@ -130,9 +126,7 @@ class ApiTask:
             container_definitions=json.dumps([self.container_definition]),
         )
 
-    def _roles(
-        self, scope: Construct, *, name_prefix: str, repository_arn: str, secrets: ServiceSecrets, kms_key_arn: str, seed_source: str | None
-    ) -> None:
+    def _roles(self, scope: Construct, *, name_prefix: str, repository_arn: str, secrets: ServiceSecrets, kms_key_arn: str) -> None:
         """What ECS needs to start the task (execution role), what the app may do (task role).
 
         Both carry the environment's permissions boundary (:func:`modules.ci.environment_boundary_arn`).
@@ -171,10 +165,4 @@ class ApiTask:
             ),
         )
         self.task_role = ecs_tasks_role("task-role", "task")
-        task_statements = secrets.read_statements()
-        if seed_source is not None:
-            bucket, _, key = seed_source.removeprefix("s3://").partition("/")
-            task_statements.append(
-                {"Sid": "ReadSeedData", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/{key}*"}
-            )
-        IamRolePolicy(scope, "task-policy", role=self.task_role.id, policy=policy_document(*task_statements))
+        IamRolePolicy(scope, "task-policy", role=self.task_role.id, policy=policy_document(*secrets.read_statements()))

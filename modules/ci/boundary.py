@@ -89,6 +89,12 @@ def boundary_policy(env: CiEnvironment, *, partition: str, account: str) -> dict
             ],
         },
         {
+            "Sid": "WriteDatabaseUserSecrets",
+            "Effect": "Allow",
+            "Action": "secretsmanager:PutSecretValue",
+            "Resource": arns.regional("secretsmanager", region, f"secret:{prefix}/db-*"),
+        },
+        {
             "Sid": "OwnKeys",
             "Effect": "Allow",
             "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],

@@ -139,7 +139,7 @@ def _container_env(tmp_path: Path, port: int, extra: dict[str, str], tmp: str | 
 
 def api_container(stacks: dict[str, dict]) -> dict:
     """The API container definition of env-staging's task definition."""
-    (task,) = stacks["env-staging"]["resource"]["aws_ecs_task_definition"].values()
+    (task,) = [t for t in stacks["env-staging"]["resource"]["aws_ecs_task_definition"].values() if t["family"].endswith("-api")]
     (container,) = json.loads(task["container_definitions"])
     return container
 

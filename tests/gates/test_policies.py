@@ -32,7 +32,7 @@ from modules.guardrails import (
     service_deploys_safely,
 )
 from modules.network import CLOUDFRONT_VPC_ORIGINS_SG
-from tests.synth import ROOT, only, resources_of
+from tests.synth import ROOT, only, resources_of, task_definition
 
 ENVS = {env.name: env for env in load_environments([ROOT / "envs"])}
 ENV_STACKS = sorted(f"env-{name}" for name in ENVS)
@@ -40,7 +40,7 @@ BOOTSTRAP_STACKS = sorted({bootstrap_stack_name(e.state.bucket) for e in ENVS.va
 
 
 def containers(stack: dict) -> list[dict]:
-    return json.loads(only(stack, "aws_ecs_task_definition")["container_definitions"])
+    return json.loads(task_definition(stack)["container_definitions"])
 
 
 # ---- container -----------------------------------------------------------------------------
@@ -70,7 +70,7 @@ def test_container_gets_secrets_only_as_references_to_their_arns(stacks, stack_n
     assert "secrets" not in api  # the app reads its secrets itself, by ARN (container contract)
     secret_vars = {k for k in env if re.search(r"SECRET|PASSWORD|TOKEN|KEY", k)}
     assert secret_vars == {"DB_SECRET_ARN", "AUTH0_SECRET_ARN"}
-    assert re.fullmatch(r"\$\{aws_rds_cluster\.[^.]+\.master_user_secret\[0\]\.secret_arn\}", env["DB_SECRET_ARN"])
+    assert re.fullmatch(r"\$\{aws_secretsmanager_secret\.[^.]+\.arn\}", env["DB_SECRET_ARN"])  # the app user's, never the master's
     assert re.fullmatch(r"\$\{aws_secretsmanager_secret\.[^.]+\.arn\}", env["AUTH0_SECRET_ARN"])
     literals = {k: v for k, v in env.items() if not REFERENCE.fullmatch(v)}
     assert set(literals) <= {"AWS_REGION", "DB_NAME", "DB_PORT", "PUBLIC_READS", "LOG_LEVEL", "PORT", "CPU_UNITS", "PUBLIC_URL"}, literals
@@ -78,7 +78,7 @@ def test_container_gets_secrets_only_as_references_to_their_arns(stacks, stack_n
 
 def _add_env(name: str, value: str):
     def change(doc):
-        [task] = doc["resource"]["aws_ecs_task_definition"].values()
+        task = next(t for t in doc["resource"]["aws_ecs_task_definition"].values() if t["family"].endswith("-api"))
         defs = json.loads(task["container_definitions"])
         defs[0]["environment"].append({"name": name, "value": value})
         task["container_definitions"] = json.dumps(defs)
@@ -88,7 +88,7 @@ def _add_env(name: str, value: str):
 
 def _container_field(key: str, value):
     def change(doc):
-        [task] = doc["resource"]["aws_ecs_task_definition"].values()
+        task = next(t for t in doc["resource"]["aws_ecs_task_definition"].values() if t["family"].endswith("-api"))
         defs = json.loads(task["container_definitions"])
         if value is None:
             defs[0].pop(key)

@@ -46,7 +46,7 @@ def _attr(rtype, key, value):
 
 def _container_env(name, value):
     def change(doc):
-        [task] = doc["resource"]["aws_ecs_task_definition"].values()
+        task = next(t for t in doc["resource"]["aws_ecs_task_definition"].values() if t["family"].endswith("-api"))
         defs = json.loads(task["container_definitions"])
         defs[0]["environment"].append({"name": name, "value": value})
         task["container_definitions"] = json.dumps(defs)

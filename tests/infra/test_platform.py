@@ -15,14 +15,14 @@ import pytest
 
 from environment.config import ConfigError, load_environments, parse_environment
 from environment.names import name_prefix
-from tests.synth import ROOT, only, resources_of
+from tests.synth import ROOT, only, resources_of, task_definition
 
 ENVS = {env.name: env for env in load_environments([ROOT / "envs"])}
 REF = re.compile(r"^\$\{[^}]+\}$")
 
 
 def container(stack: dict) -> dict:
-    [definition] = json.loads(only(stack, "aws_ecs_task_definition")["container_definitions"])
+    [definition] = json.loads(task_definition(stack)["container_definitions"])
     return definition
 
 
@@ -67,7 +67,7 @@ def test_both_cpu_thresholds_drive_their_own_scaling_policy(stacks, name):
 def test_task_definition_sizes_and_hardening_follow_the_env_file(stacks, name):
     api = ENVS[name].api
     stack = stacks[f"env-{name}"]
-    task = only(stack, "aws_ecs_task_definition")
+    task = task_definition(stack)
     assert (task["cpu"], task["memory"]) == (str(api.cpu), str(api.memory))
     assert task["requires_compatibilities"] == ["FARGATE"] and task["network_mode"] == "awsvpc"
     c = container(stack)
@@ -86,9 +86,9 @@ def test_container_gets_secret_arns_and_never_secret_values(stacks, name):
     assert "secrets" not in container(stack)  # values are pulled by the app, not injected
     secret_vars = {k: v for k, v in env.items() if "SECRET" in k or "PASSWORD" in k or "TOKEN" in k}
     assert set(secret_vars) == {"DB_SECRET_ARN", "AUTH0_SECRET_ARN"}
-    auth0_id = next(iter(resources_of(stack, "aws_secretsmanager_secret")))
-    assert secret_vars["AUTH0_SECRET_ARN"] == f"${{aws_secretsmanager_secret.{auth0_id}.arn}}"
-    assert re.fullmatch(r"\$\{aws_rds_cluster\.[^.]+\.master_user_secret\[0\]\.secret_arn\}", secret_vars["DB_SECRET_ARN"])
+    secret_ids = {s["name"].rsplit("/", 1)[1]: k for k, s in resources_of(stack, "aws_secretsmanager_secret").items()}
+    assert secret_vars["AUTH0_SECRET_ARN"] == f"${{aws_secretsmanager_secret.{secret_ids['auth0']}.arn}}"
+    assert secret_vars["DB_SECRET_ARN"] == f"${{aws_secretsmanager_secret.{secret_ids['db-app']}.arn}}"  # the app user, not the master
 
 
 @pytest.mark.parametrize("name", sorted(ENVS))
@@ -102,20 +102,15 @@ def test_task_role_reads_exactly_its_own_secrets(stacks, name):
     assert "secretsmanager:GetSecretValue" in text
     for arn in arns:
         assert arn.strip("${}") in text
-    # no wildcard resources and nothing beyond reading secrets (and the seed prefix) and decrypting them
+    # no wildcard resources and nothing beyond reading secrets and decrypting them (the seed is the loader task's)
     assert '"*"' not in text and "secretsmanager:*" not in text
     assert set(re.findall(r'"((?:[a-z0-9-]+):[A-Za-z*]+)"', text)) <= {
         "secretsmanager:GetSecretValue",
         "secretsmanager:DescribeSecret",
         "kms:Decrypt",
         "kms:ViaService",
-        "s3:GetObject",
     }
-    seed = ENVS[name].database.seed_source
-    if seed:
-        assert f'"arn:aws:s3:::{seed.removeprefix("s3://")}*"' in text
-    else:
-        assert "s3:GetObject" not in text
+    assert "master_user_secret" not in text
 
 
 @pytest.mark.parametrize("name", sorted(ENVS))

@@ -16,14 +16,14 @@ import pytest
 
 from backend.geoapi import envvars as ev
 from environment.config import load_environments
-from tests.synth import ROOT, only
+from tests.synth import ROOT, task_definition
 
 ENVS = {env.name: env for env in load_environments([ROOT / "envs"])}
 BACKEND = ROOT / "backend" / "geoapi"
 
 
 def _container(stack: dict) -> dict:
-    [definition] = json.loads(only(stack, "aws_ecs_task_definition")["container_definitions"])
+    [definition] = json.loads(task_definition(stack)["container_definitions"])
     return definition
 
 

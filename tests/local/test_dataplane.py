@@ -54,8 +54,9 @@ def _get(
         return err.code, dict(err.headers), err.read()
 
 
-def _db_secret(env_local: EnvLocal) -> dict[str, Any]:
-    return json.loads(env_local.client("secretsmanager").get_secret_value(SecretId=env_local.outputs["db_secret_arn"])["SecretString"])
+def _db_secret(env_local: EnvLocal, output: str = "db_secret_arn") -> dict[str, Any]:
+    """A database secret's value: the master's (``db_secret_arn``), the app user's or the loader's."""
+    return json.loads(env_local.client("secretsmanager").get_secret_value(SecretId=env_local.outputs[output])["SecretString"])
 
 
 def _db_port(env_local: EnvLocal) -> int:
@@ -172,7 +173,7 @@ def test_the_database_refuses_plain_connections_and_verifies_as_the_aurora_endpo
 
 
 def test_every_api_connection_to_the_database_uses_tls(env_local: EnvLocal):
-    running, secret = _running(env_local), _db_secret(env_local)
+    running, secret, app = _running(env_local), _db_secret(env_local), _db_secret(env_local, "db_app_secret_arn")
     assert _get(running.api_url + "/collections/places/items?limit=5")[0] == 200  # the tasks hold pooled connections now
     conn = _tls_connect(running.directory / "tls" / "ca.pem", env_local.outputs["db_endpoint"], _db_port(env_local), secret)
     with conn.cursor() as cur:
@@ -180,7 +181,7 @@ def test_every_api_connection_to_the_database_uses_tls(env_local: EnvLocal):
             "SELECT t.PROCESSLIST_ID, s.VARIABLE_VALUE FROM performance_schema.threads t "
             "JOIN performance_schema.status_by_thread s ON s.THREAD_ID = t.THREAD_ID AND s.VARIABLE_NAME = 'Ssl_version' "
             "WHERE t.PROCESSLIST_USER = %s AND t.PROCESSLIST_ID <> CONNECTION_ID()",
-            (secret["username"],),
+            (app["username"],),
         )
         rows = cur.fetchall()
     conn.close()
@@ -245,18 +246,76 @@ def test_with_the_database_stopped_the_api_answers_503_keeps_its_tasks_and_serve
     assert sorted(t["pid"] for t in after["tasks"]) == pids and after.get("replaced", 0) == replaced, "a task was replaced"
 
 
-@pytest.mark.mutates_env_local(order=3)
-def test_a_rotated_password_is_picked_up_without_a_restart(env_local: EnvLocal):
-    """RDS rotation: a new password in the database and in the secret; the API's connections are cut."""
-    running, sm = _running(env_local), env_local.client("secretsmanager")
-    pids = [t["pid"] for t in running.status()["tasks"]]
-    secret = _db_secret(env_local)
-    rotated = {**secret, "password": secret["password"] + "-rotated"}
-    conn = _tls_connect(running.directory / "tls" / "ca.pem", env_local.outputs["db_endpoint"], _db_port(env_local), secret)
+def _placement(env_local: EnvLocal, family_output: str) -> TaskPlacement:
+    outputs = env_local.outputs
+    return TaskPlacement(
+        cluster=outputs["ecs_cluster_name"],
+        task_definition_family=outputs[family_output],
+        subnet_ids=list(outputs["task_subnet_ids"]),
+        security_group_id=outputs["task_security_group_id"],
+    )
+
+
+def test_the_api_serves_as_the_application_user_which_cannot_drop_tables_or_read_other_schemas(env_local: EnvLocal):
+    """The service's tasks connect as the app user; that user has rows of the application schema and nothing else."""
+    running, master, app = _running(env_local), _db_secret(env_local), _db_secret(env_local, "db_app_secret_arn")
+    assert app["username"] != master["username"]
+    for task in running.status()["tasks"]:
+        env = _environ(task["pid"])
+        assert env["DB_SECRET_ARN"] == env_local.outputs["db_app_secret_arn"]
+        assert env_local.outputs["db_secret_arn"] not in env.values() and "DB_MASTER_SECRET_ARN" not in env
+    assert _get(running.api_url + "/collections/places/items?limit=5")[0] == 200  # pooled connections now
+    ca, endpoint, port = running.directory / "tls" / "ca.pem", env_local.outputs["db_endpoint"], _db_port(env_local)
+    conn = _tls_connect(ca, endpoint, port, master)
     with conn.cursor() as cur:
-        cur.execute("ALTER USER %s@'%%' IDENTIFIED BY %s", (secret["username"], rotated["password"]))
-        sm.put_secret_value(SecretId=env_local.outputs["db_secret_arn"], SecretString=json.dumps(rotated))
-        cur.execute("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = %s AND ID <> CONNECTION_ID()", (secret["username"],))
+        cur.execute(
+            "SELECT DISTINCT USER FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND DB = %s",
+            (running.spec.database.database,),
+        )
+        assert {row[0] for row in cur.fetchall()} == {app["username"]}, "the API's connections are not (only) the app user's"
+        cur.execute("CREATE DATABASE IF NOT EXISTS other_schema")
+        cur.execute("CREATE TABLE IF NOT EXISTS other_schema.private (x TEXT)")
+    conn.close()
+    conn = _tls_connect(ca, endpoint, port, app)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"USE `{running.spec.database.database}`")
+            cur.execute("SELECT COUNT(*) FROM features")
+            assert cur.fetchone()[0] > 0
+            for sql in ("DROP TABLE features", "SELECT * FROM other_schema.private", "SELECT * FROM mysql.user", "CREATE TABLE t (x INT)"):
+                with pytest.raises(pymysql.err.MySQLError) as info:
+                    cur.execute(sql)
+                assert info.value.args[0] in (1142, 1044), (sql, info.value)
+            cur.execute("SELECT COUNT(*) FROM features")  # still there
+    finally:
+        conn.close()
+
+
+@pytest.mark.mutates_env_local(order=3)
+def test_the_admin_task_rotates_the_app_user_and_the_api_follows_without_a_restart(env_local: EnvLocal):
+    """``python -m ops.data_load ENV --rotate-users``: the admin task puts new passwords and changes them
+    in the database; the API's connections are cut, and its tasks re-read their secret."""
+    running = _running(env_local)
+    pids = [t["pid"] for t in running.status()["tasks"]]
+    before = _db_secret(env_local, "db_app_secret_arn")
+    target = AwsTarget(env_local.target.region, env_local.target.endpoint)
+    result = run_one_off(
+        target,
+        _placement(env_local, "db_admin_task_definition_family"),
+        "rotate",
+        ["python", "-m", "geoapi", "users", "rotate"],
+        poll_seconds=0.5,
+        timeout_seconds=120,
+    )
+    assert result.exit_code == 0, result
+    after = _db_secret(env_local, "db_app_secret_arn")
+    assert after["username"] == before["username"] and after["password"] != before["password"]
+    ca, endpoint, port = running.directory / "tls" / "ca.pem", env_local.outputs["db_endpoint"], _db_port(env_local)
+    with pytest.raises(pymysql.err.OperationalError):
+        _tls_connect(ca, endpoint, port, before).close()
+    conn = _tls_connect(ca, endpoint, port, _db_secret(env_local))
+    with conn.cursor() as cur:
+        cur.execute("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = %s", (after["username"],))
         for (connection_id,) in cur.fetchall():
             cur.execute(f"KILL {int(connection_id)}")
     conn.close()
@@ -340,13 +399,7 @@ def test_a_new_task_that_never_answers_is_kept_through_the_services_grace_period
 
 
 def test_a_one_off_task_reports_its_exit_code_through_ecs(env_local: EnvLocal):
-    outputs = env_local.outputs
-    placement = TaskPlacement(
-        cluster=outputs["ecs_cluster_name"],
-        task_definition_family=outputs["task_definition_family"],
-        subnet_ids=list(outputs["task_subnet_ids"]),
-        security_group_id=outputs["task_security_group_id"],
-    )
+    placement = _placement(env_local, "db_loader_task_definition_family")
     target = AwsTarget(env_local.target.region, env_local.target.endpoint)
     failed = run_one_off(
         target, placement, "seed", ["python", "-m", "geoapi", "seed", "/app/sample/missing.sql"], poll_seconds=0.5, timeout_seconds=120

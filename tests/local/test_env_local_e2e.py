@@ -74,10 +74,11 @@ def test_task_definition_references_secret_arns_and_no_values(env_local: EnvLoca
     task = ecs.describe_task_definition(taskDefinition=_service(env_local)["taskDefinition"])["taskDefinition"]
     (container,) = task["containerDefinitions"]
     environment = {item["name"]: item["value"] for item in container.get("environment", [])}
-    assert environment["DB_SECRET_ARN"] == env_local.outputs["db_secret_arn"]
+    assert environment["DB_SECRET_ARN"] == env_local.outputs["db_app_secret_arn"]  # the app user's, never the master's
     assert environment["AUTH0_SECRET_ARN"] == env_local.outputs["auth0_secret_arn"]
     rendered = json.dumps(task)
-    db_secret = json.loads(sm.get_secret_value(SecretId=env_local.outputs["db_secret_arn"])["SecretString"])
+    db_secret = json.loads(sm.get_secret_value(SecretId=env_local.outputs["db_app_secret_arn"])["SecretString"])
+    assert env_local.outputs["db_secret_arn"] not in rendered
     assert db_secret["password"] and db_secret["password"] not in rendered
     for name in ("DB_PASSWORD", "PASSWORD", "CLIENT_SECRET", "AUTH0_CLIENT_SECRET"):
         assert name not in environment

@@ -21,13 +21,15 @@ REGION = "us-east-1"
 TEST_ENV = "opstest"
 ACCOUNT = "123456789012"
 CLUSTER = "geo-data-app-opstest"
-FAMILY = "geo-data-app-opstest-api"
+ADMIN_FAMILY = "geo-data-app-opstest-db-admin"
+FAMILY = "geo-data-app-opstest-db-loader"
+FAMILIES = data_load.TaskFamilies(admin=ADMIN_FAMILY, loader=FAMILY)
 LOG_GROUP = "/ecs/geo-data-app-opstest/api"
 
 
 @pytest.fixture
 def service(aws: str, write_outputs, tmp_path) -> dict:
-    """Cluster, Fargate task definition (two revisions), subnets and security group, made with boto3."""
+    """Cluster, the admin and loader task definitions (two revisions each), subnets and security group, made with boto3."""
     ec2 = boto3.client("ec2", region_name=REGION, endpoint_url=aws)
     subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
     vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
@@ -35,9 +37,10 @@ def service(aws: str, write_outputs, tmp_path) -> dict:
     ecs = boto3.client("ecs", region_name=REGION, endpoint_url=aws)
     ecs.create_cluster(clusterName=CLUSTER)
     boto3.client("logs", region_name=REGION, endpoint_url=aws).create_log_group(logGroupName=LOG_GROUP)
-    for tag in ("old", "new"):
-        arn = ecs.register_task_definition(
-            family=FAMILY,
+    latest = {}
+    for family, tag in ((f, t) for f in (ADMIN_FAMILY, FAMILY) for t in ("old", "new")):
+        latest[family] = ecs.register_task_definition(
+            family=family,
             networkMode="awsvpc",
             requiresCompatibilities=["FARGATE"],
             cpu="256",
@@ -59,12 +62,14 @@ def service(aws: str, write_outputs, tmp_path) -> dict:
         tmp_path / "outputs.json",
         {
             "ecs_cluster_name": CLUSTER,
-            "task_definition_family": FAMILY,
+            "task_definition_family": "geo-data-app-opstest-api",
+            "db_admin_task_definition_family": ADMIN_FAMILY,
+            "db_loader_task_definition_family": FAMILY,
             "task_subnet_ids": subnets,
             "task_security_group_id": sg,
         },
     )
-    return {"ecs": ecs, "subnets": subnets, "sg": sg, "latest_arn": arn, "outputs": outputs, "endpoint": aws}
+    return {"ecs": ecs, "subnets": subnets, "sg": sg, "latest_arn": latest, "outputs": outputs, "endpoint": aws}
 
 
 def started_tasks(ecs) -> list[dict]:
@@ -82,7 +87,7 @@ def no_wait(monkeypatch):
     monkeypatch.setattr(data_load.time, "sleep", lambda _: None)
 
 
-def test_migrate_then_seed_run_as_private_fargate_tasks_of_the_latest_revision(service, envs_dir, capsys):
+def test_users_then_migrate_then_seed_run_as_private_fargate_tasks_of_the_latest_revisions(service, envs_dir, capsys):
     code = cli(service, envs_dir, "--seed", "s3://geoapp-seed/world.geojson")
 
     out = capsys.readouterr().out
@@ -91,9 +96,12 @@ def test_migrate_then_seed_run_as_private_fargate_tasks_of_the_latest_revision(s
     assert [t["overrides"]["containerOverrides"] for t in tasks] == [
         [{"name": "api", "command": ["python", "-m", "geoapi", "migrate"]}],
         [{"name": "api", "command": ["python", "-m", "geoapi", "seed", "s3://geoapp-seed/world.geojson"]}],
+        [{"name": "api", "command": ["python", "-m", "geoapi", "users", "ensure"]}],
     ]
+    # the users step runs the admin task (the one reader of the master secret); migrate and seed the loader's
+    assert [t["taskDefinitionArn"] for t in tasks] == [service["latest_arn"][f] for f in (FAMILY, FAMILY, ADMIN_FAMILY)]
+    assert out.index("users: started") < out.index("migrate: started") < out.index("seed: started"), out
     for task in tasks:
-        assert task["taskDefinitionArn"] == service["latest_arn"]
         assert task["launchType"] == "FARGATE"
         assert task["lastStatus"] == "STOPPED"
         eni = {d["name"]: d["value"] for d in task["attachments"][0]["details"]}
@@ -102,7 +110,7 @@ def test_migrate_then_seed_run_as_private_fargate_tasks_of_the_latest_revision(s
     enis = ec2.describe_network_interfaces(Filters=[{"Name": "description", "Values": ["moto ECS"]}])["NetworkInterfaces"]
     assert enis and all([g["GroupId"] for g in eni["Groups"]] == [service["sg"]] for eni in enis)
     assert all("Association" not in eni for eni in enis), "no public IP"
-    assert "migrate: exit code 0" in out and "seed: exit code 0" in out and "data load done" in out
+    assert "users: exit code 0" in out and "migrate: exit code 0" in out and "seed: exit code 0" in out and "data load done" in out
 
 
 def test_run_task_request_is_private_and_names_the_container(service):
@@ -119,13 +127,14 @@ def test_run_task_request_is_private_and_names_the_container(service):
     object.__setattr__(target, "client", client)
     placement = data_load.TaskPlacement(CLUSTER, FAMILY, service["subnets"], service["sg"])
 
-    data_load.load_data(target, placement, poll_seconds=0, log=lambda _: None)
+    data_load.load_data(target, placement, FAMILIES, poll_seconds=0, log=lambda _: None)
 
-    (request,) = sent
-    assert request["networkConfiguration"] == {
-        "awsvpcConfiguration": {"subnets": service["subnets"], "securityGroups": [service["sg"]], "assignPublicIp": "DISABLED"}
-    }
-    assert request["launchType"] == "FARGATE" and request["startedBy"] == data_load.STARTED_BY
+    assert len(sent) == 2  # users, migrate
+    for request in sent:
+        assert request["networkConfiguration"] == {
+            "awsvpcConfiguration": {"subnets": service["subnets"], "securityGroups": [service["sg"]], "assignPublicIp": "DISABLED"}
+        }
+        assert request["launchType"] == "FARGATE" and request["startedBy"] == data_load.STARTED_BY
 
 
 def test_failed_migration_reports_exit_code_and_log_and_skips_seed(service, envs_dir, capsys):
@@ -135,6 +144,8 @@ def test_failed_migration_reports_exit_code_and_log_and_skips_seed(service, envs
     logs = boto3.client("logs", region_name=REGION, endpoint_url=service["endpoint"])
 
     def container_fails(parsed, **_):
+        if parsed["tasks"][0]["overrides"]["containerOverrides"][0]["command"][3] != "migrate":
+            return
         arn = parsed["tasks"][0]["taskArn"]
         task = ecs_backend.tasks[CLUSTER][arn]
         task.containers[0].exitCode = 3
@@ -165,7 +176,7 @@ def test_failed_migration_reports_exit_code_and_log_and_skips_seed(service, envs
     assert "migrate: exit code 3 FAILED (Essential container in task exited)" in captured.out
     assert "| alembic: table exists" in captured.out
     assert "data load failed at migrate (exit code 3)" in captured.err
-    assert len(started_tasks(service["ecs"])) == 1, "seed must not run after a failed migration"
+    assert len(started_tasks(service["ecs"])) == 2, "seed must not run after a failed migration (users, migrate ran)"
 
 
 def test_task_that_never_stops_times_out_and_is_left_running(service, capsys):
@@ -188,7 +199,7 @@ def test_bad_seed_source_is_refused_before_any_task_starts(service, envs_dir, ca
 
 def test_unknown_family_is_a_clear_error(service, envs_dir, write_outputs, tmp_path, capsys):
     outputs = json.loads(service["outputs"].read_text())
-    outputs["task_definition_family"]["value"] = "no-such-family"
+    outputs["db_admin_task_definition_family"]["value"] = "no-such-family"
     service["outputs"].write_text(json.dumps(outputs))
     assert cli(service, envs_dir) == 1
     assert "task definition family 'no-such-family'" in capsys.readouterr().err
