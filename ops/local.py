@@ -357,12 +357,16 @@ def serve(target: Target, outputs: Mapping[str, Any], env: Mapping[str, str], st
 
     started = time.monotonic()
     put_auth0_settings(target, outputs)
+    timings: dict[str, float] = {}
+
+    def data_load() -> None:  # the API's tasks are ready only once the admin task has made their user
+        timings["data load"] = load_sample(target, outputs)
+
     try:
-        running = plane.start(dict(outputs), endpoint=target.endpoint, region=target.region, state_dir=state_dir)
+        running = plane.start(dict(outputs), endpoint=target.endpoint, region=target.region, state_dir=state_dir, before_ready=data_load)
     except (RuntimeError, LookupError) as err:
         raise LocalError(f"data plane: {err}") from None
-    timings = {"dataplane": time.monotonic() - started}
-    timings["data load"] = load_sample(target, outputs)
+    timings["dataplane"] = time.monotonic() - started - timings["data load"]
     timings["publish site"] = publish_site(target, outputs, env, state_dir)
     return running, timings
 

@@ -23,6 +23,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,16 +114,18 @@ def _last_task_log(directory: Path, lines: int = 15) -> str:
 
 
 def wait_ready(directory: Path, health_path: str, timeout: float) -> dict[str, Any]:
-    """Until the supervisor reports a healthy target and the edge serves the API's health path."""
+    """Until the supervisor reports a healthy target and the edge serves the API's health path;
+    three task replacements after the call (a task that keeps failing) end the wait early."""
     deadline = time.monotonic() + timeout
     pidfile = _supervisor_pidfile(directory)
+    replaced_before = read_status(directory).get("replaced", 0)
     while True:
         status = read_status(directory)
         if status.get("ready") and _answers(status["edge"] + health_path):
             return status
         if procs.read_pid(pidfile) is None:
             raise RuntimeError(f"the data plane supervisor exited; see {directory / 'supervisor.log'}")
-        if status.get("replaced", 0) >= 3 and not status.get("ready"):
+        if status.get("replaced", 0) >= replaced_before + 3 and not status.get("ready"):
             raise RuntimeError(f"API tasks keep failing ({status['replaced']} replaced); the last one said:\n" + _last_task_log(directory))
         if time.monotonic() > deadline:
             logs = directory / "logs"
@@ -132,8 +135,20 @@ def wait_ready(directory: Path, health_path: str, timeout: float) -> dict[str, A
         time.sleep(0.5)
 
 
-def start(outputs: dict[str, Any], *, endpoint: str, region: str, state_dir: Path, timeout: float = 180.0) -> Running:
-    """Bring up the data plane for the deployed env whose stack outputs are ``outputs``."""
+def start(
+    outputs: dict[str, Any],
+    *,
+    endpoint: str,
+    region: str,
+    state_dir: Path,
+    timeout: float = 180.0,
+    before_ready: Callable[[], Any] | None = None,
+) -> Running:
+    """Bring up the data plane for the deployed env whose stack outputs are ``outputs``.
+
+    ``before_ready`` runs once the database and the supervisor (with its one-off task runner) are up
+    and before waiting for a healthy API task: ``make local`` runs the admin task there, since the
+    API's tasks cannot pass their readiness health check before their database user exists."""
     directory = dataplane_dir(state_dir)
     directory.mkdir(parents=True, exist_ok=True)
     spec = read_spec(client_factory(endpoint, region), endpoint, region, outputs)
@@ -156,6 +171,8 @@ def start(outputs: dict[str, Any], *, endpoint: str, region: str, state_dir: Pat
             cwd=PROJECT,
         )
         code_file.write_text(code)
+    if before_ready is not None:
+        before_ready()
     health_path = "/api/health/live"
     status = wait_ready(directory, health_path, timeout)
     require_tls = spec.database.parameters.get("require_secure_transport", "").upper() in ("ON", "1", "TRUE")
