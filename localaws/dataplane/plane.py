@@ -135,6 +135,17 @@ def wait_ready(directory: Path, health_path: str, timeout: float) -> dict[str, A
         time.sleep(0.5)
 
 
+def _wait_supervisor_up(directory: Path, timeout: float) -> None:
+    """Until the supervisor wrote its first status: moto holds tasks RUNNING and the one-off runner polls."""
+    deadline = time.monotonic() + timeout
+    while not (directory / "status.json").exists():
+        if procs.read_pid(_supervisor_pidfile(directory)) is None:
+            raise RuntimeError(f"the data plane supervisor exited; see {directory / 'supervisor.log'}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the data plane supervisor did not start within {timeout:.0f} s; see {directory / 'supervisor.log'}")
+        time.sleep(0.2)
+
+
 def start(
     outputs: dict[str, Any],
     *,
@@ -172,6 +183,7 @@ def start(
         )
         code_file.write_text(code)
     if before_ready is not None:
+        _wait_supervisor_up(directory, timeout)
         before_ready()
     health_path = "/api/health/live"
     status = wait_ready(directory, health_path, timeout)
