@@ -13,6 +13,7 @@ import pytest
 
 from backend.geoapi import envvars as ev
 from environment.config import load_environments
+from tests.gates.iam_analysis import jsonencode_policy
 from tests.synth import ROOT, resources_of, task_definition
 
 ENVS = {env.name: env for env in load_environments([ROOT / "envs"])}
@@ -39,7 +40,7 @@ def _policies_by_role(stack: dict) -> dict[str, str]:
 
 
 def _statement(policy: str, sid: str) -> dict | None:
-    return next((s for s in json.loads(policy)["Statement"] if s.get("Sid") == sid), None)
+    return next((s for s in jsonencode_policy(policy)["Statement"] if s.get("Sid") == sid), None)
 
 
 @pytest.mark.parametrize("name", sorted(ENVS))
