@@ -301,7 +301,11 @@ def test_the_cutover_points_the_api_at_the_served_cluster_and_keeps_the_other(tm
     green = ids["geo-data-app-staging-db-green"]
     environment = _task_environment(stack)
     assert environment["DB_HOST"] == f"${{aws_rds_cluster.{green}.endpoint}}"
-    assert environment["DB_SECRET_ARN"] == f"${{aws_rds_cluster.{green}.master_user_secret[0].secret_arn}}"
+    assert "master_user_secret" not in environment["DB_SECRET_ARN"]  # the app user's secret, whichever cluster serves
+    [admin] = json.loads(task_definition(stack, "db-admin")["container_definitions"])
+    admin_env = {e["name"]: e["value"] for e in admin["environment"]}
+    assert admin_env["DB_HOST"] == f"${{aws_rds_cluster.{green}.endpoint}}"
+    assert admin_env["DB_MASTER_SECRET_ARN"] == f"${{aws_rds_cluster.{green}.master_user_secret[0].secret_arn}}"
     assert resources_of(stack, "aws_rds_cluster")[ids["geo-data-app-staging-db"]]["deletion_protection"] is True
     outputs = stack["output"]
     assert outputs["db_endpoint"]["value"] == f"${{aws_rds_cluster.{green}.endpoint}}"
