@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from aiohttp import ClientSession, web
@@ -89,6 +90,13 @@ async def _through_edge(distribution, balancers_for) -> tuple[int, str]:
         await runner.cleanup()
 
 
+
+def _run(coroutine):
+    """``asyncio.run`` in a thread of its own: a test before this one on the same worker may hold
+    an event loop in this thread (Playwright's sync API does), and asyncio.run refuses to nest."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
 def test_the_edge_proxies_the_api_to_the_balancer_of_the_nlb_the_vpc_origin_names(deployed):
     aws, distribution_id, cluster, service = deployed
     # GIVEN the distribution and the service's target group as the data plane reads them
@@ -98,7 +106,7 @@ def test_the_edge_proxies_the_api_to_the_balancer_of_the_nlb_the_vpc_origin_name
     # THEN the VPC origin resolves to the NLB whose listener forwards to the service's group
     assert origin.load_balancer_arn in target_group.load_balancer_arns
     # AND the edge, given the local balancer for that NLB (as the supervisor builds it), proxies /api/* to it
-    status, body = asyncio.run(_through_edge(distribution, lambda addr: dict.fromkeys(target_group.load_balancer_arns, addr)))
+    status, body = _run(_through_edge(distribution, lambda addr: dict.fromkeys(target_group.load_balancer_arns, addr)))
     assert (status, body) == (200, "target answered /api/hello")
 
 
@@ -106,5 +114,5 @@ def test_an_api_origin_without_a_balancer_for_its_vpc_origin_gets_cloudfronts_50
     aws, distribution_id, _, _ = deployed
     distribution = read_distribution(aws, distribution_id)
     # GIVEN a balancer for some other load balancer only, THEN CloudFront cannot reach the origin
-    status, body = asyncio.run(_through_edge(distribution, lambda addr: {"arn:aws:elasticloadbalancing:other": addr}))
+    status, body = _run(_through_edge(distribution, lambda addr: {"arn:aws:elasticloadbalancing:other": addr}))
     assert status == 502 and "wasn't able to connect to the origin" in body
