@@ -212,8 +212,9 @@ class OriginTlsSettings(_Strict):
 
     domain: Hostname
     """Name CloudFront connects to; a DNS CNAME to the NLB (output ``api_load_balancer_dns``)."""
-    certificate_arn: RegionalAcmCertificateArn
-    """ACM certificate for ``domain`` in the environment's own region."""
+    certificate_arn: RegionalAcmCertificateArn | None = None
+    """ACM certificate for ``domain`` in the environment's own region. Required unless ``[dns]
+    hosted_zone_id`` is set (the stack then issues and validates one)."""
 
 
 class ApiSettings(_Strict):
@@ -356,7 +357,8 @@ class SiteSettings(_Strict):
     cname: Hostname | None = None
     """Public host name. Default: the CloudFront domain."""
     certificate_arn: AcmCertificateArn | None = None
-    """ACM certificate for ``cname`` (us-east-1)."""
+    """ACM certificate for ``cname`` (us-east-1). Required with ``cname`` unless ``[dns] hosted_zone_id``
+    is set (the stack then issues and validates one)."""
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
     waf: bool = True
     """AWS WAF in front of CloudFront (managed rules + per-IP rate limit). Default: true."""
@@ -365,8 +367,8 @@ class SiteSettings(_Strict):
 
     @model_validator(mode="after")
     def _pair(self):
-        if (self.cname is None) != (self.certificate_arn is None):
-            raise ValueError("cname and certificate_arn go together: set both or neither")
+        if self.cname is None and self.certificate_arn is not None:
+            raise ValueError("certificate_arn without cname: the certificate is for cname")
         return self
 
 
@@ -553,8 +555,23 @@ class EnvironmentConfig(_Strict):
     @model_validator(mode="after")
     def _origin_certificate_region(self):
         tls = self.api.origin_tls
-        if tls is not None and tls.certificate_arn.split(":")[3] != self.aws.region:
+        if tls is not None and tls.certificate_arn is not None and tls.certificate_arn.split(":")[3] != self.aws.region:
             raise ValueError(f"api.origin_tls.certificate_arn must be in the environment's region {self.aws.region} (the NLB uses it)")
+        return self
+
+    @model_validator(mode="after")
+    def _certificates_or_zone(self):
+        """A name needs a certificate: the file's, or one the stack issues in ``[dns] hosted_zone_id``."""
+        if self.dns.hosted_zone_id is not None:
+            return self
+        problems = []
+        if self.site.cname is not None and self.site.certificate_arn is None:
+            problems.append("site.cname needs site.certificate_arn, or [dns] hosted_zone_id (the stack then issues and validates one)")
+        tls = self.api.origin_tls
+        if tls is not None and tls.certificate_arn is None:
+            problems.append("api.origin_tls needs certificate_arn, or [dns] hosted_zone_id (the stack then issues and validates one)")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @model_validator(mode="after")

@@ -323,7 +323,7 @@ class EnvironmentStack(TerraformStack):
             wanted.append(CertificateName("site", config.site.cname, arn=None if zone else config.site.certificate_arn, provider=edge))
         if tls:
             wanted.append(CertificateName("api-origin", tls.domain, arn=None if zone else tls.certificate_arn))
-        if zone and wanted:
+        if zone and (config.site.certificate_arn or (tls and tls.certificate_arn)):
             Annotations.of(self).add_warning(
                 f"{config.source}: [dns] hosted_zone_id is set: the stack issues and validates the certificates of "
                 f"{', '.join(c.domain for c in wanted)}; site.certificate_arn / api.origin_tls.certificate_arn are not used"

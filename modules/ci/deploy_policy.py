@@ -354,6 +354,22 @@ def edge_statements(env: CiEnvironment, arns: Arns) -> list[dict]:
     ]
 
 
+def dns_statements(env: CiEnvironment, arns: Arns) -> list[dict]:
+    """Certificates the stack issues (tagged for the environment), and, with ``[dns] hosted_zone_id``,
+    the records of that one zone (aliases and ACM validation records)."""
+    statements = tag_scoped("Certificates", "acm", ["acm:RequestCertificate", "acm:AddTagsToCertificate"], env)
+    if env.hosted_zone_id:
+        statements += [
+            _allow(
+                "EnvironmentZoneRecords",
+                ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets", "route53:GetHostedZone", "route53:ListTagsForResource"],
+                f"arn:{arns.partition}:route53:::hostedzone/{env.hosted_zone_id}",
+            ),
+            _allow("ZoneChanges", "route53:GetChange", f"arn:{arns.partition}:route53:::change/*"),
+        ]
+    return statements
+
+
 def monitoring_statements(env: CiEnvironment, arns: Arns) -> list[dict]:
     prefix = env.name_prefix
     return [
@@ -393,7 +409,7 @@ def deploy_policy(
     ]
     for part in (storage_statements, secrets_statements, kms_statements, ecs_statements, rds_statements, network_statements):
         statements += part(env, arns)
-    statements += edge_statements(env, arns) + monitoring_statements(env, arns)
+    statements += edge_statements(env, arns) + dns_statements(env, arns) + monitoring_statements(env, arns)
     statements += iam_statements(env, arns, boundary_arn=boundary_arn, role_name_prefix=role_name_prefix)
     statements += state_guard_statements(env, arns, state_kms_key_arn=state_kms_key_arn)
     return {"Version": "2012-10-17", "Statement": statements}

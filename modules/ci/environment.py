@@ -42,6 +42,8 @@ class CiEnvironment:
     role may read them (to refresh their version). Default: none; every other secret value is denied."""
     seed_source: str | None = None
     """``s3://bucket/key`` the env's one-off seed task may read (the boundary allows it). Default: none."""
+    hosted_zone_id: str | None = None
+    """Route 53 zone whose records the env stack manages (``[dns] hosted_zone_id``). Default: none."""
 
     @classmethod
     def from_config(cls, config, *, name_prefix: str, github_environment: str | None = None) -> CiEnvironment:
@@ -61,6 +63,7 @@ class CiEnvironment:
             # managed mode writes {domain, audience, client_id} (no client secret) as a Terraform-managed version
             plan_readable_secrets=("auth0",) if config.auth0.mode == "managed" else (),
             seed_source=config.database.seed_source,
+            hosted_zone_id=config.dns.hosted_zone_id,
         )
 
     @property

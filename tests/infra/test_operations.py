@@ -221,6 +221,9 @@ def zoned_staging(tmp_path_factory) -> dict:
     base = tmp_path_factory.mktemp("zoned")
     (base / "envs").mkdir()
     text = (ROOT / "envs" / "staging.toml").read_text().replace("\n[site]\n", f'\n[dns]\nhosted_zone_id = "{ZONE}"\n\n[site]\n')
+    # with a zone the certificates are the stack's to issue: the file names none
+    text, removed = re.subn(r"^certificate_arn = .*\n|, certificate_arn = \"[^\"]*\"", "", text, flags=re.MULTILINE)
+    assert removed == 2
     (base / "envs" / "staging.toml").write_text(text)
     return synth_envs(base / "out", base / "envs")["env-staging"]
 
@@ -299,3 +302,29 @@ def test_the_zoned_stack_passes_terraform_validate(zoned_staging, terraform_vali
         "terraform": {"required_providers": zoned_staging["terraform"]["required_providers"]}
     }
     assert "The configuration is valid" in terraform_validate(doc)
+
+
+def test_ci_may_issue_the_envs_certificates_and_change_records_of_its_zone_only(tmp_path):
+    """With ``[dns] hosted_zone_id`` the deploy role may change that zone's records and issue
+    certificates tagged for the environment; without a zone it may change no record at all."""
+    from environment.config import parse_environment
+    from environment.names import name_prefix
+    from modules.ci import CiEnvironment, deploy_policy
+
+    text = (ROOT / "envs" / "staging.toml").read_text()
+    zoned = parse_environment(ROOT / "envs" / "staging.toml", text.replace("\n[site]\n", f'\n[dns]\nhosted_zone_id = "{ZONE}"\n\n[site]\n'))
+    plain = ENVS["staging"]
+
+    def statements(config):
+        env = CiEnvironment.from_config(config, name_prefix=name_prefix(config))
+        policy = deploy_policy(env, partition="aws", account="210987654321", role_name_prefix="geoapp-ci", boundary_arn="arn:aws:iam::210987654321:policy/b")
+        return policy["Statement"]
+
+    def granting(stmts, action):
+        return [s for s in stmts if s["Effect"] == "Allow" and action in ([s["Action"]] if isinstance(s.get("Action"), str) else s.get("Action", []))]
+
+    (records,) = granting(statements(zoned), "route53:ChangeResourceRecordSets")
+    assert records["Resource"] == f"arn:aws:route53:::hostedzone/{ZONE}"
+    assert not granting(statements(plain), "route53:ChangeResourceRecordSets")
+    (request,) = granting(statements(zoned), "acm:RequestCertificate")
+    assert request["Condition"]["StringEquals"]["aws:RequestTag/Environment"] == zoned.tags.Environment

@@ -205,12 +205,18 @@ def _cluster(rds, identifier: str) -> dict[str, Any]:
     return cluster
 
 
-def _served_environment(env_local: EnvLocal) -> dict[str, str]:
+def _task_environment(env_local: EnvLocal, task_definition: str) -> dict[str, str]:
+    """The first container's environment (and ``secrets``) of a task definition (family or ARN)."""
     ecs = env_local.client("ecs")
-    outputs = env_local.outputs
-    (service,) = ecs.describe_services(cluster=outputs["ecs_cluster_name"], services=[outputs["ecs_service_name"]])["services"]
-    (container,) = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]["containerDefinitions"]
+    container = ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]["containerDefinitions"][0]
     return {e["name"]: e["value"] for e in container["environment"]} | {s["name"]: s["valueFrom"] for s in container.get("secrets", [])}
+
+
+def _served_environment(env_local: EnvLocal) -> dict[str, str]:
+    outputs = env_local.outputs
+    ecs = env_local.client("ecs")
+    (service,) = ecs.describe_services(cluster=outputs["ecs_cluster_name"], services=[outputs["ecs_service_name"]])["services"]
+    return _task_environment(env_local, service["taskDefinition"])
 
 
 @pytest.mark.mutates_env_local(order=20)
@@ -264,7 +270,9 @@ def test_restore_beside_and_cutover_keep_the_old_cluster_and_one_operation_holds
     env_local.figures["cutover (s)"] = time.monotonic() - started
     served = _served_environment(env_local)
     assert served["DB_HOST"] == green["Endpoint"]
-    assert served["DB_SECRET_ARN"] == green["MasterUserSecret"]["SecretArn"]
+    assert served["DB_SECRET_ARN"] == env_local.outputs["db_app_secret_arn"], "the API keeps its own user's secret"
+    admin = _task_environment(env_local, env_local.outputs["db_admin_task_definition_family"])
+    assert admin["DB_MASTER_SECRET_ARN"] == green["MasterUserSecret"]["SecretArn"], "the admin task follows the served cluster"
     assert _cluster(rds, blue["DBClusterIdentifier"])["DbClusterResourceId"] == blue["DbClusterResourceId"], "blue is kept"
     # hashicorp/terraform-provider-aws#35189 (AWS too): a restore does not apply
     # iam_database_authentication_enabled; the runbook's next apply (here: the cutover) does.
