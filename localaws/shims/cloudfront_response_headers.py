@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moto.cloudfront import urls as cloudfront_urls
-from moto.cloudfront.exceptions import CloudFrontException
 from moto.cloudfront.models import CloudFrontBackend
 from moto.cloudfront.responses import CloudFrontResponse
 from moto.core.responses import ActionResult, EmptyResult
 
+from ._cloudfront import EtagStore, error
 from ._patch import Patches
 
 GAP = (
@@ -50,43 +50,16 @@ class _Policy:
         return {"Id": self.id, "LastModifiedTime": self.last_modified, "ResponseHeadersPolicyConfig": self.config}
 
 
-def _error(code: str, message: str) -> CloudFrontException:
-    return CloudFrontException(code, message)
-
-
-def _store(backend: CloudFrontBackend) -> dict[str, _Policy]:
-    store = getattr(backend, "_localaws_response_headers", None)
-    if store is None:
-        store = {}
-        backend._localaws_response_headers = store  # type: ignore[attr-defined]
-    return store
-
-
-def _named(response: CloudFrontResponse) -> _Policy:
-    policy = _store(response.backend).get(response._get_param("Id") or "")
-    if policy is None:
-        raise _error("NoSuchResponseHeadersPolicy", "The response headers policy does not exist.")
-    return policy
-
-
-def _current(response: CloudFrontResponse) -> _Policy:
-    """The policy named by ``Id`` whose ETag is ``IfMatch`` (update and delete)."""
-    policy = _named(response)
-    if_match = response._get_param("IfMatch")
-    if not if_match:
-        raise _error("InvalidIfMatchVersion", "The If-Match version is missing or not valid for the resource.")
-    if if_match != policy.etag:
-        raise _error("PreconditionFailed", "The precondition given in one or more of the request-header fields evaluated to false.")
-    return policy
+_POLICIES = EtagStore("_localaws_response_headers", "NoSuchResponseHeadersPolicy", "The response headers policy does not exist.")
 
 
 def _check_unique_name(response: CloudFrontResponse, config: dict[str, Any], own_id: str | None = None) -> None:
     name = config.get("Name")
     if not name:
-        raise _error("InvalidArgument", "ResponseHeadersPolicyConfig.Name is required.")
-    for other in _store(response.backend).values():
+        raise error("InvalidArgument", "ResponseHeadersPolicyConfig.Name is required.")
+    for other in _POLICIES.of(response.backend).values():
         if other.id != own_id and other.config.get("Name") == name:
-            raise _error("ResponseHeadersPolicyAlreadyExists", f"A response headers policy named {name} already exists.")
+            raise error("ResponseHeadersPolicyAlreadyExists", f"A response headers policy named {name} already exists.")
 
 
 def _in_use(backend: CloudFrontBackend, policy_id: str) -> bool:
@@ -102,23 +75,23 @@ def _create_response_headers_policy(self: CloudFrontResponse) -> ActionResult:
     config = self._get_param("ResponseHeadersPolicyConfig", {})
     _check_unique_name(self, config)
     policy = _Policy(str(uuid.uuid4()), config, uuid.uuid4().hex[:14].upper(), datetime.now(UTC))
-    _store(self.backend)[policy.id] = policy
+    _POLICIES.of(self.backend)[policy.id] = policy
     location = f"https://cloudfront.amazonaws.com/2020-05-31/response-headers-policy/{policy.id}"
     return ActionResult({"ResponseHeadersPolicy": policy.as_result(), "Location": location, "ETag": policy.etag})
 
 
 def _get_response_headers_policy(self: CloudFrontResponse) -> ActionResult:
-    policy = _named(self)
+    policy = _POLICIES.named(self)
     return ActionResult({"ResponseHeadersPolicy": policy.as_result(), "ETag": policy.etag})
 
 
 def _get_response_headers_policy_config(self: CloudFrontResponse) -> ActionResult:
-    policy = _named(self)
+    policy = _POLICIES.named(self)
     return ActionResult({"ResponseHeadersPolicyConfig": policy.config, "ETag": policy.etag})
 
 
 def _update_response_headers_policy(self: CloudFrontResponse) -> ActionResult:
-    policy = _current(self)
+    policy = _POLICIES.current(self)
     config = self._get_param("ResponseHeadersPolicyConfig", {})
     _check_unique_name(self, config, own_id=policy.id)
     policy.config, policy.etag, policy.last_modified = config, uuid.uuid4().hex[:14].upper(), datetime.now(UTC)
@@ -126,17 +99,17 @@ def _update_response_headers_policy(self: CloudFrontResponse) -> ActionResult:
 
 
 def _delete_response_headers_policy(self: CloudFrontResponse) -> EmptyResult:
-    policy = _current(self)
+    policy = _POLICIES.current(self)
     if _in_use(self.backend, policy.id):
-        raise _error("ResponseHeadersPolicyInUse", "Cannot delete the response headers policy because it is attached to a cache behavior.")
-    del _store(self.backend)[policy.id]
+        raise error("ResponseHeadersPolicyInUse", "Cannot delete the response headers policy because it is attached to a cache behavior.")
+    del _POLICIES.of(self.backend)[policy.id]
     return EmptyResult()
 
 
 def _list_response_headers_policies(self: CloudFrontResponse) -> ActionResult:
     wanted = self._get_param("Type")
     # only custom policies live here (AWS-managed ones are referenced by their documented ids)
-    policies = [] if wanted == "managed" else list(_store(self.backend).values())
+    policies = [] if wanted == "managed" else list(_POLICIES.of(self.backend).values())
     items = [{"Type": "custom", "ResponseHeadersPolicy": p.as_result()} for p in policies]
     listing = {"MaxItems": self._get_int_param("MaxItems") or 100, "Quantity": len(items), "Items": items or None}
     return ActionResult({"ResponseHeadersPolicyList": listing})

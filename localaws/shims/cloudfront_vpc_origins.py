@@ -29,13 +29,13 @@ from typing import Any
 
 from moto.cloudfront import models as cloudfront_models
 from moto.cloudfront import urls as cloudfront_urls
-from moto.cloudfront.exceptions import CloudFrontException
 from moto.cloudfront.models import CloudFrontBackend
 from moto.cloudfront.responses import CloudFrontResponse
 from moto.core.responses import ActionResult
 from moto.ec2.models import ec2_backends
 from moto.elbv2.models import elbv2_backends
 
+from ._cloudfront import EtagStore, error
 from ._patch import Patches
 
 GAP = (
@@ -91,34 +91,7 @@ class _VpcOrigin:
         }
 
 
-def _error(code: str, message: str) -> CloudFrontException:
-    return CloudFrontException(code, message)
-
-
-def _store(backend: CloudFrontBackend) -> dict[str, _VpcOrigin]:
-    store = getattr(backend, "_localaws_vpc_origins", None)
-    if store is None:
-        store = {}
-        backend._localaws_vpc_origins = store  # type: ignore[attr-defined]
-    return store
-
-
-def _named(response: CloudFrontResponse) -> _VpcOrigin:
-    origin = _store(response.backend).get(response._get_param("Id") or "")
-    if origin is None:
-        raise _error("EntityNotFound", "The VPC origin does not exist.")
-    return origin
-
-
-def _current(response: CloudFrontResponse) -> _VpcOrigin:
-    """The VPC origin named by ``Id`` whose ETag is ``IfMatch`` (update and delete)."""
-    origin = _named(response)
-    if_match = response._get_param("IfMatch")
-    if not if_match:
-        raise _error("InvalidIfMatchVersion", "The If-Match version is missing or not valid for the resource.")
-    if if_match != origin.etag:
-        raise _error("PreconditionFailed", "The precondition given in one or more of the request-header fields evaluated to false.")
-    return origin
+_VPC_ORIGINS = EtagStore("_localaws_vpc_origins", "EntityNotFound", "The VPC origin does not exist.")
 
 
 def _endpoint(response: CloudFrontResponse) -> tuple[dict[str, Any], str, str]:
@@ -126,14 +99,14 @@ def _endpoint(response: CloudFrontResponse) -> tuple[dict[str, Any], str, str]:
     config = response._get_param("VpcOriginEndpointConfig", {}) or {}
     missing = [k for k in ("Name", "Arn", "HTTPPort", "HTTPSPort", "OriginProtocolPolicy") if config.get(k) in (None, "")]
     if missing:
-        raise _error("InvalidArgument", f"VpcOriginEndpointConfig: {', '.join(missing)} required.")
+        raise error("InvalidArgument", f"VpcOriginEndpointConfig: {', '.join(missing)} required.")
     parts = str(config["Arn"]).split(":")
     if len(parts) < 6 or parts[2] != "elasticloadbalancing":
-        raise _error("InvalidArgument", f"VpcOriginEndpointConfig.Arn {config['Arn']} is not a load balancer ARN.")
+        raise error("InvalidArgument", f"VpcOriginEndpointConfig.Arn {config['Arn']} is not a load balancer ARN.")
     region, account = parts[3], parts[4]
     balancer = elbv2_backends[account][region].load_balancers.get(config["Arn"])
     if balancer is None:
-        raise _error("EntityNotFound", f"No load balancer {config['Arn']}.")
+        raise error("EntityNotFound", f"No load balancer {config['Arn']}.")
     return config, balancer.vpc_id, region
 
 
@@ -162,7 +135,7 @@ def _create_vpc_origin(self: CloudFrontResponse) -> ActionResult:
     arn = f"arn:aws:cloudfront::{backend.account_id}:vpcorigin/{origin_id}"
     origin = _VpcOrigin(origin_id, arn, backend.account_id, config, uuid.uuid4().hex[:14].upper(), now, now, vpc_id, region)
     _service_group(backend, region, vpc_id, wanted=True)
-    _store(backend)[origin_id] = origin
+    _VPC_ORIGINS.of(backend)[origin_id] = origin
     tags = self._get_param("Tags.Items", []) or []
     if tags:
         backend.tag_resource(arn, {t["Key"]: t.get("Value") for t in tags})
@@ -171,12 +144,12 @@ def _create_vpc_origin(self: CloudFrontResponse) -> ActionResult:
 
 
 def _get_vpc_origin(self: CloudFrontResponse) -> ActionResult:
-    origin = _named(self)
+    origin = _VPC_ORIGINS.named(self)
     return ActionResult({"VpcOrigin": origin.as_result(), "ETag": origin.etag})
 
 
 def _update_vpc_origin(self: CloudFrontResponse) -> ActionResult:
-    origin = _current(self)
+    origin = _VPC_ORIGINS.current(self)
     config, vpc_id, region = _endpoint(self)
     origin.config, origin.etag, origin.modified = config, uuid.uuid4().hex[:14].upper(), datetime.now(UTC)
     if (vpc_id, region) != (origin.vpc_id, origin.region):
@@ -188,15 +161,15 @@ def _update_vpc_origin(self: CloudFrontResponse) -> ActionResult:
 
 
 def _forget_group_if_unused(backend: CloudFrontBackend, region: str, vpc_id: str) -> None:
-    if not any(o.vpc_id == vpc_id and o.region == region for o in _store(backend).values()):
+    if not any(o.vpc_id == vpc_id and o.region == region for o in _VPC_ORIGINS.of(backend).values()):
         _service_group(backend, region, vpc_id, wanted=False)
 
 
 def _delete_vpc_origin(self: CloudFrontResponse) -> ActionResult:
-    origin = _current(self)
+    origin = _VPC_ORIGINS.current(self)
     if _in_use(self.backend, origin.id):
-        raise _error("CannotDeleteEntityWhileInUse", "The VPC origin is in use by a distribution.")
-    del _store(self.backend)[origin.id]
+        raise error("CannotDeleteEntityWhileInUse", "The VPC origin is in use by a distribution.")
+    del _VPC_ORIGINS.of(self.backend)[origin.id]
     self.backend.tagger.delete_all_tags_for_resource(origin.arn)
     _forget_group_if_unused(self.backend, origin.region, origin.vpc_id)
     origin.status = "Deleting"
@@ -204,7 +177,7 @@ def _delete_vpc_origin(self: CloudFrontResponse) -> ActionResult:
 
 
 def _list_vpc_origins(self: CloudFrontResponse) -> ActionResult:
-    items = [o.summary() for o in _store(self.backend).values()]
+    items = [o.summary() for o in _VPC_ORIGINS.of(self.backend).values()]
     listing = {"Marker": "", "MaxItems": self._get_int_param("MaxItems") or 100, "IsTruncated": False, "Quantity": len(items)}
     return ActionResult({"VpcOriginList": {**listing, "Items": items or None}})
 
