@@ -159,8 +159,8 @@ def test_panning_asks_the_api_for_the_new_bbox(site, page: Page) -> None:
     assert west > old_west and east > old_east, f"dragging left should move the view east: {first} -> {bbox_of(response.url)}"
     if site.api_requests:  # the local site records what it proxied
         assert any(bbox_of(response.url) in r for r in site.api_requests)
-    view = re.search(r"view=([\d.]+)/([-\d.]+)/([-\d.]+)", page.url)
-    assert view and float(view.group(3)) > 10, page.url
+    # the URL follows the view once the map rests; the items request may answer first
+    page.wait_for_url(lambda url: (v := re.search(r"view=([\d.]+)/([-\d.]+)/([-\d.]+)", url)) is not None and float(v.group(3)) > 10, timeout=10_000)
     assert_clean(page)
 
 
