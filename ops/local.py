@@ -258,6 +258,12 @@ def deploy(target: Target, out: Path, env: Mapping[str, str], state_dir: Path, e
     return timings
 
 
+def ensure_frontend_packages(env: Mapping[str, str]) -> None:
+    """``npm ci`` in frontend/ when its packages are missing (the build and the local issuer need them)."""
+    if not all((FRONTEND / "node_modules" / p).exists() for p in (".bin/vite", "oidc-provider")):
+        _run(["npm", "ci", "--prefix", str(FRONTEND), "--no-audit", "--no-fund"], env, "install frontend packages")
+
+
 def build_frontend(env: Mapping[str, str]) -> Path:
     """``npm run build`` in frontend/ unless frontend/dist is newer than every source file."""
     dist = FRONTEND / "dist"
@@ -266,14 +272,16 @@ def build_frontend(env: Mapping[str, str]) -> Path:
     built = dist / "index.html"
     if built.exists() and all(p.stat().st_mtime <= built.stat().st_mtime for p in sources):
         return dist
-    if not (FRONTEND / "node_modules" / ".bin" / "vite").exists():
-        _run(["npm", "ci", "--prefix", str(FRONTEND), "--no-audit", "--no-fund"], env, "install frontend packages")
+    ensure_frontend_packages(env)
     _run(["npm", "run", "build", "--prefix", str(FRONTEND)], env, "build frontend")
     return dist
 
 
-def publish_site(target: Target, outputs: Mapping[str, Any], env: Mapping[str, str], state_dir: Path) -> float:
-    """Build the SPA, add config.json, publish it to the env's assets bucket (as CI does)."""
+def publish_site(target: Target, outputs: Mapping[str, Any], env: Mapping[str, str], state_dir: Path, issuer: Any = None) -> float:
+    """Build the SPA, add config.json, publish it to the env's assets bucket (as CI does).
+
+    ``issuer`` (``localaws.dataplane.issuer.Issuer``): the local OpenID Connect issuer standing in
+    for Auth0, named as ``auth0.authority`` with its client id; None: no sign-in."""
     from environment.config import load_environment
     from ops.publish_frontend import publish, runtime_config
     from ops.stack_outputs import AwsTarget
@@ -282,8 +290,9 @@ def publish_site(target: Target, outputs: Mapping[str, Any], env: Mapping[str, s
     site = state_dir / "dataplane" / "site"
     shutil.rmtree(site, ignore_errors=True)
     shutil.copytree(build_frontend(env), site)
-    # no client id: Auth0 is not reachable from here, so the local site has no sign-in (docs/local.md)
-    (site / "config.json").write_text(json.dumps(runtime_config(load_environment(target.env_file)), indent=2) + "\n")
+    config = load_environment(target.env_file)
+    made = runtime_config(config, issuer.client_id, authority=issuer.url) if issuer else runtime_config(config)
+    (site / "config.json").write_text(json.dumps(made, indent=2) + "\n")
     publish(
         AwsTarget(target.region, target.endpoint),
         directory=site,
@@ -362,12 +371,13 @@ def serve(target: Target, outputs: Mapping[str, Any], env: Mapping[str, str], st
     def data_load() -> None:  # the API's tasks are ready only once the admin task has made their user
         timings["data load"] = load_sample(target, outputs)
 
+    ensure_frontend_packages(env)  # the local sign-in issuer runs from frontend/node_modules
     try:
         running = plane.start(dict(outputs), endpoint=target.endpoint, region=target.region, state_dir=state_dir, before_ready=data_load)
     except (RuntimeError, LookupError) as err:
         raise LocalError(f"data plane: {err}") from None
     timings["dataplane"] = time.monotonic() - started - timings["data load"]
-    timings["publish site"] = publish_site(target, outputs, env, state_dir)
+    timings["publish site"] = publish_site(target, outputs, env, state_dir, running.issuer)
     return running, timings
 
 
@@ -393,11 +403,22 @@ def up(target: Target, out: Path = DEFAULT_OUT, state_dir: Path = localaws.DEFAU
         print(f"  database: {running.database} ({'TLS required' if running.tls_required else 'TLS optional'})")
         print(f"    (stands for {running.spec.database.endpoint}:{running.spec.database.port})")
         print(f"  logs:      {running.directory / 'logs'}  (status: {running.directory / 'status.json'})")
+        print_sign_in(running.issuer)
     for name in SHOWN_OUTPUTS:
         if name in outputs:
             print(f"  {name:28s} {outputs[name]}")
     print(f"  (all outputs: {state_dir / f'outputs-{target.stack}.json'})")
     return Deployment(outputs, timings, running)
+
+
+def print_sign_in(issuer: Any) -> None:
+    """Where to sign in and as whom: the local issuer's URL and its generated users (local only)."""
+    from localaws.dataplane.issuer import USERS
+
+    print(f"  sign-in:   {issuer.url}  (local OpenID Connect issuer standing in for Auth0; client id {issuer.client_id})")
+    for name, password in issuer.users.items():
+        print(f"    user {name:7s} password {password}  ({' '.join(USERS.get(name, [])) or 'no API scope: read-only'})")
+    print(f"    (generated for this state dir, kept in {issuer.directory / 'users.json'})")
 
 
 def stop_processes(state_dir: Path) -> bool:

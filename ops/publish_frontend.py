@@ -151,14 +151,15 @@ def cache_control(name: str, pattern: re.Pattern[str] = _DEFAULT_HASHED) -> str:
     return CACHE_OTHER
 
 
-def runtime_config(config: EnvironmentConfig, client_id: str | None = None) -> dict[str, Any]:
+def runtime_config(config: EnvironmentConfig, client_id: str | None = None, *, authority: str | None = None) -> dict[str, Any]:
     """The SPA's ``config.json`` for an environment (schema: ``frontend/src/config/env.ts``).
 
     * ``apiBase``: ``/api``, the distribution's API behaviour on the site's own origin;
     * ``auth0``: ``{domain, clientId, audience}`` from ``[auth0]`` when ``client_id`` (the SPA's
       Auth0 application) is known, else null: no sign-in, the map is read-only. No stack output
       holds the client id (managed mode keeps it only inside the Auth0 secret), so the caller
-      passes it (``--client-id`` / ``$GEOAPP_AUTH0_CLIENT_ID``);
+      passes it (``--client-id`` / ``$GEOAPP_AUTH0_CLIENT_ID``). With ``authority`` (an OpenID
+      Connect issuer URL: ``make local``'s local issuer), ``{authority, clientId, audience}`` instead;
     * ``publicReads``: ``[api] public_reads``;
     * ``defaultCollection``, ``basemapStyleUrl``: null (the first collection; the bundled plain style,
       which is all the site's CSP allows).
@@ -171,7 +172,8 @@ def runtime_config(config: EnvironmentConfig, client_id: str | None = None) -> d
     if client_id is not None:
         if not _CLIENT_ID.fullmatch(client_id):
             raise OpsError(f"--client-id {client_id!r} is not a client id (1-128 letters, digits, '-', '_', '.')")
-        auth0 = {"domain": config.auth0.domain, "clientId": client_id, "audience": config.auth0.audience}
+        issuer = {"authority": authority} if authority else {"domain": config.auth0.domain}
+        auth0 = {**issuer, "clientId": client_id, "audience": config.auth0.audience}
     elif not config.api.public_reads:
         raise OpsError(f"[api] public_reads is false, so the map needs sign-in: pass --client-id (or ${CLIENT_ID_VAR})")
     return {

@@ -9,6 +9,7 @@
 //
 //   node devtools/oidc-issuer.mjs --port 0 --client-id spa --redirect-uri http://127.0.0.1:5173/auth/callback \
 //     --audience https://geoapi.test/api --user editor:secret:write:features --user viewer:secret:
+//   (or --users-file FILE, JSON {"editor": {"password": "...", "scopes": ["write:features"]}}: what make local passes)
 //
 // Prints one JSON line when it listens: {"issuer": ..., "jwks_uri": ..., "kid": ...}; stops on SIGTERM.
 // Defaults are listed in OPTIONS below. With --keys FILE (a JWKS holding one private RSA key with
@@ -30,6 +31,7 @@ const OPTIONS = {
   audience: { type: 'string', default: 'https://geoapi.test/api' },
   'api-scope': { type: 'string', default: 'write:features' }, // every scope the API knows
   user: { type: 'string', multiple: true, default: ['editor:editor-pass:write:features', 'viewer:viewer-pass:'] },
+  'users-file': { type: 'string' }, // JSON {"name": {"password": ..., "scopes": [...]}} instead of --user (no passwords in argv)
   keys: { type: 'string' }, // private JWKS file; default: a fresh RSA key per run
   'access-token-ttl': { type: 'string', default: '600' }, // seconds
 };
@@ -41,6 +43,15 @@ function parseUsers(specs) {
     const [name, password, ...rest] = spec.split(':');
     if (!name || !password) throw new Error(`--user ${spec}: expected name:password:scopes`);
     users.set(name, { password, scopes: rest.join(':').split(' ').filter(Boolean) });
+  }
+  return users;
+}
+
+function readUsersFile(file) {
+  const users = new Map();
+  for (const [name, user] of Object.entries(JSON.parse(readFileSync(file, 'utf8')))) {
+    if (!name || typeof user?.password !== 'string' || !user.password) throw new Error(`${file}: user ${name}: expected {"password", "scopes"}`);
+    users.set(name, { password: user.password, scopes: Array.isArray(user.scopes) ? user.scopes.map(String) : [] });
   }
   return users;
 }
@@ -80,7 +91,7 @@ async function readForm(req) {
 
 async function main() {
   const { values: opt } = parseArgs({ options: OPTIONS, strict: true });
-  const users = parseUsers(opt.user);
+  const users = opt['users-file'] ? readUsersFile(opt['users-file']) : parseUsers(opt.user);
   const audience = opt.audience;
   const server = createServer();
   await new Promise((resolve) => server.listen(Number(opt.port), opt.host, resolve));

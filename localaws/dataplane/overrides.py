@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from backend.geoapi import envvars as ev
 from localaws.server import DUMMY_CREDENTIALS
 
-from .readback import HealthCheckSpec
+from .readback import DistributionSpec, HealthCheckSpec, ResponseHeaderSpec
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class LocalContext:
     db_port: int
     ca_bundle: str  # the local CA (the image carries the RDS CA bundle instead)
     public_url: str  # the local edge's /api
+    auth_issuer: str  # the local OIDC issuer standing in for Auth0 (issuer.py)
+    auth_jwks_url: str  # its JWKS
 
 
 def task_overrides(ctx: LocalContext) -> dict[str, str]:
@@ -44,6 +47,10 @@ def task_overrides(ctx: LocalContext) -> dict[str, str]:
         "GUNICORN_CMD_ARGS": f"--bind {ctx.task_address}:{ctx.container_port}",
         # links: the distribution's domain does not resolve here; the local edge's URL does
         "PUBLIC_URL": ctx.public_url,
+        # Auth0 is not reachable here: tokens come from the local issuer, the API trusts its keys
+        # (the audience stays the Auth0 settings secret's, which the issuer issues tokens for)
+        ev.AUTH0_ISSUER: ctx.auth_issuer,
+        ev.AUTH0_JWKS_URL: ctx.auth_jwks_url,
     }
 
 
@@ -56,6 +63,8 @@ OVERRIDDEN: tuple[str, ...] = (
     "DB_CA_BUNDLE",
     "GUNICORN_CMD_ARGS",
     "PUBLIC_URL",
+    ev.AUTH0_ISSUER,
+    ev.AUTH0_JWKS_URL,
 )
 """The names :func:`task_overrides` sets (the docs table and a test read this)."""
 
@@ -63,6 +72,26 @@ OVERRIDDEN: tuple[str, ...] = (
 def apply(environment: Mapping[str, str], ctx: LocalContext) -> dict[str, str]:
     """The task's environment with the local overrides on top."""
     return {**environment, **task_overrides(ctx)}
+
+
+def local_csp(policy: str, issuer: str) -> str:
+    """``policy`` with the local issuer's origin added to ``connect-src`` (the SPA fetches its
+    discovery document, keys and tokens); a policy without ``connect-src`` gets one."""
+    directives = [d.strip() for d in policy.split(";") if d.strip()]
+    if not any(d.split()[0] == "connect-src" for d in directives):
+        directives.append("connect-src 'self'")
+    return "; ".join(d + f" {issuer}" if d.split()[0] == "connect-src" and issuer not in d.split() else d for d in directives)
+
+
+def local_distribution(spec: DistributionSpec, issuer: str) -> DistributionSpec:
+    """The distribution the edge serves: as deployed, with the local issuer's origin in the CSP of
+    every behaviour's response headers policy (the deployed CSP names the Auth0 tenant, which the
+    local site does not use)."""
+
+    def header(h: ResponseHeaderSpec) -> ResponseHeaderSpec:
+        return replace(h, value=local_csp(h.value, issuer)) if h.name.lower() == "content-security-policy" else h
+
+    return replace(spec, behaviours=[replace(b, response_headers=[header(h) for h in b.response_headers]) for b in spec.behaviours])
 
 
 LOCAL_HEALTH_CHECK_INTERVAL = 2

@@ -3,15 +3,17 @@
 :func:`start`, after the deploy:
 
 1. reads back what was deployed (:func:`.readback.read_spec`) into ``spec.json``;
-2. keeps three loopback ports in ``ports.json`` (database, load balancer, edge), so a second
-   ``make local`` serves on the same URLs;
+2. keeps four loopback ports in ``ports.json`` (database, load balancer, edge, sign-in issuer),
+   so a second ``make local`` serves on the same URLs;
 3. makes the local CA and the server certificate naming the Aurora endpoint (``certs.py``);
 4. starts the database (``database.py``: TLS required when the parameter group says so);
-5. starts the supervisor (``supervisor.py``: tasks, balancer, one-off runner, edge), or
+5. starts the local OpenID Connect issuer standing in for Auth0 (``issuer.py``), for the
+   audience the API's Auth0 settings secret names, or keeps it when it runs unchanged;
+6. starts the supervisor (``supervisor.py``: tasks, balancer, one-off runner, edge), or
    restarts it when what was deployed or the code it runs changed (otherwise it is kept),
    and waits until a target is healthy and the edge answers.
 
-:func:`stop` stops the supervisor (and so the tasks), then the database. Data stays in
+:func:`stop` stops the supervisor (and so the tasks), then the issuer and the database. Data stays in
 ``<state>/dataplane/db`` until the state dir is removed.
 """
 
@@ -33,10 +35,11 @@ from localaws.server import free_port
 from . import procs
 from .certs import ensure_server_tls
 from .database import LocalDatabase
+from .issuer import Issuer, LocalIssuer, audience_of
 from .readback import DataPlaneSpec, read_spec
 from .supervisor import LOOPBACK, client_factory
 
-PORT_NAMES = ("db", "nlb", "site")
+PORT_NAMES = ("db", "nlb", "site", "issuer")
 PROJECT = Path(__file__).resolve().parents[2]
 #: What the supervisor and its tasks run: a change here restarts them (as a new image would).
 RUNTIME_CODE = ("localaws", "backend/geoapi", "backend/Dockerfile")
@@ -62,6 +65,8 @@ class Running:
     tls_required: bool
     directory: Path
     spec: DataPlaneSpec
+    issuer: Issuer
+    """The local sign-in issuer (its URL, client id, audience and the users' generated passwords)."""
 
     def status(self) -> dict[str, Any]:
         return read_status(self.directory)
@@ -162,7 +167,8 @@ def start(
     API's tasks cannot pass their readiness health check before their database user exists."""
     directory = dataplane_dir(state_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    spec = read_spec(client_factory(endpoint, region), endpoint, region, outputs)
+    client = client_factory(endpoint, region)
+    spec = read_spec(client, endpoint, region, outputs)
     spec_file, code_file = directory / "spec.json", directory / "code.sha256"
     code = code_digest()
     unchanged = spec_file.exists() and spec_file.read_text() == spec.to_json() and code_file.exists() and code_file.read_text() == code
@@ -171,6 +177,10 @@ def start(
     ports = ensure_ports(directory)
     tls = ensure_server_tls(directory / "tls", spec.database.endpoint)
     LocalDatabase(directory / "db", ports["db"]).start(spec.database, tls)
+    site_url = f"http://{LOOPBACK}:{ports['site']}"
+    issuer = LocalIssuer(directory / "issuer", ports["issuer"]).start(
+        audience=audience_of(client, spec.service.container), site_url=site_url
+    )
     pidfile = _supervisor_pidfile(directory)
     if not (unchanged and procs.read_pid(pidfile) is not None and read_status(directory).get("ready")):
         procs.stop_pidfile(pidfile)  # what was deployed changed (or nothing runs): tasks start from the new spec
@@ -195,6 +205,7 @@ def start(
         tls_required=require_tls,
         directory=directory,
         spec=spec,
+        issuer=issuer,
     )
 
 
@@ -204,6 +215,7 @@ def stop(state_dir: Path) -> bool:
     if not directory.is_dir():
         return False
     stopped = procs.stop_pidfile(_supervisor_pidfile(directory), timeout=40)
-    ports = ensure_ports(directory) if (directory / "ports.json").exists() else {"db": 0}
+    ports = ensure_ports(directory) if (directory / "ports.json").exists() else {"db": 0, "issuer": 0}
+    stopped = LocalIssuer(directory / "issuer", ports["issuer"]).stop() or stopped
     stopped = LocalDatabase(directory / "db", ports["db"]).stop() or stopped
     return stopped

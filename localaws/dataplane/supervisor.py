@@ -36,8 +36,9 @@ from localaws.server import DUMMY_CREDENTIALS
 
 from .balancer import Balancer
 from .edge import Edge
+from .issuer import issuer_url, jwks_url
 from .oneoff import OneOffRunner, hold_tasks_running
-from .overrides import LocalContext, local_health_check
+from .overrides import LocalContext, local_distribution, local_health_check
 from .readback import DataPlaneSpec
 from .tasks import TaskSet
 
@@ -71,13 +72,15 @@ class Supervisor:
         self.ports: dict[str, int] = json.loads((directory / "ports.json").read_text())
         self.client = client_factory(self.spec.endpoint, self.spec.region)
         self.edge_url = f"http://{LOOPBACK}:{self.ports['site']}"
+        self.issuer_url = issuer_url(self.ports["issuer"], LOOPBACK)  # started by plane.py, beside the database
         self.balancer = Balancer(local_health_check(self.spec.target_group.health_check), LOOPBACK, self.ports["nlb"])
         self.tasks = TaskSet(self.spec.service, self.context, self.client, directory / "logs", task_address_base(self.ports["nlb"]))
         self.oneoff = OneOffRunner(self.spec.service.cluster, self.client, self.context, directory / "logs")
         s3 = self.client("s3")
         # the local balancer stands in for every load balancer whose listener forwards to the service's group
         balancers = {arn: (LOOPBACK, self.ports["nlb"]) for arn in self.spec.target_group.load_balancer_arns}
-        self.edge = Edge(self.spec.distribution, s3_client=lambda: s3, balancers=balancers, host=LOOPBACK, port=self.ports["site"])
+        distribution = local_distribution(self.spec.distribution, self.issuer_url)
+        self.edge = Edge(distribution, s3_client=lambda: s3, balancers=balancers, host=LOOPBACK, port=self.ports["site"])
         self.started = time.time()
         self.failures_in_a_row = 0
         self.next_start = 0.0
@@ -93,6 +96,8 @@ class Supervisor:
             db_port=self.ports["db"],
             ca_bundle=str(self.directory / "tls" / "ca.pem"),
             public_url=self.edge_url + "/api",
+            auth_issuer=self.issuer_url,
+            auth_jwks_url=jwks_url(self.issuer_url),
         )
 
     async def _start_task(self) -> None:

@@ -25,7 +25,8 @@ import pytest
 import localaws
 from localaws.dataplane import plane
 from localaws.dataplane.certs import write_ca
-from localaws.dataplane.overrides import OVERRIDDEN
+from localaws.dataplane.issuer import LocalIssuer
+from localaws.dataplane.overrides import OVERRIDDEN, local_csp
 from ops.data_load import TaskPlacement, run_one_off
 from ops.stack_outputs import AwsTarget
 from tests.local.helpers import EnvLocal
@@ -71,11 +72,14 @@ def test_the_published_site_and_its_runtime_config_are_served_by_the_edge(env_lo
     assert b'<div id="root">' in body
     status, _, body = _get(site + "/config.json")
     assert status == 200 and json.loads(body)["apiBase"] == "/api"
-    # the behaviour's response headers policy, as deployed (CSP with the env's sign-in origin)
-    policy = next(b for b in _running(env_local).spec.distribution.behaviours if b.path_pattern == "*").response_headers
+    # the behaviour's response headers policy, as deployed (CSP with the env's sign-in origin), but
+    # for the one local override: the local issuer's origin added to connect-src
+    running = _running(env_local)
+    policy = next(b for b in running.spec.distribution.behaviours if b.path_pattern == "*").response_headers
     assert {h.name for h in policy} >= {"Content-Security-Policy", "Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options"}
     for header in policy:
-        assert headers[header.name] == header.value
+        expected = local_csp(header.value, running.issuer.url) if header.name == "Content-Security-Policy" else header.value
+        assert headers[header.name] == expected
     assert f"https://{env_local.config.auth0.domain}" in headers["Content-Security-Policy"]
     # a deep link of the SPA: the distribution's error responses give index.html with 200
     status, headers, deep = _get(site + "/collections/places?view=3/10/20")
@@ -348,6 +352,27 @@ def test_each_task_runs_the_deployed_task_definition_with_secrets_resolved_by_ar
         assert env["PUBLIC_URL"] == running.api_url
 
 
+def test_the_local_issuer_is_trusted_by_the_tasks_named_by_config_and_csp_and_kept_when_unchanged(env_local: EnvLocal):
+    """Auth0 is not reachable here: the data plane runs the local OpenID Connect issuer instead."""
+    running = _running(env_local)
+    issuer = running.issuer
+    assert issuer.url.startswith("http://127.0.0.1:") and issuer.audience == env_local.config.auth0.audience
+    for task in running.status()["tasks"]:
+        env = _environ(task["pid"])
+        assert (env["AUTH0_ISSUER"], env["AUTH0_JWKS_URL"]) == (issuer.url, issuer.jwks_url)
+    status, headers, body = _get(running.site_url + "/config.json")
+    assert status == 200 and json.loads(body)["auth0"] == {"authority": issuer.url, "clientId": issuer.client_id, "audience": issuer.audience}
+    connect = next(d.split() for d in headers["Content-Security-Policy"].split("; ") if d.startswith("connect-src"))
+    assert issuer.url in connect, connect
+    # the users' passwords are generated and kept out of the command line
+    assert len(set(issuer.users.values())) == 2 and all(len(p) >= 16 for p in issuer.users.values())
+    assert not any(p in open(f"/proc/{issuer.pid}/cmdline").read() for p in issuer.users.values())  # noqa: SIM115, PTH123
+    # a second `make local` with nothing changed keeps the running issuer (and its sessions)
+    port = int(issuer.url.rsplit(":", 1)[1])
+    again = LocalIssuer(issuer.directory, port).start(audience=issuer.audience, site_url=running.site_url)
+    assert (again.pid, again.users) == (issuer.pid, issuer.users)
+
+
 def test_a_task_that_dies_is_replaced_on_a_new_address_and_the_api_comes_back(env_local: EnvLocal):
     running = _running(env_local)
     before = running.status()
@@ -418,8 +443,9 @@ def test_stopping_frees_every_port_and_leaves_no_process(env_local: EnvLocal):
 
     running = _running(env_local)
     status = running.status()
-    pids = [status["pid"], *(t["pid"] for t in status["tasks"])]
-    ports = [int(a.rsplit(":", 1)[1]) for a in (status["edge"], status["balancer"], status["database"])] + [env_local.target.port]
+    pids = [status["pid"], *(t["pid"] for t in status["tasks"]), running.issuer.pid]
+    addresses = (status["edge"], status["balancer"], status["database"], running.issuer.url)
+    ports = [int(a.rsplit(":", 1)[1]) for a in addresses] + [env_local.target.port]
     local.stop_processes(env_local.state_dir)
     localaws.stop_background(env_local.state_dir)
     alive = [pid for pid in pids if os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().split(") ", 1)[1][:1] != "Z"]  # noqa: SIM115, PTH123
