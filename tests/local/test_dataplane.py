@@ -361,7 +361,8 @@ def test_the_local_issuer_is_trusted_by_the_tasks_named_by_config_and_csp_and_ke
         env = _environ(task["pid"])
         assert (env["AUTH0_ISSUER"], env["AUTH0_JWKS_URL"]) == (issuer.url, issuer.jwks_url)
     status, headers, body = _get(running.site_url + "/config.json")
-    assert status == 200 and json.loads(body)["auth0"] == {"authority": issuer.url, "clientId": issuer.client_id, "audience": issuer.audience}
+    assert status == 200
+    assert json.loads(body)["auth0"] == {"authority": issuer.url, "clientId": issuer.client_id, "audience": issuer.audience}
     connect = next(d.split() for d in headers["Content-Security-Policy"].split("; ") if d.startswith("connect-src"))
     assert issuer.url in connect, connect
     # the users' passwords are generated and kept out of the command line
