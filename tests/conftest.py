@@ -111,6 +111,7 @@ def shared_deploy_tests(root: Path = ROOT) -> set[str]:
     return found
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """Under pytest-xdist, the shared env-local deploy and every test on it form one unit of work
     (one worker deploys once and runs them in order); every other test is its own unit.
