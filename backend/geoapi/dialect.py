@@ -41,7 +41,10 @@ is common to both and is written in :mod:`geoapi.repository` and the migrations.
   takes the four corners.  Residual difference: between two densified
   vertices a geodesic still bulges poleward by a little (well under 0.01° at
   mid latitudes), so a feature within that sliver of a box's north or south
-  edge can match on MySQL 8 and not on MariaDB.
+  edge can match on MySQL 8 and not on MariaDB.  Points do not go through
+  the polygon: they are compared with the box's corners in generated columns
+  (:func:`point_columns_sql`; ``ST_Longitude``/``ST_Latitude`` on MySQL 8, which
+  reads ``ST_X`` as the latitude of a 4326 point), the same rectangle on both.
 
 None of the MySQL 8 fragments can be run here (no MySQL 8 server): they follow
 the MySQL 8.0 reference manual and are checked as SQL text by the tests.
@@ -150,16 +153,22 @@ def _steps(a: float, b: float, step: float) -> list[float]:
     return [a + (b - a) * i / count for i in range(count)]
 
 
+def padded_box(minx: float, miny: float, maxx: float, maxy: float) -> tuple[float, float, float, float]:
+    """The box, a zero-width or zero-height one widened by :data:`DEGENERATE_PAD` (as every bbox query reads it)."""
+    if maxx - minx < DEGENERATE_PAD:
+        minx, maxx = minx - DEGENERATE_PAD / 2, maxx + DEGENERATE_PAD / 2
+    if maxy - miny < DEGENERATE_PAD:
+        miny, maxy = miny - DEGENERATE_PAD / 2, maxy + DEGENERATE_PAD / 2
+    return minx, miny, maxx, maxy
+
+
 def bbox_polygon_wkt(minx: float, miny: float, maxx: float, maxy: float, *, geographic: bool = False) -> str:
     """A closed lon/lat rectangle as WKT (counter-clockwise), in the form the server needs.
 
     ``geographic=True`` (MySQL 8) clamps the box off the poles and the antimeridian and
     densifies its edges; otherwise (MariaDB, Cartesian in degrees) four corners suffice.
     """
-    if maxx - minx < DEGENERATE_PAD:
-        minx, maxx = minx - DEGENERATE_PAD / 2, maxx + DEGENERATE_PAD / 2
-    if maxy - miny < DEGENERATE_PAD:
-        miny, maxy = miny - DEGENERATE_PAD / 2, maxy + DEGENERATE_PAD / 2
+    minx, miny, maxx, maxy = padded_box(minx, miny, maxx, maxy)
     if not geographic:
         return _ring([(minx, miny), (maxx, miny), (maxx, maxy), (minx, maxy)])
     m = GEOGRAPHIC_MARGIN
@@ -210,6 +219,30 @@ def queryable_column_sql(kind: str, path: str) -> str:
         canonical = f"CONCAT(LEFT({value}, 10), 'T', SUBSTRING({value}, 12, 8), '.', LEFT(RPAD({fraction}, 6, '0'), 6))"
         return f"CHAR(26) GENERATED ALWAYS AS (CASE WHEN {is_string} AND {shaped} AND {utc} THEN {canonical} END) VIRTUAL"
     raise ValueError(f"unknown queryable storage kind {kind!r}")
+
+
+# -- points in a B-tree: the bbox of a point collection without the R-tree ------------------------
+#: the index that answers a bbox for points: ``(collection_id, pt_strip, pt_y, pt_x, id)``, all generated
+#: from ``geom`` (NULL for any other geometry type), see :func:`point_columns_sql`
+POINT_INDEX = "ix_features_point"
+#: a point's longitude strip is ``FLOOR(lon * STRIPS_PER_DEGREE)`` (0.25°): a box reads one range of the
+#: index per strip it overlaps, each bounded by latitude, so it reads about (width + 0.25°) x height
+STRIPS_PER_DEGREE = 4
+
+
+def point_columns_sql(d: SpatialDialect) -> list[tuple[str, str]]:
+    """``(name, definition)`` of the generated point columns (MySQL 8 reads 4326 coordinates by name:
+    ``ST_X`` is the latitude there)."""
+    x, y = ("ST_Longitude(geom)", "ST_Latitude(geom)") if d.geographic else ("ST_X(geom)", "ST_Y(geom)")
+
+    def point(expr: str) -> str:
+        return f"(IF(ST_GeometryType(geom) = 'POINT', {expr}, NULL))"
+
+    return [
+        ("pt_x", f"DOUBLE GENERATED ALWAYS AS {point(x)} VIRTUAL"),
+        ("pt_y", f"DOUBLE GENERATED ALWAYS AS {point(y)} VIRTUAL"),
+        ("pt_strip", f"INT GENERATED ALWAYS AS {point(f'FLOOR({x} * {STRIPS_PER_DEGREE})')} VIRTUAL"),
+    ]
 
 
 def feature_json_sql(alias: str) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Boolean, Column, MetaData, String, Table, Text, text
+from sqlalchemy import BigInteger, Boolean, Column, Double, Integer, MetaData, String, Table, Text, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import NullType
 
@@ -32,6 +32,10 @@ features = Table(
     Column("source_key", String(191)),
     Column("geom", NullType, nullable=False),
     Column("properties", Text, nullable=False),
+    # generated from geom for points (NULL otherwise), indexed (migration 0003, geoapi.dialect.point_columns_sql)
+    Column("pt_x", Double),
+    Column("pt_y", Double),
+    Column("pt_strip", Integer),
 )
 
 collections = Table(
