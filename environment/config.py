@@ -292,12 +292,12 @@ class DatabaseSettings(_Strict):
     once they leave ``clusters``. Never the served one. Default: none."""
     monitoring: bool = True
     """Performance Insights and enhanced monitoring on every instance. Default: true."""
-    deletion_protection: bool | None = None
-    """RDS refuses to delete the cluster while on. Default: on in every environment except an
-    emulator one (``[aws] endpoint`` set, env-local); production cannot turn it off."""
-    final_snapshot: bool | None = None
-    """Take a final snapshot when the cluster is destroyed. Default: on in every environment except
-    an emulator one (env-local); production cannot turn it off."""
+    deletion_protection: bool = True
+    """RDS refuses to delete the cluster while on. Default: true; production cannot turn it off
+    (envs/local.toml turns it off: ``make down`` destroys the emulator's cluster)."""
+    final_snapshot: bool = True
+    """Take a final snapshot when the cluster is destroyed. Default: true; production cannot turn it
+    off (envs/local.toml turns it off: the emulator's data is throw-away)."""
     seed_source: (
         Annotated[str, _pattern(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s*?]*)?", "an s3://bucket/key-or-prefix URL")] | None
     ) = None
@@ -322,8 +322,12 @@ class DatabaseSettings(_Strict):
             problems.append(f"clusters {self.clusters} names a cluster twice")
         if self.serve is not None and self.serve not in self.clusters:
             problems.append(f"serve {self.serve!r} is not one of clusters {self.clusters}")
-        problems += [f"restore names {name!r}, which is not one of clusters {self.clusters}" for name in self.restore if name not in self.clusters]
-        problems += [f"retire names {name!r}, which is not one of clusters {self.clusters}" for name in self.retire if name not in self.clusters]
+        problems += [
+            f"restore names {name!r}, which is not one of clusters {self.clusters}" for name in self.restore if name not in self.clusters
+        ]
+        problems += [
+            f"retire names {name!r}, which is not one of clusters {self.clusters}" for name in self.retire if name not in self.clusters
+        ]
         if self.served_cluster in self.retire:
             problems.append(f"retire names {self.served_cluster!r}, the cluster the API uses (serve): cut over first")
         if problems:
@@ -529,18 +533,6 @@ class EnvironmentConfig(_Strict):
         return self.aws.endpoint is not None
 
     @property
-    def database_deletion_protection(self) -> bool:
-        """``[database] deletion_protection``, defaulted: on unless the env is the emulator."""
-        explicit = self.database.deletion_protection
-        return (not self.is_emulator) if explicit is None else explicit
-
-    @property
-    def database_final_snapshot(self) -> bool:
-        """``[database] final_snapshot``, defaulted: on unless the env is the emulator."""
-        explicit = self.database.final_snapshot
-        return (not self.is_emulator) if explicit is None else explicit
-
-    @property
     def alarm_emails(self) -> list[str]:
         return list(self.alarms.emails or self.cost.alert_emails)
 
@@ -594,7 +586,7 @@ class EnvironmentConfig(_Strict):
                 raise ValueError("production needs api.origin_tls: bearer tokens must not cross the internet in clear text")
             if self.state.allow_destroy:
                 raise ValueError("production cannot set state.allow_destroy: its state bucket must survive")
-            if self.database.deletion_protection is False or self.database.final_snapshot is False:
+            if not (self.database.deletion_protection and self.database.final_snapshot):
                 raise ValueError("production cannot turn off database.deletion_protection or database.final_snapshot")
         return self
 

@@ -138,8 +138,8 @@ class EnvironmentStack(TerraformStack):
             subnet_ids=network.private_subnet_ids,
             security_group_id=network.database_sg.id,
             kms_key_arn=key.arn,
-            deletion_protection=config.database_deletion_protection,
-            final_snapshot=config.database_final_snapshot,
+            deletion_protection=config.database.deletion_protection,
+            final_snapshot=config.database.final_snapshot,
             log_retention_days=config.logs.retention_days,
             monitoring=config.database.monitoring,
         )

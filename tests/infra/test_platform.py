@@ -224,20 +224,29 @@ def test_real_account_databases_refuse_deletion_and_snapshot_on_destroy(stacks, 
 
 
 def test_only_the_emulator_database_may_be_destroyed_without_a_snapshot(stacks):
-    assert ENVS["local"].is_emulator and not ENVS["staging"].is_emulator
     cluster = only(stacks["env-local"], "aws_rds_cluster")
     assert cluster["deletion_protection"] is False and cluster["skip_final_snapshot"] is True  # make down destroys it
     assert "final_snapshot_identifier" not in cluster
 
 
+def test_the_emulator_file_turns_protection_off_itself_not_its_endpoint():
+    """Protection is a setting with a safe default: an emulator env file without the two keys keeps both on."""
+    local = (ROOT / "envs" / "local.toml").read_text()
+    kept = "\n".join(line for line in local.splitlines() if not line.startswith(("deletion_protection", "final_snapshot")))
+    assert kept != local
+    config = parse_environment(Path("envs/local.toml"), kept)
+    assert config.aws.endpoint is not None
+    assert (config.database.deletion_protection, config.database.final_snapshot) == (True, True)
+
+
 def test_an_env_file_opts_out_of_protection_explicitly_and_production_cannot():
-    """On by default outside the emulator; a staging file may say false, production is refused."""
+    """On by default; a staging file may say false, production is refused."""
     staging = (ROOT / "envs" / "staging.toml").read_text()
     opted_out = staging.replace(
         "backup_retention_days = 7", "backup_retention_days = 7\ndeletion_protection = false\nfinal_snapshot = false"
     )
     config = parse_environment(Path("envs/staging.toml"), opted_out)
-    assert (config.database_deletion_protection, config.database_final_snapshot) == (False, False)
+    assert (config.database.deletion_protection, config.database.final_snapshot) == (False, False)
     production = (ROOT / "envs" / "production.toml").read_text()
     for knob in ("deletion_protection", "final_snapshot"):
         text = production.replace("backup_retention_days = 14", f"backup_retention_days = 14\n{knob} = false")
@@ -273,7 +282,9 @@ def _cluster_ids(stack: dict) -> dict[str, str]:
 
 
 def _task_environment(stack: dict) -> dict[str, str]:
-    (service,) = [t for t in resources_of(stack, "aws_ecs_task_definition").values() if "-api" in t["family"] and "oneoff" not in t["family"]][:1]
+    (service,) = [
+        t for t in resources_of(stack, "aws_ecs_task_definition").values() if "-api" in t["family"] and "oneoff" not in t["family"]
+    ][:1]
     (container,) = json.loads(service["container_definitions"])[:1]
     return {e["name"]: e["value"] for e in container["environment"]} | {s["name"]: s["valueFrom"] for s in container.get("secrets", [])}
 
@@ -289,7 +300,11 @@ def test_a_restore_builds_a_second_cluster_beside_the_live_one_and_the_api_stays
     assert green["snapshot_identifier"] == "geoapp-staging-before-upgrade" and "snapshot_identifier" not in blue
     assert green["deletion_protection"] is True
     assert green["final_snapshot_identifier"] == "geo-data-app-staging-db-green-final-from-geoapp-staging-before-upgrade"
-    green_instances = [i for i in resources_of(stack, "aws_rds_cluster_instance").values() if ids["geo-data-app-staging-db-green"] in i["cluster_identifier"]]
+    green_instances = [
+        i
+        for i in resources_of(stack, "aws_rds_cluster_instance").values()
+        if ids["geo-data-app-staging-db-green"] in i["cluster_identifier"]
+    ]
     assert len(green_instances) == 1
     # until the cutover the API keeps using blue
     assert _task_environment(stack) == _task_environment(before)
