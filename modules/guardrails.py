@@ -32,13 +32,10 @@ from typing import Any
 import jsii
 from cdktf import (
     Annotations,
-    DefaultTokenResolver,
     IAspect,
-    StringConcat,
     TerraformProvider,
     TerraformResource,
     TerraformStack,
-    Tokenization,
 )
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import IConstruct
@@ -70,14 +67,23 @@ class RequiredTags:
     keys: Sequence[str] = MANDATORY_TAGS
     id: str = "TAG-001"
     why: str = "cost reports by Environment/Owner/Application miss untagged resources"
+    _provider_tags: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Default tags by provider (``None``: the stack's default AWS provider), read once per provider."""
+
+    def _tags_of(self, node: TerraformResource) -> dict[str, str]:
+        provider = node.provider if isinstance(node.provider, AwsProvider) else None
+        key = provider if provider is not None else TerraformStack.of(node)
+        if key not in self._provider_tags:
+            self._provider_tags[key] = _default_tags(provider or _stack_default_aws_provider(node))
+        return self._provider_tags[key]
 
     def check(self, node: IConstruct) -> str | None:
-        if not isinstance(node, TerraformResource) or not node.terraform_resource_type.startswith("aws_"):
+        kind = type(node)  # class-level tests first: each attribute read on a node is a call into jsii
+        if not (kind.__module__.startswith("cdktf_cdktf_provider_aws.") and hasattr(kind, "tags_input")):
+            return None  # not an AWS resource, or one that takes no tags
+        if not isinstance(node, TerraformResource):
             return None
-        if not hasattr(node, "tags_input"):
-            return None  # the resource type takes no tags
-        provider = node.provider if isinstance(node.provider, AwsProvider) else _stack_default_aws_provider(node)
-        effective = {**_default_tags(provider), **(node.tags_input or {})}
+        effective = {**self._tags_of(node), **(node.tags_input or {})}
         missing = [k for k in self.keys if not str(effective.get(k, "")).strip()]
         if missing:
             return f"{node.terraform_resource_type} would be created without tag(s) {', '.join(missing)}"
@@ -395,10 +401,6 @@ def _is_resource_rule(rule) -> bool:
 # ---- running the rules ----------------------------------------------------------------------
 
 
-def _resolve(node: IConstruct) -> dict:
-    return Tokenization.resolve(node.to_terraform(), scope=node, resolver=DefaultTokenResolver(StringConcat()))
-
-
 def _sections(synthesized: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
     """(type, logical id, attributes) of every resource and provider block of a stack's JSON."""
     for rtype, by_name in (synthesized.get("resource") or {}).items():
@@ -409,62 +411,53 @@ def _sections(synthesized: Mapping[str, Any]) -> Iterator[tuple[str, str, Mappin
             yield f"provider.{pname}", block.get("alias", "default"), block
 
 
-def evaluate_synthesized(synthesized: Mapping[str, Any], rules: Iterable = DEFAULT_RULES) -> list[str]:
-    """Run the resource rules over one synthesized ``cdk.tf.json``; return ``[RULE-ID] type.name: reason`` lines."""
+def _failures(synthesized: Mapping[str, Any], rules: Iterable) -> Iterator[tuple[str, str, ResourceRule, str]]:
+    """(type, logical id, rule, reason) of every resource rule a stack's JSON breaks."""
     stack = StackResources(synthesized.get("resource") or {})
     resource_rules = [r for r in rules if _is_resource_rule(r)]
-    failures = []
     for rtype, name, attrs in _sections(synthesized):
         resource = Resource(rtype, name, attrs, stack)
         for rule in resource_rules:
             if rtype in rule.resource_types:
                 reason = rule.check(resource)
                 if reason:
-                    failures.append(f"[{rule.id}] {rtype}.{name}: {reason}")
-    return failures
+                    yield rtype, name, rule, reason
+
+
+def evaluate_synthesized(synthesized: Mapping[str, Any], rules: Iterable = DEFAULT_RULES) -> list[str]:
+    """Run the resource rules over one synthesized ``cdk.tf.json``; return ``[RULE-ID] type.name: reason`` lines."""
+    return [f"[{rule.id}] {rtype}.{name}: {reason}" for rtype, name, rule, reason in _failures(synthesized, rules)]
+
+
+def _element_named(stack: TerraformStack, rtype: str, name: str) -> IConstruct:
+    """The construct behind a resource (``rtype``, logical id) or provider block (``provider.<p>``, alias) of ``stack``."""
+    for child in stack.node.find_all():
+        if rtype.startswith("provider.") and isinstance(child, TerraformProvider):
+            if (child.alias or "default") == name and child.terraform_resource_type == rtype.removeprefix("provider."):
+                return child
+        elif isinstance(child, TerraformResource) and child.friendly_unique_id == name:
+            return child
+    return stack
 
 
 @jsii.implements(IAspect)
 class GuardRails:
-    """Runs every rule over every node; a failure is a synth error."""
+    """Runs every rule over every node; a failure is a synth error on the construct that breaks it.
+
+    Resource rules run once per stack, over the stack's JSON as synth writes it (one call into
+    the jsii runtime, not one per resource: that kept synth near the cost of importing the
+    bindings); node rules run on each node they concern.
+    """
 
     def __init__(self, rules: Iterable = DEFAULT_RULES):
         self.rules = tuple(rules)
-        self._stacks: dict[str, StackResources] = {}
-
-    def _stack_resources(self, node: IConstruct) -> StackResources:
-        stack = TerraformStack.of(node)
-        key = stack.node.path
-        if key not in self._stacks:
-            merged: dict[str, dict[str, Any]] = {}
-            for child in stack.node.find_all():
-                if isinstance(child, TerraformResource):
-                    for rtype, by_name in (_resolve(child).get("resource") or {}).items():
-                        merged.setdefault(rtype, {}).update(by_name)
-            self._stacks[key] = StackResources(merged)
-        return self._stacks[key]
-
-    def _resource(self, node: IConstruct) -> Resource | None:
-        if isinstance(node, TerraformResource):
-            rtype, name = node.terraform_resource_type, node.friendly_unique_id
-            stack = self._stack_resources(node)
-            return Resource(rtype, name, stack.of_type(rtype).get(name, {}), stack)
-        if isinstance(node, TerraformProvider):
-            [(pname, [block])] = (_resolve(node).get("provider") or {}).items()
-            return Resource(f"provider.{pname}", block.get("alias", "default"), block, self._stack_resources(node))
-        return None
+        self._node_rules = tuple(r for r in self.rules if not _is_resource_rule(r))
 
     def visit(self, node: IConstruct) -> None:
-        resource: Resource | None = None
-        looked_up = False
-        for rule in self.rules:
-            if _is_resource_rule(rule):
-                if not looked_up:
-                    resource, looked_up = self._resource(node), True
-                if resource is None or resource.type not in rule.resource_types:
-                    continue
-                reason = rule.check(resource)
-            else:
-                reason = rule.check(node)
+        for rule in self._node_rules:
+            reason = rule.check(node)
             if reason:
                 Annotations.of(node).add_error(f"[{rule.id}] {reason} ({rule.why})")
+        if isinstance(node, TerraformStack):
+            for rtype, name, rule, reason in _failures(node.to_terraform(), self.rules):
+                Annotations.of(_element_named(node, rtype, name)).add_error(f"[{rule.id}] {reason} ({rule.why})")
