@@ -9,35 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-PROVIDER_ENDPOINT_KEYS: tuple[str, ...] = (
-    "acm",
-    "appautoscaling",
-    "budgets",
-    "ce",
-    "cloudfront",
-    "cloudwatch",
-    "dynamodb",
-    "ec2",
-    "ecr",
-    "ecs",
-    "elbv2",
-    "events",
-    "iam",
-    "kms",
-    "lambda",
-    "logs",
-    "resourcegroupstaggingapi",
-    "route53",
-    "s3",
-    "secretsmanager",
-    "sns",
-    "ssm",
-    "sts",
-)
-"""``endpoints`` keys of the hashicorp/aws 5.x provider for every service the app may use.
-
-A service missing here goes to real AWS (and fails offline), so the list errs on the long
-side; unused keys cost nothing."""
+from environment.aws_services import AWS_ENDPOINT_KEYS
 
 BACKEND_ENDPOINT_KEYS: tuple[str, ...] = ("s3", "dynamodb", "sts", "iam")
 """``endpoints`` keys of Terraform's S3 backend (Terraform >= 1.6 syntax)."""
@@ -55,7 +27,7 @@ def provider_settings(endpoint: str, region: str = "us-east-1") -> dict[str, Any
         "skip_metadata_api_check": True,
         "skip_region_validation": True,
         "s3_use_path_style": True,
-        "endpoints": [{key: endpoint for key in PROVIDER_ENDPOINT_KEYS}],
+        "endpoints": [{key: endpoint for key in AWS_ENDPOINT_KEYS}],
     }
 
 

@@ -11,33 +11,8 @@ from cdktf import S3Backend, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
 from constructs import Construct
 
+from environment.aws_services import AWS_ENDPOINT_KEYS
 from environment.config import AwsSettings, StateBackendSettings
-
-#: Every service endpoint the stacks call (provider ``endpoints`` block keys).
-AWS_SERVICES = (
-    "acm",
-    "appautoscaling",
-    "budgets",
-    "ce",
-    "cloudfront",
-    "cloudwatch",
-    "cloudwatchlogs",
-    "dynamodb",
-    "ec2",
-    "ecr",
-    "ecs",
-    "elbv2",
-    "events",
-    "iam",
-    "kms",
-    "rds",
-    "route53",
-    "s3",
-    "secretsmanager",
-    "sns",
-    "sts",
-    "wafv2",
-)
 
 
 def _emulator_flags(endpoint: str | None, *, metadata_flag_type=bool) -> dict:
@@ -59,7 +34,7 @@ def aws_provider(scope: Construct, aws: AwsSettings, *, tags: dict[str, str], id
     endpoint_kwargs = {}
     if aws.endpoint is not None:
         endpoint_kwargs = {
-            "endpoints": [AwsProviderEndpoints(**{service: aws.endpoint for service in AWS_SERVICES})],
+            "endpoints": [AwsProviderEndpoints(**{service: aws.endpoint for service in AWS_ENDPOINT_KEYS})],
             "s3_use_path_style": True,
             **_emulator_flags(aws.endpoint, metadata_flag_type=str),
         }

@@ -52,11 +52,11 @@ def topics(stack: dict) -> dict[str, tuple[str, dict]]:
 
 def test_every_shipped_env_has_alarms_the_emulator_too(stacks):
     """env-local deploys them on the emulator (SNS, EventBridge routed there: modules/providers.py)."""
-    from modules.providers import AWS_SERVICES
+    from environment.aws_services import AWS_ENDPOINT_KEYS
 
     assert REAL == ["production", "staging"]
     assert all(env.alarms.enabled for env in ENVS.values())
-    assert {"sns", "events", "cloudwatch"} <= set(AWS_SERVICES)
+    assert {"sns", "events", "cloudwatch"} <= set(AWS_ENDPOINT_KEYS)
     local = stacks["env-local"]
     assert set(topics(local)) == {"geo-data-app-local-alarms", "geo-data-app-local-alarms-edge"}
     for provider in local["provider"]["aws"]:
