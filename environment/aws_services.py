@@ -24,7 +24,6 @@ AWS_ENDPOINT_KEYS: tuple[str, ...] = (
     "events",
     "iam",
     "kms",
-    "lambda",
     "rds",
     "resourcegroupstaggingapi",
     "route53",

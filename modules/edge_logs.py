@@ -11,7 +11,7 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 )
 from constructs import Construct
 
-from modules.iam import policy_document
+from modules.iam import deny_insecure_transport, policy_document
 from modules.kms import account_and_partition
 from modules.storage import PrivateBucket
 
@@ -68,14 +68,7 @@ class EdgeLogs(Construct):
             "policy",
             bucket=self.bucket.id,
             policy=policy_document(
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [arn, f"{arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                },
+                deny_insecure_transport(arn),
                 {
                     "Sid": "WafLogDeliveryWrites",
                     "Effect": "Allow",

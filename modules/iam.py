@@ -21,6 +21,18 @@ def key_admin_through_iam(partition: str, account: str) -> dict:
     }
 
 
+def deny_insecure_transport(bucket_arn: str) -> dict:
+    """Bucket-policy statement: every request to the bucket or its objects without TLS is denied."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
 def service_assume_role_policy(service: str) -> str:
     return policy_document(
         {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"},

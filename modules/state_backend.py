@@ -10,7 +10,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from constructs import Construct
 
 from environment.config import StateBackendSettings
-from modules.iam import policy_document
+from modules.iam import deny_insecure_transport, policy_document
 from modules.kms import account_and_partition, rotating_key
 from modules.storage import PrivateBucket
 
@@ -23,16 +23,7 @@ def state_bucket_statements(bucket_arn: str, *, role_arn_prefix: str, writers: S
     a path and ``*`` allowed) reaches the bucket at all (``aws:PrincipalArn``, which for an assumed
     role is the role's ARN); the ``readers`` only read. Empty ``writers``: no principal restriction."""
     resources = [bucket_arn, f"{bucket_arn}/*"]
-    statements = [
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": resources,
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
-    ]
+    statements = [deny_insecure_transport(bucket_arn)]
     if writers:
         statements.append(
             {

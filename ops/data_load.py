@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from environment.names import awslogs_stream
-from ops.stack_outputs import AwsTarget, OpsError, add_env_arguments, aws_target, read_outputs, run_cli
+from ops.stack_outputs import AwsTarget, OpsError, aws_target, env_command_parser, read_outputs, run_cli
 
 STARTED_BY = "ops.data_load"
 """``startedBy`` on every task this runs (find them with ``aws ecs list-tasks --started-by``)."""
@@ -249,11 +249,7 @@ def _main(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m ops.data_load",
-        description="Run the backend's users ensure, migrate and seed as one-off ECS tasks in an environment.",
-    )
-    add_env_arguments(parser)
+    parser = env_command_parser("ops.data_load", "Run the backend's users ensure, migrate and seed as one-off ECS tasks in an environment.")
     parser.add_argument("--seed", action="append", metavar="SOURCE", help="s3://bucket/key (or a path in the image) to seed; repeatable")
     parser.add_argument("--skip-users", action="store_true", help="do not run the admin task (users ensure) first")
     parser.add_argument("--skip-migrate", action="store_true", help="only seed")

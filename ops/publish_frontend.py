@@ -58,7 +58,7 @@ from ops.stack_outputs import (
     AwsTarget,
     OpsError,
     StackOutputs,
-    add_env_arguments,
+    env_command_parser,
     load_env_config,
     parse_outputs,
     read_outputs,
@@ -422,11 +422,7 @@ def _main(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m ops.publish_frontend",
-        description="Upload a built SPA to an environment's assets bucket and invalidate CloudFront.",
-    )
-    add_env_arguments(parser)
+    parser = env_command_parser("ops.publish_frontend", "Upload a built SPA to an environment's assets bucket and invalidate CloudFront.")
     parser.add_argument("dir", metavar="DIR", type=Path, help="built SPA folder (holds index.html)")
     parser.add_argument("--keep-stale", action="store_true", help="do not delete objects missing from DIR")
     parser.add_argument("--invalidate", action="append", metavar="PATH", help="invalidation path, repeatable (default: /*)")

@@ -237,6 +237,13 @@ def add_env_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def env_command_parser(module: str, description: str) -> argparse.ArgumentParser:
+    """The parser of the ops command ``python -m <module>`` over one environment's stack outputs (:func:`add_env_arguments`)."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
+    add_env_arguments(parser)
+    return parser
+
+
 def run_cli(main_body, argv: Sequence[str] | None, parser: argparse.ArgumentParser) -> int:
     """Parse ``argv``, run ``main_body(args)``; print :class:`OpsError` or an AWS error as one line and return 1."""
     args = parser.parse_args(argv)  # before botocore: `--help` answers without loading it
@@ -263,8 +270,7 @@ def _main(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.stack_outputs", description=__doc__.split("\n\n")[0])
-    add_env_arguments(parser)
+    parser = env_command_parser("ops.stack_outputs", __doc__.split("\n\n")[0])
     parser.add_argument("name", nargs="?", help="print only this output (strings raw, others as JSON)")
     return run_cli(_main, argv, parser)
 

@@ -21,7 +21,7 @@ from moto.cloudfront.models import CloudFrontBackend
 from moto.cloudfront.responses import CloudFrontResponse
 from moto.core.responses import ActionResult, EmptyResult
 
-from ._cloudfront import EtagStore, error
+from ._cloudfront import EtagStore, error, new_etag
 from ._patch import Patches
 
 GAP = (
@@ -50,7 +50,13 @@ class _Policy:
         return {"Id": self.id, "LastModifiedTime": self.last_modified, "ResponseHeadersPolicyConfig": self.config}
 
 
-_POLICIES = EtagStore("_localaws_response_headers", "NoSuchResponseHeadersPolicy", "The response headers policy does not exist.")
+_POLICIES = EtagStore(
+    "_localaws_response_headers",
+    "NoSuchResponseHeadersPolicy",
+    "The response headers policy does not exist.",
+    element="ResponseHeadersPolicy",
+    path="response-headers-policy",
+)
 
 
 def _check_unique_name(response: CloudFrontResponse, config: dict[str, Any], own_id: str | None = None) -> None:
@@ -74,15 +80,13 @@ def _in_use(backend: CloudFrontBackend, policy_id: str) -> bool:
 def _create_response_headers_policy(self: CloudFrontResponse) -> ActionResult:
     config = self._get_param("ResponseHeadersPolicyConfig", {})
     _check_unique_name(self, config)
-    policy = _Policy(str(uuid.uuid4()), config, uuid.uuid4().hex[:14].upper(), datetime.now(UTC))
+    policy = _Policy(str(uuid.uuid4()), config, new_etag(), datetime.now(UTC))
     _POLICIES.of(self.backend)[policy.id] = policy
-    location = f"https://cloudfront.amazonaws.com/2020-05-31/response-headers-policy/{policy.id}"
-    return ActionResult({"ResponseHeadersPolicy": policy.as_result(), "Location": location, "ETag": policy.etag})
+    return _POLICIES.answer(policy, created=True)
 
 
 def _get_response_headers_policy(self: CloudFrontResponse) -> ActionResult:
-    policy = _POLICIES.named(self)
-    return ActionResult({"ResponseHeadersPolicy": policy.as_result(), "ETag": policy.etag})
+    return _POLICIES.answer(_POLICIES.named(self))
 
 
 def _get_response_headers_policy_config(self: CloudFrontResponse) -> ActionResult:
@@ -94,8 +98,8 @@ def _update_response_headers_policy(self: CloudFrontResponse) -> ActionResult:
     policy = _POLICIES.current(self)
     config = self._get_param("ResponseHeadersPolicyConfig", {})
     _check_unique_name(self, config, own_id=policy.id)
-    policy.config, policy.etag, policy.last_modified = config, uuid.uuid4().hex[:14].upper(), datetime.now(UTC)
-    return ActionResult({"ResponseHeadersPolicy": policy.as_result(), "ETag": policy.etag})
+    policy.config, policy.etag, policy.last_modified = config, new_etag(), datetime.now(UTC)
+    return _POLICIES.answer(policy)
 
 
 def _delete_response_headers_policy(self: CloudFrontResponse) -> EmptyResult:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import secrets
 import string
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -35,7 +34,7 @@ from moto.core.responses import ActionResult
 from moto.ec2.models import ec2_backends
 from moto.elbv2.models import elbv2_backends
 
-from ._cloudfront import EtagStore, error
+from ._cloudfront import EtagStore, error, new_etag
 from ._patch import Patches
 
 GAP = (
@@ -91,7 +90,9 @@ class _VpcOrigin:
         }
 
 
-_VPC_ORIGINS = EtagStore("_localaws_vpc_origins", "EntityNotFound", "The VPC origin does not exist.")
+_VPC_ORIGINS = EtagStore(
+    "_localaws_vpc_origins", "EntityNotFound", "The VPC origin does not exist.", element="VpcOrigin", path="vpc-origin"
+)
 
 
 def _endpoint(response: CloudFrontResponse) -> tuple[dict[str, Any], str, str]:
@@ -133,31 +134,29 @@ def _create_vpc_origin(self: CloudFrontResponse) -> ActionResult:
     backend, now = self.backend, datetime.now(UTC)
     origin_id = "vo_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(22))
     arn = f"arn:aws:cloudfront::{backend.account_id}:vpcorigin/{origin_id}"
-    origin = _VpcOrigin(origin_id, arn, backend.account_id, config, uuid.uuid4().hex[:14].upper(), now, now, vpc_id, region)
+    origin = _VpcOrigin(origin_id, arn, backend.account_id, config, new_etag(), now, now, vpc_id, region)
     _service_group(backend, region, vpc_id, wanted=True)
     _VPC_ORIGINS.of(backend)[origin_id] = origin
     tags = self._get_param("Tags.Items", []) or []
     if tags:
         backend.tag_resource(arn, {t["Key"]: t.get("Value") for t in tags})
-    location = f"https://cloudfront.amazonaws.com/2020-05-31/vpc-origin/{origin_id}"
-    return ActionResult({"VpcOrigin": origin.as_result(), "Location": location, "ETag": origin.etag})
+    return _VPC_ORIGINS.answer(origin, created=True)
 
 
 def _get_vpc_origin(self: CloudFrontResponse) -> ActionResult:
-    origin = _VPC_ORIGINS.named(self)
-    return ActionResult({"VpcOrigin": origin.as_result(), "ETag": origin.etag})
+    return _VPC_ORIGINS.answer(_VPC_ORIGINS.named(self))
 
 
 def _update_vpc_origin(self: CloudFrontResponse) -> ActionResult:
     origin = _VPC_ORIGINS.current(self)
     config, vpc_id, region = _endpoint(self)
-    origin.config, origin.etag, origin.modified = config, uuid.uuid4().hex[:14].upper(), datetime.now(UTC)
+    origin.config, origin.etag, origin.modified = config, new_etag(), datetime.now(UTC)
     if (vpc_id, region) != (origin.vpc_id, origin.region):
         previous = (origin.region, origin.vpc_id)
         origin.vpc_id, origin.region = vpc_id, region
         _service_group(self.backend, region, vpc_id, wanted=True)
         _forget_group_if_unused(self.backend, *previous)
-    return ActionResult({"VpcOrigin": origin.as_result(), "ETag": origin.etag})
+    return _VPC_ORIGINS.answer(origin)
 
 
 def _forget_group_if_unused(backend: CloudFrontBackend, region: str, vpc_id: str) -> None:
@@ -173,7 +172,7 @@ def _delete_vpc_origin(self: CloudFrontResponse) -> ActionResult:
     self.backend.tagger.delete_all_tags_for_resource(origin.arn)
     _forget_group_if_unused(self.backend, origin.region, origin.vpc_id)
     origin.status = "Deleting"
-    return ActionResult({"VpcOrigin": origin.as_result(), "ETag": origin.etag})
+    return _VPC_ORIGINS.answer(origin)
 
 
 def _list_vpc_origins(self: CloudFrontResponse) -> ActionResult:

@@ -87,7 +87,7 @@ class ApiService(Construct):
         )
         self.log_group, self.execution_role, self.task_role = task.log_group, task.execution_role, task.task_role
         self.task_definition, self.container_definition = task.task_definition, task.container_definition
-        self._settings, self._name_prefix, self._region = settings, name_prefix, region
+        self._task = task
 
         balancing = LoadBalancing(self, settings=settings, name_prefix=name_prefix, network=network, protect=protect)
         self.load_balancer, self.target_group, self.listener = balancing.load_balancer, balancing.target_group, balancing.listener
@@ -124,19 +124,7 @@ class ApiService(Construct):
         """A one-off task definition ``<name_prefix>-<name>`` of this image, execution role and log group,
         with its own task role reading only ``secrets`` (see :class:`modules.api.oneoff.OneOffTask`)."""
         return OneOffTask(
-            self,
-            name,
-            settings=self._settings,
-            name_prefix=self._name_prefix,
-            name=name,
-            image=self.image,
-            execution_role_arn=self.execution_role.arn,
-            log_group_name=self.log_group.name,
-            region=self._region,
-            secrets=secrets,
-            environment=environment,
-            command=command,
-            statements=statements,
+            self, name, api=self._task, name=name, secrets=secrets, environment=environment, command=command, statements=statements
         )
 
     def _service(self, settings: ApiSettings, network: Network) -> EcsService:

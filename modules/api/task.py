@@ -64,6 +64,39 @@ def container_definition(
     }
 
 
+def ecs_task_role(scope: Construct, id_: str, name: str) -> IamRole:
+    """A role ECS tasks assume (an execution or task role), under the environment's permissions boundary."""
+    return IamRole(
+        scope,
+        id_,
+        name=name,
+        assume_role_policy=service_assume_role_policy("ecs-tasks.amazonaws.com"),
+        permissions_boundary=environment_boundary_arn(scope),
+    )
+
+
+def fargate_task_definition(
+    scope: Construct, *, family: str, settings: ApiSettings, execution_role_arn: str, task_role_arn: str, container: dict[str, Any]
+) -> EcsTaskDefinition:
+    """The Fargate task definition ``task`` in ``scope`` of one container (the API's or a one-off's):
+    CPU and memory from ``settings``, Linux x86-64, the writable ``tmp`` volume."""
+    return EcsTaskDefinition(
+        scope,
+        "task",
+        family=family,
+        requires_compatibilities=["FARGATE"],
+        network_mode="awsvpc",
+        cpu=str(settings.cpu),
+        memory=str(settings.memory),
+        execution_role_arn=execution_role_arn,
+        task_role_arn=task_role_arn,
+        runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
+        volume=[EcsTaskDefinitionVolume(name="tmp")],
+        # plain JSON (references become "${...}" inside strings), so reviewers and policy tests can read it
+        container_definitions=json.dumps([container]),
+    )
+
+
 class ApiTask:
     """Log group, roles and task definition of the API, created in ``scope``.
 
@@ -82,7 +115,8 @@ class ApiTask:
         environment: plain container environment (see :func:`container_environment`).
         log_retention_days: overrides ``settings.log_retention_days``. Default: none.
 
-    Attributes: ``log_group``, ``execution_role``, ``task_role``, ``task_definition``, ``container_definition``.
+    Attributes: ``log_group``, ``execution_role``, ``task_role``, ``task_definition``, ``container_definition``,
+    and what a one-off task of the same image reuses: ``settings``, ``name_prefix``, ``image``, ``region``.
     """
 
     def __init__(
@@ -110,20 +144,14 @@ class ApiTask:
         self.container_definition = container_definition(
             image=image, settings=settings, environment=environment, secrets=secrets, log_group=self.log_group.name, region=region
         )
-        self.task_definition = EcsTaskDefinition(
+        self.settings, self.name_prefix, self.image, self.region = settings, name_prefix, image, region
+        self.task_definition = fargate_task_definition(
             scope,
-            "task",
             family=f"{name_prefix}-api",
-            requires_compatibilities=["FARGATE"],
-            network_mode="awsvpc",
-            cpu=str(settings.cpu),
-            memory=str(settings.memory),
+            settings=settings,
             execution_role_arn=self.execution_role.arn,
             task_role_arn=self.task_role.arn,
-            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
-            volume=[EcsTaskDefinitionVolume(name="tmp")],
-            # plain JSON (references become "${...}" inside strings), so reviewers and policy tests can read it
-            container_definitions=json.dumps([self.container_definition]),
+            container=self.container_definition,
         )
 
     def _roles(self, scope: Construct, *, name_prefix: str, repository_arn: str, secrets: ServiceSecrets, kms_key_arn: str) -> None:
@@ -131,18 +159,7 @@ class ApiTask:
 
         Both carry the environment's permissions boundary (:func:`modules.ci.environment_boundary_arn`).
         """
-        boundary = environment_boundary_arn(scope)
-
-        def ecs_tasks_role(id_: str, name: str) -> IamRole:
-            return IamRole(
-                scope,
-                id_,
-                name=f"{name_prefix}-api-{name}",
-                assume_role_policy=service_assume_role_policy("ecs-tasks.amazonaws.com"),
-                permissions_boundary=boundary,
-            )
-
-        self.execution_role = ecs_tasks_role("execution-role", "execution")
+        self.execution_role = ecs_task_role(scope, "execution-role", f"{name_prefix}-api-execution")
         IamRolePolicy(
             scope,
             "execution-policy",
@@ -164,5 +181,5 @@ class ApiTask:
                 },
             ),
         )
-        self.task_role = ecs_tasks_role("task-role", "task")
+        self.task_role = ecs_task_role(scope, "task-role", f"{name_prefix}-api-task")
         IamRolePolicy(scope, "task-policy", role=self.task_role.id, policy=policy_document(*secrets.read_statements()))

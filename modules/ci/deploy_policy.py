@@ -362,7 +362,12 @@ def dns_statements(env: CiEnvironment, arns: Arns) -> list[dict]:
         statements += [
             _allow(
                 "EnvironmentZoneRecords",
-                ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets", "route53:GetHostedZone", "route53:ListTagsForResource"],
+                [
+                    "route53:ChangeResourceRecordSets",
+                    "route53:ListResourceRecordSets",
+                    "route53:GetHostedZone",
+                    "route53:ListTagsForResource",
+                ],
                 f"arn:{arns.partition}:route53:::hostedzone/{env.hosted_zone_id}",
             ),
             _allow("ZoneChanges", "route53:GetChange", f"arn:{arns.partition}:route53:::change/*"),
