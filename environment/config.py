@@ -19,7 +19,7 @@ import tomllib
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -37,7 +37,8 @@ from environment.names import DbCluster, env_stack_name
 # --------------------------------------------------------------------------
 
 
-def _pattern(regex: str, what: str):
+def _text(regex: str, what: str) -> Any:
+    """A string field type that accepts what ``regex`` matches in full; the error says it is not ``what``."""
     compiled = re.compile(regex)
 
     def check(value: str) -> str:
@@ -45,64 +46,35 @@ def _pattern(regex: str, what: str):
             raise ValueError(f"{value!r} is not {what}")
         return value
 
-    return AfterValidator(check)
+    return Annotated[str, AfterValidator(check)]
 
 
-AccountId = Annotated[str, _pattern(r"\d{12}", "a 12-digit AWS account id")]
-Region = Annotated[str, _pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region such as eu-west-1")]
-VpcId = Annotated[str, _pattern(r"vpc-([0-9a-f]{8}|[0-9a-f]{17})", "a VPC id (vpc- and 8 or 17 hex digits)")]
-SubnetId = Annotated[str, _pattern(r"subnet-([0-9a-f]{8}|[0-9a-f]{17})", "a subnet id (subnet- and 8 or 17 hex digits)")]
-BucketName = Annotated[
-    str,
-    _pattern(r"(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "a valid S3 bucket name"),
-]
-BreakGlassRole = Annotated[str, _pattern(r"[A-Za-z0-9+=,.@_*-]+(/[A-Za-z0-9+=,.@_*-]+)*", "an IAM role name, optionally with its path")]
-TableName = Annotated[str, _pattern(r"[A-Za-z0-9_.-]{3,255}", "a valid DynamoDB table name")]
-StateKey = Annotated[
-    str,
-    _pattern(r"[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*\.tfstate", "an S3 object key ending in .tfstate"),
-]
-Hostname = Annotated[
-    str,
-    _pattern(
-        r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}",
-        "a lower-case DNS name such as app.example.com",
-    ),
-]
-AcmCertificateArn = Annotated[
-    str,
-    _pattern(
-        r"arn:aws:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}",
-        "an ACM certificate ARN in us-east-1 (CloudFront only uses certificates from us-east-1)",
-    ),
-]
-EcrRepositoryName = Annotated[
-    str,
-    _pattern(
-        r"(?=.{2,256}$)([a-z0-9]+([._-][a-z0-9]+)*/)*[a-z0-9]+([._-][a-z0-9]+)*",
-        "an ECR repository name (lower case, digits, . _ - /)",
-    ),
-]
-ImageTag = Annotated[
-    str,
-    _pattern(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "an image tag (letters, digits, _ . -, at most 128)"),
-]
-RegionalAcmCertificateArn = Annotated[str, _pattern(r"arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}", "an ACM certificate ARN")]
-HttpUrl = Annotated[str, _pattern(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?/?", "an http(s) URL such as http://127.0.0.1:4599")]
-SnapshotRef = Annotated[
-    str,
-    _pattern(
-        r"(arn:aws:rds:[a-z0-9-]+:\d{12}:cluster-snapshot:)?[A-Za-z][A-Za-z0-9-]{0,254}",
-        "a DB cluster snapshot identifier or ARN",
-    ),
-]
-Email = Annotated[str, _pattern(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", "an e-mail address")]
-DbIdentifier = Annotated[str, _pattern(r"[A-Za-z][A-Za-z0-9_]{0,15}", "a MySQL user name (a letter, then letters, digits, _; at most 16)")]
-DbName = Annotated[str, _pattern(r"[A-Za-z][A-Za-z0-9_]{0,63}", "a database name (a letter, then letters, digits, _)")]
-S3Prefix = Annotated[
-    str,
-    _pattern(r"[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*", "an S3 key prefix without leading or trailing '/'"),
-]
+AccountId = _text(r"\d{12}", "a 12-digit AWS account id")
+Region = _text(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region such as eu-west-1")
+VpcId = _text(r"vpc-([0-9a-f]{8}|[0-9a-f]{17})", "a VPC id (vpc- and 8 or 17 hex digits)")
+SubnetId = _text(r"subnet-([0-9a-f]{8}|[0-9a-f]{17})", "a subnet id (subnet- and 8 or 17 hex digits)")
+BucketName = _text(r"(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "a valid S3 bucket name")
+BreakGlassRole = _text(r"[A-Za-z0-9+=,.@_*-]+(/[A-Za-z0-9+=,.@_*-]+)*", "an IAM role name, optionally with its path")
+TableName = _text(r"[A-Za-z0-9_.-]{3,255}", "a valid DynamoDB table name")
+StateKey = _text(r"[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*\.tfstate", "an S3 object key ending in .tfstate")
+Hostname = _text(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "a lower-case DNS name such as app.example.com")
+AcmCertificateArn = _text(
+    r"arn:aws:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}",
+    "an ACM certificate ARN in us-east-1 (CloudFront only uses certificates from us-east-1)",
+)
+EcrRepositoryName = _text(
+    r"(?=.{2,256}$)([a-z0-9]+([._-][a-z0-9]+)*/)*[a-z0-9]+([._-][a-z0-9]+)*", "an ECR repository name (lower case, digits, . _ - /)"
+)
+ImageTag = _text(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "an image tag (letters, digits, _ . -, at most 128)")
+RegionalAcmCertificateArn = _text(r"arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}", "an ACM certificate ARN")
+HttpUrl = _text(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?/?", "an http(s) URL such as http://127.0.0.1:4599")
+SnapshotRef = _text(
+    r"(arn:aws:rds:[a-z0-9-]+:\d{12}:cluster-snapshot:)?[A-Za-z][A-Za-z0-9-]{0,254}", "a DB cluster snapshot identifier or ARN"
+)
+Email = _text(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", "an e-mail address")
+DbIdentifier = _text(r"[A-Za-z][A-Za-z0-9_]{0,15}", "a MySQL user name (a letter, then letters, digits, _; at most 16)")
+DbName = _text(r"[A-Za-z][A-Za-z0-9_]{0,63}", "a database name (a letter, then letters, digits, _)")
+S3Prefix = _text(r"[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*", "an S3 key prefix without leading or trailing '/'")
 TagValue = Annotated[str, Field(min_length=1, max_length=256)]
 
 #: Retention periods CloudWatch Logs accepts.
@@ -298,9 +270,7 @@ class DatabaseSettings(_Strict):
     final_snapshot: bool = True
     """Take a final snapshot when the cluster is destroyed. Default: true; production cannot turn it
     off (envs/local.toml turns it off: the emulator's data is throw-away)."""
-    seed_source: (
-        Annotated[str, _pattern(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s*?]*)?", "an s3://bucket/key-or-prefix URL")] | None
-    ) = None
+    seed_source: _text(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s*?]*)?", "an s3://bucket/key-or-prefix URL") | None = None
     """Where ``make data-load SEED=...`` reads dumps from; the task role may read exactly that
     object or prefix. Default: none (seeding from S3 is refused by IAM)."""
 
@@ -396,33 +366,21 @@ class CostSettings(_Strict):
 class CiSettings(_Strict):
     """GitHub Actions access: the bootstrap stack creates a plan and a deploy role for this env."""
 
-    github_repository: Annotated[str, _pattern(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", "a GitHub repository owner/name")]
+    github_repository: _text(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", "a GitHub repository owner/name")
     github_environment: Annotated[str, Field(min_length=1, max_length=255)] | None = None
     """GitHub environment whose jobs may deploy (protect it for production). Default: the env name."""
     existing_oidc_provider_arn: (
-        Annotated[
-            str,
-            _pattern(
-                r"arn:aws:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com",
-                "the ARN of the account's GitHub OIDC provider",
-            ),
-        ]
+        _text(r"arn:aws:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com", "the ARN of the account's GitHub OIDC provider")
         | None
     ) = None
     """Use the account's existing GitHub OIDC provider instead of creating it. Default: create it."""
 
 
-HostedZoneId = Annotated[str, _pattern(r"Z[A-Z0-9]{1,31}", "a Route 53 hosted zone id (Z and upper-case letters/digits)")]
-Cidr = Annotated[
-    str,
-    _pattern(r"((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)/(3[0-2]|[12]?\d)", "an IPv4 CIDR such as 203.0.113.0/24"),
-]
-IamPrincipalArn = Annotated[
-    str,
-    _pattern(
-        r"arn:aws:(iam::\d{12}:(role|user)/[A-Za-z0-9+=,.@_/-]+|sts::\d{12}:assumed-role/[A-Za-z0-9+=,.@_/-]+)", "an IAM role or user ARN"
-    ),
-]
+HostedZoneId = _text(r"Z[A-Z0-9]{1,31}", "a Route 53 hosted zone id (Z and upper-case letters/digits)")
+Cidr = _text(r"((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)/(3[0-2]|[12]?\d)", "an IPv4 CIDR such as 203.0.113.0/24")
+IamPrincipalArn = _text(
+    r"arn:aws:(iam::\d{12}:(role|user)/[A-Za-z0-9+=,.@_/-]+|sts::\d{12}:assumed-role/[A-Za-z0-9+=,.@_/-]+)", "an IAM role or user ARN"
+)
 
 
 class AlarmSettings(_Strict):
