@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import gevent
 import psutil
 from locust.env import Environment
+from locust.stats import RequestStats
 
 from ops.loadtest.metrics import Usage
 from ops.loadtest.profiles import Profile
@@ -40,38 +42,41 @@ def run_profile(
     gevent.sleep(profile.duration_seconds)
     generator_cpu = generator.cpu_percent(None)
     end = time.time()
-    total = env.stats.total
-    endpoints = {}
-    for name in ENDPOINTS:
-        entry = env.stats.entries.get((name, "GET"))
-        if entry is not None and entry.num_requests:
-            endpoints[name] = (entry.num_requests, entry.get_response_time_percentile(0.5), entry.get_response_time_percentile(0.95))
-    errors = [f"{e.name}: {e.error} (x{e.occurrences})" for e in env.stats.errors.values()]
-    waf_blocks = sum(e.occurrences for e in env.stats.errors.values() if WAF_BLOCK in str(e.error))
-    requests, failures = total.num_requests, total.num_failures
-    p50, p95, p99 = (total.get_response_time_percentile(q) or 0.0 for q in (0.5, 0.95, 0.99))
-    max_ms = total.max_response_time or 0.0
+    figures = _locust_figures(env.stats)
     runner.quit()
     usage, tasks = measure(start, end)
     result = ProfileResult(
         name=profile.name,
         users=profile.users,
         seconds=end - start,
-        requests=requests,
-        failures=failures,
-        p50_ms=p50,
-        p95_ms=p95,
-        p99_ms=p99,
-        max_ms=max_ms,
-        endpoints=endpoints,
-        errors=errors,
         usage=usage,
         tasks=tasks,
         generator_cpu_percent=generator_cpu,
-        waf_blocks=waf_blocks,
+        **figures,
     )
     cpu = "n/a" if usage.cpu_avg_percent is None else f"{usage.cpu_avg_percent:.0f} %"
     log(
-        f"[{profile.name}] {result.rps:.1f} req/s, p50 {p50:.0f} ms, p95 {p95:.0f} ms, {failures - waf_blocks} API errors, {waf_blocks} WAF blocks, CPU avg {cpu}"
+        f"[{profile.name}] {result.rps:.1f} req/s, p50 {result.p50_ms:.0f} ms, p95 {result.p95_ms:.0f} ms, "
+        f"{result.api_errors} API errors, {result.waf_blocks} WAF blocks, CPU avg {cpu}"
     )
     return result
+
+
+def _locust_figures(stats: RequestStats) -> dict[str, Any]:
+    """What locust measured, as :class:`ProfileResult` fields: totals, latency percentiles, per endpoint, errors."""
+    total = stats.total
+    endpoints = {}
+    for name in ENDPOINTS:
+        entry = stats.entries.get((name, "GET"))
+        if entry is not None and entry.num_requests:
+            endpoints[name] = (entry.num_requests, entry.get_response_time_percentile(0.5), entry.get_response_time_percentile(0.95))
+    latency = {f"p{round(q * 100)}_ms": total.get_response_time_percentile(q) or 0.0 for q in (0.5, 0.95, 0.99)}
+    return {
+        "requests": total.num_requests,
+        "failures": total.num_failures,
+        **latency,
+        "max_ms": total.max_response_time or 0.0,
+        "endpoints": endpoints,
+        "errors": [f"{e.name}: {e.error} (x{e.occurrences})" for e in stats.errors.values()],
+        "waf_blocks": sum(e.occurrences for e in stats.errors.values() if WAF_BLOCK in str(e.error)),
+    }
