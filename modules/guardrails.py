@@ -11,8 +11,9 @@ itself.
 
 Two kinds of rule:
 
-* node rules (``check(node)``) look at the construct itself (``RequiredTags``
-  follows the provider a resource is created with);
+* node rules (``check(node, synthesized)``) look at the construct itself, with its stack's JSON
+  at hand (``RequiredTags`` asks the binding whether the resource takes tags, then follows the
+  provider it is created with);
 * resource rules (``resource_types`` + ``check(resource)``) look at a resource as
   it will be written to ``cdk.tf.json``: attributes resolved, references as
   ``"${type.name.attr}"`` strings, escape-hatch overrides included. The same
@@ -37,56 +38,52 @@ from cdktf import (
     TerraformResource,
     TerraformStack,
 )
-from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import IConstruct
 
 from environment.config import MANDATORY_TAGS
 
+_RESOURCE_TYPES: dict[type, str] = {}
+"""Terraform resource type by binding class (each read is a call into jsii: once per class)."""
 
-def _default_tags(provider: AwsProvider | None) -> dict[str, str]:
-    if provider is None or not provider.default_tags:
-        return {}
+
+def _resource_type(kind: type) -> str:
+    if kind not in _RESOURCE_TYPES:
+        _RESOURCE_TYPES[kind] = kind.TF_RESOURCE_TYPE
+    return _RESOURCE_TYPES[kind]
+
+
+def _provider_default_tags(synthesized: Mapping[str, Any], provider: str | None) -> dict[str, str]:
+    """The default tags of the AWS provider block a resource names (``aws.<alias>``; none: the default one)."""
+    alias = provider.removeprefix("aws.") if provider else None
     merged: dict[str, str] = {}
-    for block in provider.default_tags:
-        merged.update(block.tags or {})
+    for block in (synthesized.get("provider") or {}).get("aws") or []:
+        if block.get("alias") == alias:
+            for tags in block.get("default_tags") or []:
+                merged.update(tags.get("tags") or {})
     return merged
-
-
-def _stack_default_aws_provider(node: IConstruct) -> AwsProvider | None:
-    stack = TerraformStack.of(node)
-    for child in stack.node.children:
-        if isinstance(child, AwsProvider) and not child.alias:
-            return child
-    return None
 
 
 @dataclass(frozen=True)
 class RequiredTags:
-    """Every taggable AWS resource ends up with the mandatory cost tags."""
+    """Every taggable AWS resource ends up with the mandatory cost tags (its own, or its provider's default tags)."""
 
     keys: Sequence[str] = MANDATORY_TAGS
     id: str = "TAG-001"
     why: str = "cost reports by Environment/Owner/Application miss untagged resources"
-    _provider_tags: dict = field(default_factory=dict, init=False, repr=False, compare=False)
-    """Default tags by provider (``None``: the stack's default AWS provider), read once per provider."""
 
-    def _tags_of(self, node: TerraformResource) -> dict[str, str]:
-        provider = node.provider if isinstance(node.provider, AwsProvider) else None
-        key = provider if provider is not None else TerraformStack.of(node)
-        if key not in self._provider_tags:
-            self._provider_tags[key] = _default_tags(provider or _stack_default_aws_provider(node))
-        return self._provider_tags[key]
-
-    def check(self, node: IConstruct) -> str | None:
+    def check(self, node: IConstruct, synthesized: Mapping[str, Any]) -> str | None:
+        """``synthesized``: the JSON of the node's stack (its resource's tags and its provider's default tags)."""
         kind = type(node)  # class-level tests first: each attribute read on a node is a call into jsii
         if not (kind.__module__.startswith("cdktf_cdktf_provider_aws.") and hasattr(kind, "tags_input")):
             return None  # not an AWS resource, or one that takes no tags
         if not isinstance(node, TerraformResource):
             return None
-        effective = {**self._tags_of(node), **(node.tags_input or {})}
+        rtype = _resource_type(kind)
+        attrs = synthesized["resource"][rtype][node.friendly_unique_id]
+        effective = {**_provider_default_tags(synthesized, attrs.get("provider")), **(attrs.get("tags") or {})}
         missing = [k for k in self.keys if not str(effective.get(k, "")).strip()]
         if missing:
-            return f"{node.terraform_resource_type} would be created without tag(s) {', '.join(missing)}"
+            return f"{rtype} would be created without tag(s) {', '.join(missing)}"
         return None
 
 
@@ -452,12 +449,16 @@ class GuardRails:
     def __init__(self, rules: Iterable = DEFAULT_RULES):
         self.rules = tuple(rules)
         self._node_rules = tuple(r for r in self.rules if not _is_resource_rule(r))
+        self._synthesized: dict[str, Any] | None = None
 
     def visit(self, node: IConstruct) -> None:
+        if isinstance(node, TerraformStack):  # visited before its children
+            self._synthesized = node.to_terraform()
+            for rtype, name, rule, reason in _failures(self._synthesized, self.rules):
+                Annotations.of(_element_named(node, rtype, name)).add_error(f"[{rule.id}] {reason} ({rule.why})")
+        if self._node_rules and self._synthesized is None:
+            self._synthesized = TerraformStack.of(node).to_terraform()
         for rule in self._node_rules:
-            reason = rule.check(node)
+            reason = rule.check(node, self._synthesized)
             if reason:
                 Annotations.of(node).add_error(f"[{rule.id}] {reason} ({rule.why})")
-        if isinstance(node, TerraformStack):
-            for rtype, name, rule, reason in _failures(node.to_terraform(), self.rules):
-                Annotations.of(_element_named(node, rtype, name)).add_error(f"[{rule.id}] {reason} ({rule.why})")
