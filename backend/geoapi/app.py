@@ -23,7 +23,7 @@ from geoapi.auth import TokenVerifier
 from geoapi.core.api import APIResponse, FeaturesAPI
 from geoapi.core.errors import APIError, ServiceUnavailable, Unauthorized
 from geoapi.core.geojson import MAX_BODY_BYTES
-from geoapi.db import make_engine
+from geoapi.db import ReadPool, make_engine, make_read_engine
 from geoapi.repository import FeatureRepository
 from geoapi.settings import ConfigError, Settings, load_settings
 
@@ -185,7 +185,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     """Build the Flask app. ``settings`` default to :func:`geoapi.settings.load_settings`."""
     settings = settings if settings is not None else load_settings()
     engine = engine if engine is not None else make_engine(settings)
-    repo = FeatureRepository(engine, bbox_index_hint=settings.bbox_index_hint)
+    reads = ReadPool(make_read_engine(settings), autocommit=True)
+    repo = FeatureRepository(engine, reads=reads, bbox_index_hint=settings.bbox_index_hint)
     api = FeaturesAPI(repo, title=settings.title, description=settings.description, public_reads=settings.public_reads)
     verifier = TokenVerifier(settings.auth) if settings.auth else None
 

@@ -68,3 +68,4 @@ def post_fork(server, worker):
     services = _services(server)
     if services is not None:
         services.engine.dispose(close=False)
+        services.repo.reads.engine.dispose(close=False)

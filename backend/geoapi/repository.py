@@ -13,13 +13,14 @@ from typing import Any
 
 from sqlalchemy import event, select, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from geoapi import dialect as spatial
 from geoapi import schema
 from geoapi.core.errors import InvalidBody
 from geoapi.core.model import Collection, Feature, Page
 from geoapi.core.query import ItemsQuery, Queryable
+from geoapi.db import ReadPool
 from geoapi.geometry import geometry_to_wkb, wkb_to_geometry
 from geoapi.itemsql import COUNT_CAP, ItemsSQL
 from geoapi.settings import IndexHint
@@ -33,6 +34,11 @@ def _session_settings(dbapi_connection: Any, _record: Any) -> None:
     with dbapi_connection.cursor() as cursor:
         cursor.execute(f"SET SESSION group_concat_max_len = {GROUP_CONCAT_MAX_LEN}")
 
+
+#: MariaDB: a SPATIAL index read in an autocommit statement that has already read another table is refused
+#: (HA_ERR_READ_ONLY_TRANSACTION, "Update locks cannot be acquired during a READ UNCOMMITTED transaction",
+#: MDEV-26123); the page is then read again in a transaction, and that collection's pages from then on
+ER_SPATIAL_READ_IN_AUTOCOMMIT = 1207
 
 # Server errors that mean "this geometry is not acceptable", not "the server is broken".
 _GEOMETRY_REJECTED = {
@@ -59,12 +65,19 @@ class FeatureRepository:
     an items request then costs one statement (two when numberMatched needs a count).
     """
 
-    def __init__(self, engine: Engine, *, bbox_index_hint: IndexHint = "force", collection_ttl: float = 5.0) -> None:
+    def __init__(
+        self, engine: Engine, *, reads: ReadPool | None = None, bbox_index_hint: IndexHint = "force", collection_ttl: float = 5.0
+    ) -> None:
         self.engine = engine
+        #: where item pages are read (the app's: autocommit, one round trip per statement)
+        self.reads = reads if reads is not None else ReadPool(engine, autocommit=False)
         self.bbox_index_hint = bbox_index_hint
         self.collection_ttl = collection_ttl
         self._collections: dict[str, tuple[float, Collection]] = {}
-        event.listen(engine, "connect", _session_settings)
+        #: collections whose pages read the SPATIAL index after another one: MariaDB wants a transaction then
+        self._rtree_in_transaction: set[str] = set()
+        for pooled in {engine, self.reads.engine}:
+            event.listen(pooled, "connect", _session_settings)
 
     # -- health -------------------------------------------------------------
     def ping(self) -> None:
@@ -102,21 +115,37 @@ class FeatureRepository:
         return ItemsSQL(spatial.for_connection(conn), self.bbox_index_hint, collection_id, query, extent)
 
     def list_features(self, collection: Collection, query: ItemsQuery) -> Page:
-        """One page, encoded by the database; numberMatched as documented in :meth:`_number_matched`."""
-        with self.engine.connect() as conn:
-            sql = self.items_sql(conn, collection.id, query, collection.bbox)
-            row = conn.exec_driver_sql(*sql.statement("page")).one()
-            docs = row.docs or ""
-            if row.cap and len(docs) * 4 >= row.cap and len(docs.encode()) >= row.cap:  # cut short by group_concat_max_len
-                rows = conn.exec_driver_sql(*sql.statement("page_rows"))
-                docs = ",".join(r.doc for r in rows if r.rn <= query.limit)
-            returned = min(row.n, query.limit)
-            more = row.n > query.limit
-            matched = self._number_matched(conn, sql, query, returned, more)
+        """One page, encoded by the database, in one statement (a second when the page is longer than
+        ``group_concat_max_len``, or to count); numberMatched as documented in :meth:`_number_matched`."""
+
+        def page(cursor: Any) -> Page:
+            return self._page(cursor, collection, query)
+
+        if collection.id not in self._rtree_in_transaction:
+            try:
+                return self.reads.run(page, "items page")
+            except OperationalError as exc:
+                if getattr(exc.orig, "args", (None,))[0] != ER_SPATIAL_READ_IN_AUTOCOMMIT:
+                    raise
+                self._rtree_in_transaction.add(collection.id)
+        return self.reads.run(page, "items page", transaction=True)
+
+    def _page(self, cursor: Any, collection: Collection, query: ItemsQuery) -> Page:
+        d = spatial.for_server(bool(self.reads.engine.dialect.is_mariadb))  # known once connected
+        sql = ItemsSQL(d, self.bbox_index_hint, collection.id, query, collection.bbox)
+        cursor.execute(*sql.statement("page"))
+        n, docs, cap = cursor.fetchone()
+        docs = docs or ""
+        if cap and len(docs) * 4 >= cap and len(docs.encode()) >= cap:  # cut short by group_concat_max_len
+            cursor.execute(*sql.statement("page_rows"))
+            docs = ",".join(doc for rn, doc in cursor.fetchall() if rn <= query.limit)
+        returned = min(n, query.limit)
+        more = n > query.limit
+        matched = self._number_matched(cursor, sql, query, returned, more)
         return Page(more=more, number_matched=matched, encoded="[" + docs + "]", returned=returned)
 
     @staticmethod
-    def _number_matched(conn: Connection, sql: ItemsSQL, query: ItemsQuery, returned: int, more: bool) -> int | None:
+    def _number_matched(cursor: Any, sql: ItemsSQL, query: ItemsQuery, returned: int, more: bool) -> int | None:
         """numberMatched: exact, or None (omitted) when it cannot be had within the budget.
 
         * The page is the last one (no next page) and not past the end: ``offset + returned``, free.
@@ -133,7 +162,8 @@ class FeatureRepository:
             return query.offset + returned
         if not sql.countable:
             return None
-        found = conn.exec_driver_sql(*sql.statement("count")).scalar_one()
+        cursor.execute(*sql.statement("count"))
+        found = cursor.fetchone()[0]
         return found if found <= COUNT_CAP else None
 
     def get_feature(self, collection_id: str, feature_id: int) -> Feature | None:
