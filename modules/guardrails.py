@@ -1,39 +1,41 @@
-"""Guard-rails: rules every resource in a stack must obey, run as one Aspect.
+"""Guard-rails: rules every resource in a stack must obey, run over the JSON the stack synthesizes.
 
 Each rule is a small object with an ``id``, a one-line ``why`` and a ``check``
 that returns ``None`` (pass) or the reason it fails; a resource rule is its check
-function declared with :func:`resource_rule` (id, why, resource types). The
-``GuardRails`` aspect visits every node of a stack and turns each failure into an error annotation,
-which makes ``cdktf synth`` fail with the rule id, the construct path and the
-reason. New rules are added to ``DEFAULT_RULES`` (every stack) or
-``PRODUCTION_RULES`` (production tier only); no construct repeats these checks
-itself.
+function declared with :func:`resource_rule` (id, why, resource types). A stack
+built on :class:`stacks.guarded.GuardedStack` hands the JSON it is about to write to
+:meth:`GuardRails.problems`; any problem stops ``cdktf synth`` with the construct path,
+the rule id and the reason, and nothing is written. New rules are added to ``DEFAULT_RULES``
+(every stack) or ``PRODUCTION_RULES`` (production tier only); no construct repeats these
+checks itself.
 
 Two kinds of rule:
 
-* node rules (``check(node, synthesized)``) look at the construct itself, with its stack's JSON
-  at hand (``RequiredTags`` asks the binding whether the resource takes tags, then follows the
-  provider it is created with);
+* stack rules (``check(synthesized)``) read the whole stack: ``RequiredTags`` asks the
+  provider binding whether a resource type takes tags, then follows the provider block
+  the resource names to its default tags;
 * resource rules (``resource_types`` + ``check(resource)``) look at a resource as
   it will be written to ``cdk.tf.json``: attributes resolved, references as
   ``"${type.name.attr}"`` strings, escape-hatch overrides included. The same
   rules run over a synthesized ``cdk.tf.json`` with :func:`evaluate_synthesized`
   (the gates in ``tests/gates`` do), so what synth refuses and what the gates
   refuse cannot drift apart.
+
+Why not an aspect: an aspect is called back once per construct (hundreds per stack, each a
+round trip through the jsii runtime) and needs its own synthesis of the stack to see
+resolved attributes; checking the JSON synth produces anyway costs neither.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsii
 from cdktf import (
-    Annotations,
-    IAspect,
     TerraformProvider,
     TerraformResource,
     TerraformStack,
@@ -42,14 +44,18 @@ from constructs import IConstruct
 
 from environment.config import MANDATORY_TAGS
 
-_RESOURCE_TYPES: dict[type, str] = {}
-"""Terraform resource type by binding class (each read is a call into jsii: once per class)."""
+_TAGGABLE: dict[str, bool] = {}
+"""Whether a resource type takes tags, by type (read from its binding class once)."""
 
 
-def _resource_type(kind: type) -> str:
-    if kind not in _RESOURCE_TYPES:
-        _RESOURCE_TYPES[kind] = kind.TF_RESOURCE_TYPE
-    return _RESOURCE_TYPES[kind]
+def _takes_tags(rtype: str) -> bool:
+    """Whether the AWS binding of ``rtype`` (module ``cdktf_cdktf_provider_aws.<type without aws_>``, loaded by
+    whoever created the resource) has ``tags``: a class-level look, no call into jsii."""
+    if rtype not in _TAGGABLE:
+        module = sys.modules.get(f"cdktf_cdktf_provider_aws.{rtype.removeprefix('aws_')}") if rtype.startswith("aws_") else None
+        classes = vars(module).values() if module is not None else ()
+        _TAGGABLE[rtype] = any(isinstance(c, type) and issubclass(c, TerraformResource) and hasattr(c, "tags_input") for c in classes)
+    return _TAGGABLE[rtype]
 
 
 def _provider_default_tags(synthesized: Mapping[str, Any], provider: str | None) -> dict[str, str]:
@@ -71,20 +77,16 @@ class RequiredTags:
     id: str = "TAG-001"
     why: str = "cost reports by Environment/Owner/Application miss untagged resources"
 
-    def check(self, node: IConstruct, synthesized: Mapping[str, Any]) -> str | None:
-        """``synthesized``: the JSON of the node's stack (its resource's tags and its provider's default tags)."""
-        kind = type(node)  # class-level tests first: each attribute read on a node is a call into jsii
-        if not (kind.__module__.startswith("cdktf_cdktf_provider_aws.") and hasattr(kind, "tags_input")):
-            return None  # not an AWS resource, or one that takes no tags
-        if not isinstance(node, TerraformResource):
-            return None
-        rtype = _resource_type(kind)
-        attrs = synthesized["resource"][rtype][node.friendly_unique_id]
-        effective = {**_provider_default_tags(synthesized, attrs.get("provider")), **(attrs.get("tags") or {})}
-        missing = [k for k in self.keys if not str(effective.get(k, "")).strip()]
-        if missing:
-            return f"{rtype} would be created without tag(s) {', '.join(missing)}"
-        return None
+    def check(self, synthesized: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
+        """(type, logical id, reason) of every taggable AWS resource of the stack's JSON that lacks a mandatory tag."""
+        for rtype, by_name in (synthesized.get("resource") or {}).items():
+            if not _takes_tags(rtype):
+                continue
+            for name, attrs in by_name.items():
+                effective = {**_provider_default_tags(synthesized, attrs.get("provider")), **(attrs.get("tags") or {})}
+                missing = [k for k in self.keys if not str(effective.get(k, "")).strip()]
+                if missing:
+                    yield rtype, name, f"{rtype} would be created without tag(s) {', '.join(missing)}"
 
 
 # ---- the resource view shared by synth-time rules and the gates over cdk.tf.json ----------
@@ -437,28 +439,18 @@ def _element_named(stack: TerraformStack, rtype: str, name: str) -> IConstruct:
     return stack
 
 
-@jsii.implements(IAspect)
 class GuardRails:
-    """Runs every rule over every node; a failure is a synth error on the construct that breaks it.
-
-    Resource rules run once per stack, over the stack's JSON as synth writes it (one call into
-    the jsii runtime, not one per resource: that kept synth near the cost of importing the
-    bindings); node rules run on each node they concern.
-    """
+    """The rules one stack obeys; :meth:`problems` runs them over the JSON the stack synthesizes."""
 
     def __init__(self, rules: Iterable = DEFAULT_RULES):
         self.rules = tuple(rules)
-        self._node_rules = tuple(r for r in self.rules if not _is_resource_rule(r))
-        self._synthesized: dict[str, Any] | None = None
 
-    def visit(self, node: IConstruct) -> None:
-        if isinstance(node, TerraformStack):  # visited before its children
-            self._synthesized = node.to_terraform()
-            for rtype, name, rule, reason in _failures(self._synthesized, self.rules):
-                Annotations.of(_element_named(node, rtype, name)).add_error(f"[{rule.id}] {reason} ({rule.why})")
-        if self._node_rules and self._synthesized is None:
-            self._synthesized = TerraformStack.of(node).to_terraform()
-        for rule in self._node_rules:
-            reason = rule.check(node, self._synthesized)
-            if reason:
-                Annotations.of(node).add_error(f"[{rule.id}] {reason} ({rule.why})")
+    def problems(self, stack: TerraformStack, synthesized: Mapping[str, Any]) -> list[str]:
+        """``[<construct path>] [RULE-ID] reason (why)``, one line per failure (none: the stack is safe)."""
+        found = [(rtype, name, rule, reason) for rtype, name, rule, reason in _failures(synthesized, self.rules)]
+        for rule in self.rules:
+            if not _is_resource_rule(rule):
+                found += [(rtype, name, rule, reason) for rtype, name, reason in rule.check(synthesized)]
+        return [
+            f"[{_element_named(stack, rtype, name).node.path}] [{rule.id}] {reason} ({rule.why})" for rtype, name, rule, reason in found
+        ]

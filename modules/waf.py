@@ -63,15 +63,15 @@ class EdgeFirewall(Construct):
         if not 10 <= rate_limit_per_5min <= 2_000_000_000:
             raise ValueError(f"rate_limit_per_5min {rate_limit_per_5min} is outside 10..2000000000 (WAF's range)")
         rate: dict = {"limit": rate_limit_per_5min, "aggregate_key_type": "IP"}
+        for_cloudfront = {"provider": provider, "scope": "CLOUDFRONT"}  # what CloudFront can use: scope CLOUDFRONT, in us-east-1
         self.exempt_ip_set: Wafv2IpSet | None = None
         if rate_limit_exempt_cidrs:
             self.exempt_ip_set = Wafv2IpSet(
                 self,
                 "rate-exempt",
-                provider=provider,
                 name=f"{name_prefix}-rate-exempt",
                 description=f"{name_prefix}: load-test sources the per-IP rate rule does not count",
-                scope="CLOUDFRONT",
+                **for_cloudfront,
                 ip_address_version="IPV4",
                 addresses=sorted(rate_limit_exempt_cidrs),
             )
@@ -102,10 +102,9 @@ class EdgeFirewall(Construct):
         self.web_acl = Wafv2WebAcl(
             self,
             "acl",
-            provider=provider,
             name=f"{name_prefix}-edge",
             description=f"{name_prefix}: managed rules and a per-IP rate limit in front of CloudFront",
-            scope="CLOUDFRONT",
+            **for_cloudfront,
             default_action={"allow": {}},
             rule=rules,
             visibility_config=_visibility(f"{name_prefix}-edge"),

@@ -11,7 +11,7 @@ principal besides the CI roles that the state bucket's policy lets in; CI never 
 
 from __future__ import annotations
 
-from cdktf import Aspects, LocalBackend, TerraformOutput, TerraformStack
+from cdktf import LocalBackend, TerraformOutput
 from constructs import Construct
 
 from environment.config import MANDATORY_TAGS, EnvironmentConfig
@@ -21,6 +21,7 @@ from modules.cost import CostAllocationTags
 from modules.guardrails import GuardRails
 from modules.providers import aws_provider, s3_state_backend
 from modules.state_backend import StateBackendResources
+from stacks.guarded import GuardedStack
 
 
 def state_roles(envs: list[EnvironmentConfig], with_ci: list[EnvironmentConfig]) -> dict[str, list[str]]:
@@ -38,11 +39,11 @@ def state_roles(envs: list[EnvironmentConfig], with_ci: list[EnvironmentConfig])
     }
 
 
-class BootstrapStack(TerraformStack):
+class BootstrapStack(GuardedStack):
     """The state backend shared by ``envs`` (all of which name the same bucket)."""
 
     def __init__(self, scope: Construct, id_: str, *, envs: list[EnvironmentConfig]):
-        super().__init__(scope, id_)
+        super().__init__(scope, id_, guard_rails=GuardRails())
         first = envs[0]
         state = first.state
         tags = {
@@ -89,4 +90,3 @@ class BootstrapStack(TerraformStack):
             CostAllocationTags(self, "cost-allocation-tags", tag_keys=list(MANDATORY_TAGS))
         self.resources = resources
         self.envs = envs
-        Aspects.of(self).add(GuardRails())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import jsii
-from cdktf import Annotations, Aspects, IResolveContext, IStringProducer, Lazy, TerraformOutput, TerraformStack
+from cdktf import Annotations, IResolveContext, IStringProducer, Lazy, TerraformOutput
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
@@ -27,6 +27,7 @@ from modules.providers import aws_provider, s3_state_backend
 from modules.secrets import SecretRef, ServiceSecrets
 from modules.site import FrontendPublishRole, StaticSite
 from modules.waf import EdgeFirewall
+from stacks.guarded import GuardedStack
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class _SetLater:
         return self.value
 
 
-class EnvironmentStack(TerraformStack):
+class EnvironmentStack(GuardedStack):
     """Everything one environment runs on, with its own locked remote state.
 
     Composition only: each concern is a construct in ``modules/``; this class
@@ -63,7 +64,7 @@ class EnvironmentStack(TerraformStack):
     """
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig):
-        super().__init__(scope, id_)
+        super().__init__(scope, id_, guard_rails=GuardRails(DEFAULT_RULES + PRODUCTION_RULES if config.is_production else DEFAULT_RULES))
         self.config = config
         self._prefix = name_prefix(config)
         self._protect = config.is_production
@@ -113,7 +114,6 @@ class EnvironmentStack(TerraformStack):
                 "dns_records": dns.records,
             }
         )
-        Aspects.of(self).add(GuardRails(DEFAULT_RULES + PRODUCTION_RULES if config.is_production else DEFAULT_RULES))
 
     # ---- network and data ------------------------------------------------------------------
 

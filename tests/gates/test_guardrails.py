@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from modules.guardrails import DEFAULT_RULES, PRODUCTION_RULES, GuardRails
+from stacks.guarded import GuardedStack
 
 TAGS = {"Environment": "gates", "Owner": "platform-team", "Application": "geo-data-app"}
 ACCOUNT = "123456789012"
@@ -30,7 +31,7 @@ SAFE_CONTAINER = {
 
 def build(tmp_path: Path, *, unsafe: Callable[[dict], None] | None = None, production: bool = False) -> None:
     """Synthesize one stack of safe resources; ``unsafe(knobs)`` changes one knob first."""
-    from cdktf import App, Aspects, TerraformStack
+    from cdktf import App
     from cdktf_cdktf_provider_aws.ecs_service import EcsService
     from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition
     from cdktf_cdktf_provider_aws.kms_key import KmsKey
@@ -60,7 +61,7 @@ def build(tmp_path: Path, *, unsafe: Callable[[dict], None] | None = None, produ
         unsafe(knobs)
 
     app = App(outdir=str(tmp_path))
-    stack = TerraformStack(app, "gates")
+    stack = GuardedStack(app, "gates", guard_rails=GuardRails(DEFAULT_RULES + PRODUCTION_RULES if production else DEFAULT_RULES))
     AwsProvider(
         stack, "aws", region="eu-west-1", allowed_account_ids=knobs["accounts"], default_tags=[AwsProviderDefaultTags(tags=knobs["tags"])]
     )
@@ -105,7 +106,6 @@ def build(tmp_path: Path, *, unsafe: Callable[[dict], None] | None = None, produ
         deployment_circuit_breaker=knobs["circuit_breaker"],
         network_configuration={"subnets": ["subnet-1"], "assign_public_ip": knobs["public_ip"]},
     )
-    Aspects.of(stack).add(GuardRails(DEFAULT_RULES + PRODUCTION_RULES if production else DEFAULT_RULES))
     app.synth()
 
 

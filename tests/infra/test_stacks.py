@@ -131,19 +131,19 @@ def test_bootstrap_of_the_emulator_backend_may_be_destroyed(stacks):
 
 
 def test_guard_rail_fails_synth_when_a_resource_would_lose_a_cost_tag(tmp_path):
-    from cdktf import App, Aspects, TerraformStack
+    from cdktf import App
     from cdktf_cdktf_provider_aws.provider import AwsProvider
     from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 
     from modules.guardrails import GuardRails
+    from stacks.guarded import GuardedStack
 
     app = App(outdir=str(tmp_path))
-    stack = TerraformStack(app, "unsafe")
+    stack = GuardedStack(app, "unsafe", guard_rails=GuardRails())
     AwsProvider(stack, "aws", region="us-east-1", default_tags=[{"tags": {"Environment": "x", "Owner": "y", "Application": "z"}}])
     S3Bucket(stack, "blanked", tags={"Owner": " "})
     untagged = AwsProvider(stack, "other", region="eu-west-1", alias="other")
     S3Bucket(stack, "via-untagged-provider", provider=untagged)
-    Aspects.of(stack).add(GuardRails())
     with pytest.raises(RuntimeError) as caught:
         app.synth()
     message = str(caught.value)
