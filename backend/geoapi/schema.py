@@ -6,8 +6,9 @@ A queryable is a property of a collection's features that filters, ``sortby`` an
 has an indexed generated column holding it: one column per (property name, storage kind),
 shared by every collection that declares that name with that kind, and one index
 ``(collection_id, column, id)`` per column, so an equality filter or a ``sortby`` on it
-reads the index in id order.  MySQL allows 64 indexes per table: about 60 distinct
-queryable columns.
+reads the index in id order, and one ``ixp_<column>`` ``(collection_id, pt_strip, pt_y, pt_x,
+column)`` so a bbox over points filtered or sorted on it reads index entries only.  MySQL
+allows 64 indexes per table, 5 of them taken: about 29 distinct queryable columns.
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ def declare_queryables(conn: Connection, collection_id: str, specs: list[Queryab
         for column, spec in sorted(missing.items()):
             parts.append(f"ADD COLUMN {column} {spatial.queryable_column_sql(spec.column[1], '$.' + spec.name)}")
             parts.append(f"ADD INDEX ix_{column} (collection_id, {column}, id)")
+            if "pt_strip" in existing:  # from migration 0003 on (0004 adds these for the columns made before)
+                parts.append(point_index_sql(column))
         conn.execute(text("ALTER TABLE features " + ", ".join(parts)))
     conn.execute(queryables.delete().where(queryables.c.collection_id == collection_id))
     if specs:
@@ -127,6 +130,12 @@ def declare_queryables(conn: Connection, collection_id: str, specs: list[Queryab
                 for s in specs
             ],
         )
+
+
+def point_index_sql(column: str) -> str:
+    """``ADD INDEX ixp_<column>``: the point index with a queryable, so a bbox page filtered or sorted on
+    that one queryable is answered from index entries alone (:meth:`geoapi.itemsql._Builder.point_index`)."""
+    return f"ADD INDEX ixp_{column} (collection_id, pt_strip, pt_y, pt_x, {column})"
 
 
 def queryable_from_row(row) -> Queryable:  # noqa: ANN001 - a Row of the queryables table

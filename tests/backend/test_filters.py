@@ -238,10 +238,10 @@ def test_bbox_with_a_filter_returns_what_sql_finds_across_every_page(obs, obs_db
     assert expected and ids == expected
 
 
-def test_a_small_bbox_with_a_property_filter_is_read_through_the_spatial_index(obs_db):
-    """With ORDER BY id LIMIT n, MariaDB offered the queryable index takes it and tests the box row by row
-    (on 1M points: 27,519 rows read for one page against 4,076): a box small against the collection's
-    extent is read through the SPATIAL index alone; a wide one offers the queryable index too."""
+def test_a_bbox_with_a_filter_on_one_queryable_reads_index_entries_only(obs_db):
+    """Points in the box are read from ``ixp_<column>`` (the point index with the queryable) and tested there,
+    without a row read.  A wide box offers the queryable index too: with ORDER BY id LIMIT n, walking it in id
+    order meets a page soon when the box covers much of the extent.  Two queryables: the SPATIAL index."""
     from geoapi.core.items import items_query
     from geoapi.dialect import GEOMETRY_INDEX
     from geoapi.repository import FeatureRepository
@@ -252,17 +252,21 @@ def test_a_small_bbox_with_a_property_filter_is_read_through_the_spatial_index(o
         collection = repo.get_collection("obs")
         with engine.connect() as conn:
 
-            def page_ids(bbox: str) -> tuple[str, list[dict]]:
-                query = items_query(collection, {"bbox": [bbox], "filter": ["category = 'lake'"], "limit": ["10"]})
+            def page_ids(bbox: str, cql: str = "category = 'lake'") -> tuple[str, list[dict]]:
+                query = items_query(collection, {"bbox": [bbox], "filter": [cql], "limit": ["10"]})
                 sql, params = repo.items_sql(conn, "obs", query, collection.bbox).statement("page_ids")
                 return sql, [dict(r._mapping) for r in conn.exec_driver_sql("EXPLAIN " + sql, params)]
 
             small_sql, small_plan = page_ids("0,40,4,44")
             wide_sql, _ = page_ids("-10,35,30,60")
+            two_sql, _ = page_ids("0,40,4,44", "category = 'lake' AND population > 10")
     finally:
         engine.dispose()
-    assert f"FORCE INDEX ({GEOMETRY_INDEX})" in small_sql and small_plan[0]["key"] == GEOMETRY_INDEX
-    assert f"FORCE INDEX ({GEOMETRY_INDEX}, ix_qs_category)" in wide_sql
+    assert "FORCE INDEX (ixp_qs_category)" in small_sql
+    points = [p for p in small_plan if p["table"] == "features" and p["key"] == "ixp_qs_category"]
+    assert points and "Using index" in points[0]["Extra"], small_plan
+    assert "FORCE INDEX (ixp_qs_category, ix_qs_category)" in wide_sql
+    assert "ixp_" not in two_sql and f"FORCE INDEX ({GEOMETRY_INDEX})" in two_sql
 
 
 BAD = [

