@@ -64,6 +64,7 @@ class Target:
     region: str = localaws.DEFAULT_REGION
     auth0: tuple[str, str] = ("", "")  # (domain, audience) from [auth0]
     seed_source: str | None = None  # [database] seed_source: where make local puts the sample dump
+    state_backend: tuple[str, str] = ("", "")  # [state] (bucket, lock table): what the env stack's init needs
 
     @classmethod
     def from_env_file(cls, env_file: Path) -> Target:
@@ -94,6 +95,7 @@ class Target:
             region=config.aws.region,
             auth0=(config.auth0.domain, config.auth0.audience),
             seed_source=config.database.seed_source,
+            state_backend=(config.state.bucket, config.state.lock_table),
         )
 
 
@@ -139,16 +141,20 @@ def ensure_emulator(target: Target, state_dir: Path) -> localaws.server.Pidfile:
     return info
 
 
-def _check_network(target: Target) -> None:
+def _client(target: Target, service: str) -> Any:
     import boto3
 
-    ec2 = boto3.client(
-        "ec2",
+    return boto3.client(
+        service,
         endpoint_url=target.endpoint,
         region_name=localaws.DEFAULT_REGION,
         aws_access_key_id=localaws.DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=localaws.DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
     )
+
+
+def _check_network(target: Target) -> None:
+    ec2 = _client(target, "ec2")
     vpcs = ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [target.vpc_id]}])["Vpcs"]
     if not vpcs:
         raise LocalError(
@@ -252,10 +258,46 @@ def deploy(target: Target, out: Path, env: Mapping[str, str], state_dir: Path, e
         print(f"==> deploy: {', '.join(stacks)} unchanged since the last deploy to this emulator: skipped")
         return timings
     marker.unlink(missing_ok=True)
-    timings["bootstrap"] = deploy_stack(target.bootstrap_stack, out, env)
-    timings["apply"] = deploy_stack(target.stack, out, env)
+    timings |= deploy_bootstrap_and_env(target, out, env)
     marker.write_text(json.dumps(current) + "\n")
     return timings
+
+
+def deploy_bootstrap_and_env(target: Target, out: Path, env: Mapping[str, str]) -> dict[str, float]:
+    """Deploy the bootstrap stack, and the env stack as soon as its state backend exists.
+
+    The env stack's ``init`` needs only the state bucket and the lock table. The bootstrap's
+    other resources go on meanwhile: the AWS provider waits about 55 s after the bucket's
+    lifecycle rule whatever the endpoint (docs/emulator.md), which no longer delays the env
+    stack. Both must succeed; a bootstrap failure is raised once the env apply has ended."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="bootstrap") as pool:
+        bootstrap = pool.submit(deploy_stack, target.bootstrap_stack, out, env)
+        _wait_for_state_backend(target, bootstrap)
+        apply = deploy_stack(target.stack, out, env)
+        return {"bootstrap": bootstrap.result(), "apply": apply}
+
+
+def _wait_for_state_backend(target: Target, bootstrap: Any, timeout: float = 600) -> None:
+    """Return once the state bucket and the lock table exist; raise what the bootstrap raised."""
+    from botocore.exceptions import ClientError
+
+    bucket, table = target.state_backend
+    s3, dynamodb = _client(target, "s3"), _client(target, "dynamodb")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if bootstrap.done():
+            bootstrap.result()  # raises the bootstrap's error, or it is done and the backend exists
+            return
+        try:
+            s3.head_bucket(Bucket=bucket)
+            if dynamodb.describe_table(TableName=table)["Table"]["TableStatus"] == "ACTIVE":
+                return
+        except ClientError:
+            pass
+        time.sleep(1)
+    raise LocalError(f"the state bucket {bucket} and lock table {table} did not appear within {timeout:.0f} s")
 
 
 def ensure_frontend_packages(env: Mapping[str, str]) -> None:

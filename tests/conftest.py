@@ -79,12 +79,10 @@ def env_local(tmp_path_factory, request) -> Iterator:
     finally:
         if not reuse:
             _stop_env_local(local, localaws, state_dir)
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and env is not None:
-        reporter.write_line("")
-        reporter.write_line("env-local on the emulator (shared by the e2e tests), wall time:")
-        for name, seconds in env.figures.items():
-            reporter.write_line(f"  {name:32s} {seconds:6.1f}")
+    if env is not None:  # printed in the terminal summary (from an xdist worker: through its workeroutput)
+        _ENV_LOCAL_FIGURES.update(env.figures)
+        if hasattr(request.config, "workeroutput"):
+            request.config.workeroutput["env_local_figures"] = dict(env.figures)
 
 
 def _stop_env_local(local, localaws, state_dir: Path) -> None:
@@ -96,6 +94,13 @@ def _stop_env_local(local, localaws, state_dir: Path) -> None:
 
 
 ENV_LOCAL_SCOPE = "env_local"
+_ENV_LOCAL_FIGURES: dict[str, float] = {}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """On the xdist controller: the shared deploy's figures from the worker that ran it."""
+    _ENV_LOCAL_FIGURES.update(getattr(node, "workeroutput", {}).get("env_local_figures", {}))
 
 
 def shared_deploy_tests(root: Path = ROOT) -> set[str]:
@@ -189,6 +194,7 @@ def pytest_collectreport(report) -> None:
 
 LINT_MODULES = ("tests/gates/test_lint.py",)
 _PHASE_SECONDS: dict[str, float] = {"lint": 0.0, "unit": 0.0, "e2e": 0.0}
+_WORKER_SECONDS: dict[str, float] = {}
 
 
 def _phase(report) -> str:
@@ -200,6 +206,9 @@ def _phase(report) -> str:
 
 def pytest_runtest_logreport(report) -> None:
     _PHASE_SECONDS[_phase(report)] += report.duration
+    node = getattr(report, "node", None)  # the xdist worker that ran it (on the controller)
+    worker = node.gateway.id if node is not None else "main"
+    _WORKER_SECONDS[worker] = _WORKER_SECONDS.get(worker, 0.0) + report.duration
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
@@ -210,6 +219,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     workers = getattr(config.option, "numprocesses", None)
     if workers:
         terminalreporter.write_line(f"(test time summed over {workers} xdist workers; the session's wall time is pytest's own figure)")
+        busy = "  ".join(f"{worker} {seconds:.0f} s" for worker, seconds in sorted(_WORKER_SECONDS.items()))
+        terminalreporter.write_line(f"busy time per worker (the longest bounds the run): {busy}")
+    if _ENV_LOCAL_FIGURES:
+        terminalreporter.write_line("env-local on the emulator (shared by the e2e tests), wall time:")
+        for name, seconds in _ENV_LOCAL_FIGURES.items():
+            terminalreporter.write_line(f"  {name:40s} {seconds:6.1f}")
     if _COLLECT_SKIPS:
         terminalreporter.section("skipped at collection under CI (a failure)", red=True)
         for line in _COLLECT_SKIPS:

@@ -84,6 +84,13 @@ QUIET_VARS: dict[str, str] = {
 }
 """Variables set whether or not a mirror is found."""
 
+GO_GC_DEFAULT = "400"
+"""``GOGC`` for Terraform and its provider processes unless the caller sets one. Most of a
+plan's CPU is the AWS provider building its schema, which is garbage-collection bound: on
+env-local's plan (89 resources) GOGC=400 took 16.6-17.7 s of CPU against 23.6-28.0 s at Go's
+default 100, for a peak RSS of 835-865 MB against 676 MB per provider process (200: 20.2 s;
+800: 17.1 s and 1.1 GB; off: 3.2 GB and a slower run)."""
+
 MIRRORED_NAMESPACE = "registry.terraform.io/hashicorp/*"
 
 
@@ -186,7 +193,7 @@ def terraform_env(
 ) -> dict[str, str]:
     """Return a copy of ``base_env`` (default ``os.environ``) ready for terraform / cdktf.
 
-    * Always: :data:`QUIET_VARS`.
+    * Always: :data:`QUIET_VARS`; ``GOGC`` :data:`GO_GC_DEFAULT` unless already set.
     * Mirror found: ``TF_CLI_CONFIG_FILE`` -> generated config using it.
     * ``TF_PROVIDER_MIRROR=none``: ``TF_CLI_CONFIG_FILE`` -> a generated registry-only config.
     * No mirror: Terraform's own behaviour; a ``TF_CLI_CONFIG_FILE`` naming a file that does
@@ -194,6 +201,7 @@ def terraform_env(
     """
     env = dict(os.environ if base_env is None else base_env)
     env.update(QUIET_VARS)
+    env.setdefault("GOGC", GO_GC_DEFAULT)
     mirror = find_provider_mirror(search_dirs, env=env)
     if mirror is not None:
         env["TF_CLI_CONFIG_FILE"] = str(write_cli_config(mirror, cache_dir))
