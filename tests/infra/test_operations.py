@@ -317,11 +317,17 @@ def test_ci_may_issue_the_envs_certificates_and_change_records_of_its_zone_only(
 
     def statements(config):
         env = CiEnvironment.from_config(config, name_prefix=name_prefix(config))
-        policy = deploy_policy(env, partition="aws", account="210987654321", role_name_prefix="geoapp-ci", boundary_arn="arn:aws:iam::210987654321:policy/b")
+        policy = deploy_policy(
+            env, partition="aws", account="210987654321", role_name_prefix="geoapp-ci", boundary_arn="arn:aws:iam::210987654321:policy/b"
+        )
         return policy["Statement"]
 
     def granting(stmts, action):
-        return [s for s in stmts if s["Effect"] == "Allow" and action in ([s["Action"]] if isinstance(s.get("Action"), str) else s.get("Action", []))]
+        return [
+            s
+            for s in stmts
+            if s["Effect"] == "Allow" and action in ([s["Action"]] if isinstance(s.get("Action"), str) else s.get("Action", []))
+        ]
 
     (records,) = granting(statements(zoned), "route53:ChangeResourceRecordSets")
     assert records["Resource"] == f"arn:aws:route53:::hostedzone/{ZONE}"
