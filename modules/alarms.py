@@ -30,6 +30,8 @@ from modules.kms import account_and_partition, rotating_key
 ACCESS_LOG_FIELDS = "host, ident, user, timestamp, request, status, bytes, referer, agent, method"
 METRIC_NAMESPACE = "GeoApp/API"
 PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
+PERIOD_SECONDS = 60
+"""Every alarm reads one datapoint a minute, so ``[alarms] evaluation_minutes`` is its number of periods."""
 
 
 @dataclass(frozen=True)
@@ -149,9 +151,15 @@ class OperationsAlarms(Construct):
         return key
 
     def _alarm(self, name: str, description: str, topic: SnsTopic | None = None, **kwargs) -> CloudwatchMetricAlarm:
+        """A threshold alarm over ``evaluation_minutes`` one-minute periods to ``topic`` (default: the region's).
+        Missing data is not breaching unless ``treat_missing_data`` says otherwise; a metric-math alarm
+        (``metric_query``) sets the period in each of its metrics (:func:`_metric_query`)."""
         minutes = self._settings.evaluation_minutes
         topic = topic or self.topic
         kwargs.setdefault("comparison_operator", "GreaterThanOrEqualToThreshold")
+        kwargs.setdefault("treat_missing_data", "notBreaching")
+        if "metric_query" not in kwargs:
+            kwargs["period"] = PERIOD_SECONDS
         alarm = CloudwatchMetricAlarm(
             self,
             name,
@@ -175,9 +183,7 @@ class OperationsAlarms(Construct):
             metric_name="UnHealthyHostCount",
             dimensions={"LoadBalancer": t.load_balancer_arn_suffix, "TargetGroup": t.target_group_arn_suffix},
             statistic="Maximum",
-            period=60,
             threshold=s.unhealthy_targets,
-            treat_missing_data="notBreaching",
         )
         dims = {"ClusterName": t.ecs_cluster_name, "ServiceName": t.ecs_service_name}
         self._alarm(
@@ -224,7 +230,6 @@ class OperationsAlarms(Construct):
             "api-5xx-rate",
             f"{s.api_5xx_percent}%+ of API responses are 5xx for {s.evaluation_minutes} min",
             threshold=s.api_5xx_percent,
-            treat_missing_data="notBreaching",
             metric_query=[
                 _metric_query("errors", METRIC_NAMESPACE, f"{self._prefix}-responses-5xx", None, "Sum"),
                 _metric_query("requests", METRIC_NAMESPACE, f"{self._prefix}-requests", None, "Sum"),
@@ -237,9 +242,7 @@ class OperationsAlarms(Construct):
             namespace=METRIC_NAMESPACE,
             metric_name=f"{self._prefix}-latency-ms",
             extended_statistic="p99",
-            period=60,
             threshold=s.api_latency_p99_ms,
-            treat_missing_data="notBreaching",
         )
 
     def _cdn_alarm(self, provider: TerraformProvider) -> None:
@@ -253,9 +256,7 @@ class OperationsAlarms(Construct):
             metric_name="5xxErrorRate",
             dimensions={"DistributionId": self._targets.distribution_id, "Region": "Global"},
             statistic="Average",
-            period=60,
             threshold=s.cdn_5xx_percent,
-            treat_missing_data="notBreaching",
         )
 
     def _database_alarms(self) -> None:
@@ -280,9 +281,7 @@ class OperationsAlarms(Construct):
                 metric_name=metric,
                 dimensions=dims,
                 statistic=statistic,
-                period=60,
                 threshold=threshold,
-                treat_missing_data="notBreaching",
             )
 
     def _deployment_rule(self) -> CloudwatchEventRule:
@@ -309,7 +308,9 @@ def _metric_query(id_: str, namespace: str, metric: str, dimensions: dict | None
     return CloudwatchMetricAlarmMetricQuery(
         id=id_,
         return_data=False,
-        metric=CloudwatchMetricAlarmMetricQueryMetric(namespace=namespace, metric_name=metric, period=60, stat=stat, dimensions=dimensions),
+        metric=CloudwatchMetricAlarmMetricQueryMetric(
+            namespace=namespace, metric_name=metric, period=PERIOD_SECONDS, stat=stat, dimensions=dimensions
+        ),
     )
 
 

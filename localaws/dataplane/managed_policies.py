@@ -27,6 +27,9 @@ class Forwarded:
     default_ttl: int | None = None
 
 
+ORIGIN_CACHE_CONTROL_KEY = frozenset({"host", "origin", "x-http-method-override", "x-http-method", "x-method-override"})
+"""The headers in the cache key of both UseOriginCacheControlHeaders policies (with and without query strings)."""
+
 CACHE_POLICIES: dict[str, Forwarded] = {
     "658327ea-f89d-4fab-a63d-7e88639e58f6": Forwarded("Managed-CachingOptimized", NONE, NONE, NONE, default_ttl=86400),
     "4135ea2d-6df8-44a3-9df3-4b5a84be39ad": Forwarded("Managed-CachingDisabled", NONE, NONE, NONE, default_ttl=0),
@@ -37,18 +40,10 @@ CACHE_POLICIES: dict[str, Forwarded] = {
         "Managed-Elemental-MediaPackage", frozenset({"origin"}), ALL, NONE, default_ttl=86400
     ),
     "83da9c7e-98b4-4e11-a168-04f0df8e2c65": Forwarded(
-        "Managed-UseOriginCacheControlHeaders",
-        frozenset({"host", "origin", "x-http-method-override", "x-http-method", "x-method-override"}),
-        NONE,
-        ALL,
-        default_ttl=0,
+        "Managed-UseOriginCacheControlHeaders", ORIGIN_CACHE_CONTROL_KEY, NONE, ALL, default_ttl=0
     ),
     "4cc15a8a-d715-48a4-82b8-cc0b614638fe": Forwarded(
-        "Managed-UseOriginCacheControlHeaders-QueryStrings",
-        frozenset({"host", "origin", "x-http-method-override", "x-http-method", "x-method-override"}),
-        ALL,
-        ALL,
-        default_ttl=0,
+        "Managed-UseOriginCacheControlHeaders-QueryStrings", ORIGIN_CACHE_CONTROL_KEY, ALL, ALL, default_ttl=0
     ),
 }
 

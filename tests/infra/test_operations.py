@@ -97,6 +97,18 @@ def test_unhealthy_targets_alarm_watches_this_envs_nlb_target_group(stacks, name
 
 
 @pytest.mark.parametrize("name", REAL)
+def test_every_alarm_evaluates_one_minute_periods_over_evaluation_minutes(stacks, name):
+    """evaluation_periods counts minutes only if every metric (metric math: each of its metrics) has a 60 s period;
+    missing data is healthy except for tasks-below-desired (no running tasks is the failure it reports)."""
+    s = ENVS[name].alarms
+    for suffix in OPERATIONS_ALARMS:
+        a = alarm(stacks[f"env-{name}"], name, suffix)
+        periods = [q["metric"]["period"] for q in a.get("metric_query", []) if "metric" in q] or [a.get("period")]
+        assert periods == [60] * len(periods) and a["evaluation_periods"] == s.evaluation_minutes, suffix
+        assert a["treat_missing_data"] == ("breaching" if suffix == "tasks-below-desired" else "notBreaching"), suffix
+
+
+@pytest.mark.parametrize("name", REAL)
 def test_tasks_below_desired_compares_running_with_desired_for_this_service(stacks, name):
     stack = stacks[f"env-{name}"]
     a = alarm(stack, name, "tasks-below-desired")
