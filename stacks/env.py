@@ -55,6 +55,11 @@ class _SetLater:
         return self.value
 
 
+def _db_connection(database: AuroraDatabase) -> dict[str, str]:
+    """Where the database is, for every task that connects to it (the API and the one-off tasks)."""
+    return {ev.DB_HOST: database.endpoint, ev.DB_PORT: str(database.port), ev.DB_NAME: database.database_name}
+
+
 class EnvironmentStack(GuardedStack):
     """Everything one environment runs on, with its own locked remote state.
 
@@ -160,7 +165,7 @@ class EnvironmentStack(GuardedStack):
         )
         auth0_secret = secrets.declare(
             "auth0",
-            env_var="AUTH0_SECRET_ARN",
+            env_var=ev.AUTH0_SECRET_ARN,
             description="Auth0 settings the API verifies tokens with (domain, audience, client id)",
         )
         loader_user = loader.declare(
@@ -180,13 +185,7 @@ class EnvironmentStack(GuardedStack):
     def _database_tasks(self, api: ApiService, database: AuroraDatabase, secrets: DatabaseSecrets) -> dict[str, str]:
         """The admin task (makes and rotates the users) and the loader task (migrate, seed)."""
         config = self.config
-        environment = {
-            ev.AWS_REGION: config.aws.region,
-            ev.LOG_LEVEL: config.api.log_level,
-            ev.DB_HOST: database.endpoint,
-            ev.DB_PORT: str(database.port),
-            ev.DB_NAME: database.database_name,
-        }
+        environment = {ev.AWS_REGION: config.aws.region, ev.LOG_LEVEL: config.api.log_level, **_db_connection(database)}
         admin = api.one_off(
             "db-admin", secrets=secrets.admin, environment=environment, command=["python", "-m", "geoapi", "users", "ensure"]
         )
@@ -228,12 +227,7 @@ class EnvironmentStack(GuardedStack):
             secrets=secrets,
             kms_key_arn=key.arn,
             region=config.aws.region,
-            environment={
-                "DB_HOST": database.endpoint,
-                "DB_PORT": str(database.port),
-                "DB_NAME": database.database_name,
-                "PUBLIC_URL": Lazy.string_value(public_url),
-            },
+            environment={**_db_connection(database), ev.PUBLIC_URL: Lazy.string_value(public_url)},
             protect=self._protect,
         )
 

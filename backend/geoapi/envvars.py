@@ -29,19 +29,9 @@ CPU_UNITS = "CPU_UNITS"
 PUBLIC_URL = "PUBLIC_URL"
 """Base URL of the API as clients reach it (the site's ``https://<site>/api``); links are built from it."""
 
-TASK_DEFINITION: tuple[str, ...] = (
-    AUTH0_SECRET_ARN,
-    AWS_REGION,
-    CPU_UNITS,
-    DB_HOST,
-    DB_NAME,
-    DB_PORT,
-    DB_SECRET_ARN,
-    LOG_LEVEL,
-    PORT,
-    PUBLIC_READS,
-    PUBLIC_URL,
-)
+EVERY_TASK: tuple[str, ...] = (AWS_REGION, DB_HOST, DB_NAME, DB_PORT, LOG_LEVEL)
+"""What every task definition (the API's, the admin's, the loader's) sets: the region, the log level, where the database is."""
+TASK_DEFINITION: tuple[str, ...] = (*EVERY_TASK, AUTH0_SECRET_ARN, CPU_UNITS, DB_SECRET_ARN, PORT, PUBLIC_READS, PUBLIC_URL)
 """Exactly what the task definition's ``environment`` sets (no secret values, only ARNs)."""
 
 # ---- set by the one-off admin task definition (``python -m geoapi users ensure|rotate``) only --------
@@ -52,18 +42,9 @@ DB_APP_SECRET_ARN = "DB_APP_SECRET_ARN"  # noqa: S105 - a variable name, not a s
 DB_LOADER_SECRET_ARN = "DB_LOADER_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
 """ARN of the loader user's secret, which the admin task writes (migrate/seed read it as their DB_SECRET_ARN)."""
 
-ADMIN_TASK: tuple[str, ...] = (
-    AWS_REGION,
-    DB_APP_SECRET_ARN,
-    DB_HOST,
-    DB_LOADER_SECRET_ARN,
-    DB_MASTER_SECRET_ARN,
-    DB_NAME,
-    DB_PORT,
-    LOG_LEVEL,
-)
+ADMIN_TASK: tuple[str, ...] = (*EVERY_TASK, DB_APP_SECRET_ARN, DB_LOADER_SECRET_ARN, DB_MASTER_SECRET_ARN)
 """Exactly what the admin task definition's ``environment`` sets."""
-LOADER_TASK: tuple[str, ...] = (AWS_REGION, DB_HOST, DB_NAME, DB_PORT, DB_SECRET_ARN, LOG_LEVEL)
+LOADER_TASK: tuple[str, ...] = (*EVERY_TASK, DB_SECRET_ARN)
 """Exactly what the loader (migrate/seed) task definition's ``environment`` sets."""
 
 # ---- set by the image (Dockerfile ENV) -----------------------------------------------
