@@ -198,69 +198,55 @@ def _schemas() -> dict[str, Any]:
     return {**_discovery_schemas(), **_geometry_schemas(), **_feature_schemas()}
 
 
+def _param(name: str, where: str, description: str, schema: dict[str, Any], *, form: bool = False) -> dict[str, Any]:
+    """A parameter; a path one is required. ``form``: a comma-separated list (``style: form``, not exploded)."""
+    style: dict[str, Any] = {"style": "form", "explode": False} if form else {}
+    return {"name": name, "in": where, "required": where == "path", **style, "description": description, "schema": schema}
+
+
+def _by_name(*params: dict[str, Any]) -> dict[str, Any]:
+    return {p["name"]: p for p in params}
+
+
 def _parameters() -> dict[str, Any]:
-    return {
-        "f": {
-            "name": "f",
-            "in": "query",
-            "required": False,
-            "description": "Response format; only json is offered.",
-            "schema": {"type": "string", "enum": ["json"]},
-        },
-        "collectionId": {
-            "name": "collectionId",
-            "in": "path",
-            "required": True,
-            "description": "Collection identifier (see /collections).",
-            "schema": {"type": "string"},
-        },
-        "featureId": {
-            "name": "featureId",
-            "in": "path",
-            "required": True,
-            "description": "Feature identifier: a positive integer; anything else is a 404.",
-            "schema": {"type": "string"},
-        },
-        "bbox": {
-            "name": "bbox",
-            "in": "query",
-            "required": False,
-            "style": "form",
-            "explode": False,
-            "description": (
+    return _by_name(
+        _param("f", "query", "Response format; only json is offered.", {"type": "string", "enum": ["json"]}),
+        _param("collectionId", "path", "Collection identifier (see /collections).", {"type": "string"}),
+        _param("featureId", "path", "Feature identifier: a positive integer; anything else is a 404.", {"type": "string"}),
+        _param(
+            "bbox",
+            "query",
+            (
                 "minLon,minLat,maxLon,maxLat in CRS84 (a 6-number form with heights is also accepted; heights "
                 "are ignored). Latitudes must lie within [-90, 90] and minimums must not exceed maximums "
                 "(boxes crossing the antimeridian are not supported); otherwise 400."
             ),
-            "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number", "minimum": -180, "maximum": 180}},
-        },
-        "limit": {
-            "name": "limit",
-            "in": "query",
-            "required": False,
-            "style": "form",
-            "explode": False,
-            "description": f"Page size (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}); out of range is a 400.",
-            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
-        },
-        "offset": {
-            "name": "offset",
-            "in": "query",
-            "required": False,
-            "description": "Number of features to skip; the 'next' link sets it.",
-            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
-        },
-        "datetime": {
-            "name": "datetime",
-            "in": "query",
-            "required": False,
-            "description": (
+            {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number", "minimum": -180, "maximum": 180}},
+            form=True,
+        ),
+        _param(
+            "limit",
+            "query",
+            f"Page size (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}); out of range is a 400.",
+            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+            form=True,
+        ),
+        _param(
+            "offset",
+            "query",
+            "Number of features to skip; the 'next' link sets it.",
+            {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+        ),
+        _param(
+            "datetime",
+            "query",
+            (
                 "RFC 3339 instant or interval ('..' for an open end), both ends inclusive, on the collection's "
                 "temporal queryable; a collection without one accepts a well-formed value and selects every feature."
             ),
-            "schema": {"type": "string", "pattern": DATETIME_PATTERN},
-        },
-    }
+            {"type": "string", "pattern": DATETIME_PATTERN},
+        ),
+    )
 
 
 def _p(name: str) -> dict[str, str]:
@@ -439,23 +425,23 @@ def document(base: str, *, title: str, description: str, public_reads: bool = Tr
     }
 
 
-def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
-
-
 def _filter_parameters() -> dict[str, Any]:
-    return {
-        "filter": _query(
+    return _by_name(
+        _param(
             "filter",
+            "query",
             "A CQL2 filter (see filter-lang) over the collection's queryables; errors name the position or property.",
             {"type": "string"},
         ),
-        "filter-lang": _query("filter-lang", "cql2-text (default) or cql2-json.", {"type": "string", "enum": ["cql2-text", "cql2-json"]}),
-        "filter-crs": _query(
-            "filter-crs", "Only CRS84 is served.", {"type": "string", "enum": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]}
+        _param("filter-lang", "query", "cql2-text (default) or cql2-json.", {"type": "string", "enum": ["cql2-text", "cql2-json"]}),
+        _param(
+            "filter-crs", "query", "Only CRS84 is served.", {"type": "string", "enum": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]}
         ),
-        "sortby": _query(
-            "sortby", "Comma-separated queryables (and id), each optionally prefixed + or -; ties are broken by id.", {"type": "string"}
+        _param(
+            "sortby",
+            "query",
+            "Comma-separated queryables (and id), each optionally prefixed + or -; ties are broken by id.",
+            {"type": "string"},
         ),
-        "properties": _query("properties", "Comma-separated property names to return (empty: none).", {"type": "string"}),
-    }
+        _param("properties", "query", "Comma-separated property names to return (empty: none).", {"type": "string"}),
+    )
