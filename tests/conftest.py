@@ -23,6 +23,7 @@ import ast
 import json
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,7 @@ def env_local(tmp_path_factory, request) -> Iterator:
     """env-local on a fresh emulator, deployed once per session (``tests.local.helpers.EnvLocal``)."""
     import localaws
     from ops import local
-    from tests.local.helpers import EnvLocal, client_factory, write_env_copy
+    from tests.local.helpers import EnvLocal, client_factory, synth_in_process, write_env_copy
 
     reuse = os.environ.get("GEOAPP_REUSE_ENV_LOCAL")  # a dir of an earlier run: iterate without a new deploy
     base = Path(reuse) if reuse else tmp_path_factory.mktemp("env-local")
@@ -62,6 +63,9 @@ def env_local(tmp_path_factory, request) -> Iterator:
     out, state_dir = base / "cdktf.out", base / "state"
     env: EnvLocal | None = None
     try:
+        # in this process: the jsii runtime starts once per session (the drill synthesizes again),
+        # not once more in a `cdktf synth` subprocess; `up` sees an up-to-date synth and skips its own
+        synthesized = 0.0 if reuse else synth_in_process(target, out)  # reuse: `up` synthesizes if inputs changed
         deployment = local.up(target, out, state_dir)
         env = EnvLocal(
             target=target,
@@ -74,8 +78,12 @@ def env_local(tmp_path_factory, request) -> Iterator:
             outputs=deployment.outputs,
             client=client_factory(target.endpoint),
         )
-        env.figures.update({f"{step} (s)": seconds for step, seconds in deployment.timings.items()})
-        yield env
+        env.figures.update(
+            {"synth, in process (s)": synthesized} | {f"{step} (s)": seconds for step, seconds in deployment.timings.items()}
+        )
+        with ThreadPoolExecutor(1, thread_name_prefix="alongside") as pool:
+            env.start_alongside({getattr(item, "originalname", item.name) for item in request.session.items}, pool)
+            yield env
     finally:
         if not reuse:
             _stop_env_local(local, localaws, state_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from environment.config import ConfigError, load_environments, parse_environment
+from tests.synth import synth_envs
+from toolchain.terraform import terraform_env
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGING = (ROOT / "envs" / "staging.toml").read_text()
@@ -194,3 +197,27 @@ def test_config_cli_reports_ok_files():
     )
     assert result.returncode == 0, result.stderr
     assert "ok: envs/staging.toml -> stack env-staging" in result.stdout
+
+
+def test_cdktf_synth_through_the_cli_writes_what_the_tests_synthesize(tmp_path):
+    """``make synth`` is ``npx cdktf synth``: the CLI runs cdktf.json's app (``pipenv run python
+    main.py``). Its stacks must be byte-identical to the in-process synth every other test reads
+    (the shared env-local deploy synthesizes in-process too, so this is the one run of the CLI)."""
+    envs = tmp_path / "envs"
+    envs.mkdir()
+    shutil.copy(ROOT / "envs" / "local.toml", envs / "local.toml")
+    env = terraform_env({**os.environ, "GEOAPP_ENVS_DIR": str(envs), "PIPENV_VENV_IN_PROJECT": "1", "PIPENV_VERBOSITY": "-1"})
+    result = subprocess.run(
+        ["npx", "--no-install", "cdktf", "synth", "--output", str(tmp_path / "cli")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    in_process = synth_envs(tmp_path / "in-process", envs)
+    cli = {p.name: (p / "cdk.tf.json").read_text() for p in sorted((tmp_path / "cli" / "stacks").iterdir())}
+    assert sorted(cli) == sorted(in_process) == ["bootstrap-geoapp-tfstate-local", "env-local"]
+    for name in cli:
+        assert cli[name] == (tmp_path / "in-process" / "stacks" / name / "cdk.tf.json").read_text(), name

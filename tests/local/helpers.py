@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,38 @@ def write_env_copy(dest_dir: Path, *, port: int, database_extra: Mapping[str, An
     return path, config
 
 
+def synth_in_process(target: Any, out: Path) -> float:
+    """Synthesize ``target``'s env dir into ``out`` in this process, as ``cdktf synth`` would, and
+    mark it as a synth of the current inputs (``ops.local.synth`` then skips it); return seconds."""
+    from ops import local
+    from tests.synth import synth_envs
+
+    started = time.monotonic()
+    synth_envs(out, target.env_file.parent)
+    (out / ".synth-inputs").write_text(local.synth_inputs_digest(target))
+    return time.monotonic() - started
+
+
+ALONGSIDE: dict[str, Callable[[EnvLocal], Any]] = {}
+"""Test name -> the long, Terraform-bound part of that test, started in a thread as soon as the
+shared env-local is up (see :func:`alongside_the_read_only_tests`)."""
+
+
+def alongside_the_read_only_tests(test_name: str) -> Callable[[Callable[[EnvLocal], Any]], Callable[[EnvLocal], Any]]:
+    """Run the decorated ``job(env_local)`` in a background thread from the moment the shared deploy
+    is up, while the read-only tests run (they mostly wait on the data plane), instead of after them.
+    The test ``test_name`` takes its result with ``env_local.alongside(job)``; it must carry a
+    ``mutates_env_local`` order below every test that applies or destroys, so that the job has
+    ended before anything else runs Terraform. Only for jobs that leave the deploy as they found
+    it and that the read-only tests cannot see (a plan, a short outside change undone)."""
+
+    def register(job: Callable[[EnvLocal], Any]) -> Callable[[EnvLocal], Any]:
+        ALONGSIDE[test_name] = job
+        return job
+
+    return register
+
+
 @dataclass
 class EnvLocal:
     """env-local deployed on a fresh emulator: what the session fixture ``env_local`` yields.
@@ -66,18 +100,31 @@ class EnvLocal:
     outputs: dict[str, Any]
     client: Callable[[str], Any]
     figures: dict[str, float] = field(default_factory=dict)
+    _jobs: dict[Callable[..., Any], Future] = field(default_factory=dict)
+
+    def start_alongside(self, tests: Iterable[str], pool: ThreadPoolExecutor) -> None:
+        """Start the registered job of every test in ``tests`` (the session's selected test names)."""
+        for name in tests:
+            if (job := ALONGSIDE.get(name)) is not None and job not in self._jobs:
+                self._jobs[job] = pool.submit(self._timed, job)
+
+    def _timed(self, job: Callable[[EnvLocal], Any]) -> Any:
+        started = time.monotonic()
+        try:
+            return job(self)
+        finally:
+            self.figures[f"{job.__name__}, alongside (s)"] = time.monotonic() - started
+
+    def alongside(self, job: Callable[[EnvLocal], Any]) -> Any:
+        """The result of ``job`` (started with the deploy, or now if it was not), or what it raised."""
+        future = self._jobs.get(job)
+        return future.result() if future is not None else job(self)
 
     def synth(self) -> float:
         """Synthesize this env dir into ``out`` in this process, as ``cdktf synth`` would (the jsii
         runtime starts once per pytest process instead of once per CLI run), and mark it as a synth
         of the current inputs, so that ``ops.local`` does not synthesize it again."""
-        from ops import local
-        from tests.synth import synth_envs
-
-        started = time.monotonic()
-        synth_envs(self.out, self.env_dir)
-        (self.out / ".synth-inputs").write_text(local.synth_inputs_digest(self.target))
-        return time.monotonic() - started
+        return synth_in_process(self.target, self.out)
 
     @property
     def stack_dir(self) -> Path:
@@ -86,14 +133,21 @@ class EnvLocal:
 
 
 def client_factory(endpoint: str) -> Callable[[str], Any]:
+    """``client("s3")``: one boto3 client per service on the emulator, made from a session of its
+    own under a lock (boto3's sessions are not thread-safe; the clients are)."""
+    session, made, lock = boto3.session.Session(), {}, threading.Lock()
+
     def client(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=endpoint,
-            region_name=localaws.DEFAULT_REGION,
-            aws_access_key_id=localaws.DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=localaws.DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        )
+        with lock:
+            if service not in made:
+                made[service] = session.client(
+                    service,
+                    endpoint_url=endpoint,
+                    region_name=localaws.DEFAULT_REGION,
+                    aws_access_key_id=localaws.DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                    aws_secret_access_key=localaws.DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                )
+            return made[service]
 
     return client
 

@@ -62,7 +62,9 @@ def test_env_with_mirror_points_terraform_at_a_generated_config(tmp_path):
     for key, value in tfcli.QUIET_VARS.items():
         assert env[key] == value
     assert env["GOGC"] == tfcli.GO_GC_DEFAULT, "the provider's schema building is GC bound: ~30% less CPU per command"
-    assert tfcli.terraform_env(base | {"GOGC": "100"}, cache_dir=tmp_path / "cache", search_dirs=[mirror])["GOGC"] == "100", "the caller's GOGC wins"
+    assert tfcli.terraform_env(base | {"GOGC": "100"}, cache_dir=tmp_path / "cache", search_dirs=[mirror])["GOGC"] == "100", (
+        "the caller's GOGC wins"
+    )
 
 
 def test_env_without_mirror_drops_only_a_dangling_config_file(tmp_path):

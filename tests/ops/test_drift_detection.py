@@ -7,19 +7,22 @@ the session's env-local deploy: clean first (which is also the check that a plan
 the apply has nothing to do), then after a change made outside Terraform (the API log group's
 retention, changed through the AWS API). Each check is a full plan (~20 s of CPU), so the
 "clean again once undone" round is left to the restore drill, whose last step is a clean plan
-on the same deploy (tests/local/test_env_local_e2e.py).
+on the same deploy (tests/local/test_env_local_e2e.py). The checks run in a thread from the
+moment the deploy is up, alongside the read-only tests (``alongside_the_read_only_tests``);
+the test reads their verdicts at its turn, before anything else applies.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.local.helpers import EnvLocal, state_of, terraform
+from tests.local.helpers import EnvLocal, alongside_the_read_only_tests, state_of, terraform
 from tests.synth import ROOT
 
 pytestmark = pytest.mark.emulator
@@ -52,26 +55,45 @@ def api_log_group(env: EnvLocal) -> tuple[str, str, int | None]:
     raise AssertionError("env-local has no API log group")
 
 
-@pytest.mark.mutates_env_local(order=5)
-def test_drift_check_passes_clean_fails_on_an_outside_change_and_names_it(env_local: EnvLocal, tmp_path: Path):
-    clean = drift_check(env_local, tmp_path / "clean.md")
-    assert clean.returncode == 0, f"drift reported on a fresh deploy (the plan after apply is not clean):\n{clean.stdout}{clean.stderr}"
-    assert "No changes" in (tmp_path / "clean.md").read_text()
+@dataclass(frozen=True)
+class DriftRun:
+    clean: subprocess.CompletedProcess[str]
+    clean_report: str
+    address: str
+    drifted: subprocess.CompletedProcess[str]
+    drifted_report: str
 
-    address, name, retention = api_log_group(env_local)
-    logs = env_local.client("logs")
+
+@alongside_the_read_only_tests("test_drift_check_passes_clean_fails_on_an_outside_change_and_names_it")
+def drift_checks(env: EnvLocal) -> DriftRun:
+    """The two checks, run while the read-only tests run (they cannot see a log group's retention
+    and take no state lock): clean, then with the retention changed outside Terraform, undone after."""
+    markdown = env.state_dir.parent / "drift"
+    markdown.mkdir(exist_ok=True)
+    clean = drift_check(env, markdown / "clean.md")
+    address, name, retention = api_log_group(env)
+    logs = env.client("logs")
     logs.put_retention_policy(logGroupName=name, retentionInDays=1 if retention != 1 else 3)
     try:
-        drifted = drift_check(env_local, tmp_path / "drift.md")
+        drifted = drift_check(env, markdown / "drift.md")
     finally:
         if retention:
             logs.put_retention_policy(logGroupName=name, retentionInDays=retention)
         else:
             logs.delete_retention_policy(logGroupName=name)
-    assert drifted.returncode == 2, f"an outside change was not reported as drift (exit 2):\n{drifted.stdout}{drifted.stderr}"
-    report = (tmp_path / "drift.md").read_text()
-    assert f"`{address}` (update)" in report, report[:3000]
-    assert address in drifted.stdout
+    return DriftRun(clean, (markdown / "clean.md").read_text(), address, drifted, (markdown / "drift.md").read_text())
+
+
+@pytest.mark.mutates_env_local(order=5)
+def test_drift_check_passes_clean_fails_on_an_outside_change_and_names_it(env_local: EnvLocal):
+    run = env_local.alongside(drift_checks)
+    assert run.clean.returncode == 0, (
+        f"drift reported on a fresh deploy (the plan after apply is not clean):\n{run.clean.stdout}{run.clean.stderr}"
+    )
+    assert "No changes" in run.clean_report
+    assert run.drifted.returncode == 2, f"an outside change was not reported as drift (exit 2):\n{run.drifted.stdout}{run.drifted.stderr}"
+    assert f"`{run.address}` (update)" in run.drifted_report, run.drifted_report[:3000]
+    assert run.address in run.drifted.stdout
 
 
 def test_the_nightly_workflow_fails_on_the_summary_verdict():
