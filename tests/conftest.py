@@ -153,9 +153,33 @@ def pytest_collection_modifyitems(session, config, items: list[pytest.Item]) -> 
         items[:] = [i for i in items if rank(i) is None] + mutating
     if hasattr(config, "workerinput"):
         # an xdist worker: the shared deploy's group first, so one worker starts the long e2e run
-        # at once while the other takes everything else (same order on every worker)
+        # at once while the other takes everything else, longest modules first, so that the
+        # run does not end on one long test while the other worker idles (same order on every worker)
         shared = [i for i in items if "env_local" in getattr(i, "fixturenames", ())]
-        items[:] = shared + [i for i in items if "env_local" not in getattr(i, "fixturenames", ())]
+        rest = [i for i in items if "env_local" not in getattr(i, "fixturenames", ())]
+        items[:] = shared + sorted(rest, key=_longest_first)
+
+
+LONGEST_MODULES = (
+    "tests/gates/test_api_fuzz.py",
+    "tests/ops/test_plan_gate.py",
+    "tests/local/test_localaws_shims.py",
+    "tests/frontend/test_frontend_checks.py",
+    "tests/frontend/test_browser.py",
+    "tests/gates/test_checkov.py",
+    "tests/backend/test_ogc_core.py",
+    "tests/infra/test_stacks.py",
+    "tests/ops/test_loadtest.py",
+    "tests/local/test_localaws_server.py",
+)
+"""The modules outside the shared deploy that took longest in the clean-clone CI (20-120 s each,
+2026-12-06), scheduled first; the order of the rest is unchanged. Only an order: a module
+missing here or a new slow one costs balance, never a test."""
+
+
+def _longest_first(item: pytest.Item) -> int:
+    module = item.nodeid.split("::", 1)[0]
+    return LONGEST_MODULES.index(module) if module in LONGEST_MODULES else len(LONGEST_MODULES)
 
 
 CI_SKIP_ALLOWED: dict[str, str] = {}
