@@ -4,7 +4,8 @@ moto does not model these policies, and distributions name them by their fixed, 
 ids (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html,
 .../using-managed-origin-request-policies.html). What reaches the origin is the union of the
 cache policy's key (headers, cookies, query strings) and the origin request policy's list.
-The local edge does not cache (every request reaches the origin); TTLs are listed for reference.
+A cache policy's TTLs (minimum, default, maximum, in seconds) are what the local edge's cache
+(``edgecache.py``) honours, with the origin's ``Cache-Control``.
 """
 
 from __future__ import annotations
@@ -25,25 +26,30 @@ class Forwarded:
     cookies: str  # ALL | NONE
     except_headers: frozenset[str] = frozenset()
     default_ttl: int | None = None
+    min_ttl: int = 0
+    max_ttl: int = 0
+    """A cache policy's TTLs (seconds); ``max_ttl`` 0 means nothing is cached (CachingDisabled)."""
 
 
 ORIGIN_CACHE_CONTROL_KEY = frozenset({"host", "origin", "x-http-method-override", "x-http-method", "x-method-override"})
 """The headers in the cache key of both UseOriginCacheControlHeaders policies (with and without query strings)."""
 
 CACHE_POLICIES: dict[str, Forwarded] = {
-    "658327ea-f89d-4fab-a63d-7e88639e58f6": Forwarded("Managed-CachingOptimized", NONE, NONE, NONE, default_ttl=86400),
+    "658327ea-f89d-4fab-a63d-7e88639e58f6": Forwarded(
+        "Managed-CachingOptimized", NONE, NONE, NONE, default_ttl=86400, min_ttl=1, max_ttl=31536000
+    ),
     "4135ea2d-6df8-44a3-9df3-4b5a84be39ad": Forwarded("Managed-CachingDisabled", NONE, NONE, NONE, default_ttl=0),
     "b2884449-e4de-46a7-ac36-70bc7f1ddd6d": Forwarded(
-        "Managed-CachingOptimizedForUncompressedObjects", NONE, NONE, NONE, default_ttl=86400
+        "Managed-CachingOptimizedForUncompressedObjects", NONE, NONE, NONE, default_ttl=86400, min_ttl=1, max_ttl=31536000
     ),
     "08627262-05a9-4f76-9ded-b50ca2e3a84f": Forwarded(
-        "Managed-Elemental-MediaPackage", frozenset({"origin"}), ALL, NONE, default_ttl=86400
+        "Managed-Elemental-MediaPackage", frozenset({"origin"}), ALL, NONE, default_ttl=86400, max_ttl=31536000
     ),
     "83da9c7e-98b4-4e11-a168-04f0df8e2c65": Forwarded(
-        "Managed-UseOriginCacheControlHeaders", ORIGIN_CACHE_CONTROL_KEY, NONE, ALL, default_ttl=0
+        "Managed-UseOriginCacheControlHeaders", ORIGIN_CACHE_CONTROL_KEY, NONE, ALL, default_ttl=0, max_ttl=31536000
     ),
     "4cc15a8a-d715-48a4-82b8-cc0b614638fe": Forwarded(
-        "Managed-UseOriginCacheControlHeaders-QueryStrings", ORIGIN_CACHE_CONTROL_KEY, ALL, ALL, default_ttl=0
+        "Managed-UseOriginCacheControlHeaders-QueryStrings", ORIGIN_CACHE_CONTROL_KEY, ALL, ALL, default_ttl=0, max_ttl=31536000
     ),
 }
 

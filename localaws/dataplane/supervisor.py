@@ -80,7 +80,15 @@ class Supervisor:
         # the local balancer stands in for every load balancer whose listener forwards to the service's group
         balancers = {arn: (LOOPBACK, self.ports["nlb"]) for arn in self.spec.target_group.load_balancer_arns}
         distribution = local_distribution(self.spec.distribution, self.issuer_url)
-        self.edge = Edge(distribution, s3_client=lambda: s3, balancers=balancers, host=LOOPBACK, port=self.ports["site"])
+        cloudfront = self.client("cloudfront")  # the edge follows the distribution's invalidations
+        self.edge = Edge(
+            distribution,
+            s3_client=lambda: s3,
+            cloudfront_client=lambda: cloudfront,
+            balancers=balancers,
+            host=LOOPBACK,
+            port=self.ports["site"],
+        )
         self.started = time.time()
         self.failures_in_a_row = 0
         self.next_start = 0.0
@@ -145,6 +153,12 @@ class Supervisor:
             "targets": self.balancer.status(),
             "one_off": {arn: code for arn, code in self.oneoff.results.items()},
             "edge_requests": self.edge.stats.requests,
+            "edge_cache": {
+                "hits": self.edge.stats.cache_hits,
+                "origin_fetches": self.edge.stats.origin_fetches,
+                "entries": len(self.edge.cache),
+                "invalidations": self.edge.stats.invalidations,
+            },
             "ready": healthy >= 1,
         }
 
