@@ -6,7 +6,10 @@
 - ``env_local``: env-local deployed ONCE per session by ``ops.local.up`` on a fresh emulator
   (free loopback port, temp copy of envs/local.toml), torn down at the end. Tests that only
   read it share it; tests that change it carry ``@pytest.mark.mutates_env_local(order=N)``
-  and run after every other test, by ``order`` (the destroy check is last).
+  and run after every other test, by ``order`` (the destroy check is last). Long Terraform work
+  whose effects the read-only tests cannot see (the drift checks, the restore drill's first
+  apply) starts in one background thread as soon as the deploy is up
+  (``tests.local.helpers.alongside_the_read_only_tests``); its test reads the result at its turn.
   ``GEOAPP_REUSE_ENV_LOCAL=<dir>`` keeps the deployment in ``<dir>`` and reuses it on the next
   run (``up`` skips an unchanged deploy): for iterating on e2e tests, never set under CI.
 - Under CI (``CI`` set to anything but "" / "0" / "false"), a skipped or xfailed test is a
@@ -82,7 +85,7 @@ def env_local(tmp_path_factory, request) -> Iterator:
             {"synth, in process (s)": synthesized} | {f"{step} (s)": seconds for step, seconds in deployment.timings.items()}
         )
         with ThreadPoolExecutor(1, thread_name_prefix="alongside") as pool:
-            env.start_alongside({getattr(item, "originalname", item.name) for item in request.session.items}, pool)
+            env.start_alongside([getattr(item, "originalname", item.name) for item in request.session.items], pool)
             yield env
     finally:
         if not reuse:
@@ -161,18 +164,18 @@ def pytest_collection_modifyitems(session, config, items: list[pytest.Item]) -> 
 
 
 LONGEST_MODULES = (
-    "tests/gates/test_api_fuzz.py",
     "tests/ops/test_plan_gate.py",
-    "tests/local/test_localaws_shims.py",
     "tests/frontend/test_frontend_checks.py",
-    "tests/frontend/test_browser.py",
-    "tests/gates/test_checkov.py",
-    "tests/backend/test_ogc_core.py",
-    "tests/infra/test_stacks.py",
-    "tests/ops/test_loadtest.py",
+    "tests/gates/test_api_fuzz.py",
+    "tests/infra/test_config.py",
     "tests/local/test_localaws_server.py",
+    "tests/ops/test_loadtest.py",
+    "tests/frontend/test_browser.py",
+    "tests/backend/test_ogc_core.py",
+    "tests/gates/test_checkov.py",
+    "tests/infra/test_stacks.py",
 )
-"""The modules outside the shared deploy that took longest in the clean-clone CI (20-120 s each,
+"""The modules outside the shared deploy that took longest in the clean-clone CI (10-85 s each,
 2026-12-06), scheduled first; the order of the rest is unchanged. Only an order: a module
 missing here or a new slow one costs balance, never a test."""
 

@@ -68,10 +68,13 @@ shared env-local is up (see :func:`alongside_the_read_only_tests`)."""
 def alongside_the_read_only_tests(test_name: str) -> Callable[[Callable[[EnvLocal], Any]], Callable[[EnvLocal], Any]]:
     """Run the decorated ``job(env_local)`` in a background thread from the moment the shared deploy
     is up, while the read-only tests run (they mostly wait on the data plane), instead of after them.
-    The test ``test_name`` takes its result with ``env_local.alongside(job)``; it must carry a
-    ``mutates_env_local`` order below every test that applies or destroys, so that the job has
-    ended before anything else runs Terraform. Only for jobs that leave the deploy as they found
-    it and that the read-only tests cannot see (a plan, a short outside change undone)."""
+    The jobs run one after the other, in the order their tests run (the drift checks, then the
+    restore drill's first apply). The test ``test_name`` takes its result with
+    ``env_local.alongside(job)``; it must carry a ``mutates_env_local`` order below every test that
+    runs Terraform itself, so that the job has ended before. Only for Terraform work whose effects
+    the read-only tests cannot see: a plan, an outside change undone at once, a second cluster
+    beside the served one (they read the served cluster by its endpoint, and the data plane
+    follows a deploy only when told to)."""
 
     def register(job: Callable[[EnvLocal], Any]) -> Callable[[EnvLocal], Any]:
         ALONGSIDE[test_name] = job
@@ -103,7 +106,8 @@ class EnvLocal:
     _jobs: dict[Callable[..., Any], Future] = field(default_factory=dict)
 
     def start_alongside(self, tests: Iterable[str], pool: ThreadPoolExecutor) -> None:
-        """Start the registered job of every test in ``tests`` (the session's selected test names)."""
+        """Start the registered job of every test in ``tests`` (the session's selected test names, in
+        the order they run: the jobs run one after the other in that order, in one thread)."""
         for name in tests:
             if (job := ALONGSIDE.get(name)) is not None and job not in self._jobs:
                 self._jobs[job] = pool.submit(self._timed, job)

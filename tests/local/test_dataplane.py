@@ -23,10 +23,12 @@ import pymysql
 import pytest
 
 import localaws
+from environment.site_headers import SECURITY_HEADERS
 from localaws.dataplane import plane
 from localaws.dataplane.certs import write_ca
 from localaws.dataplane.issuer import LocalIssuer
 from localaws.dataplane.overrides import OVERRIDDEN, local_csp
+from localaws.dataplane.readback import DataPlaneSpec, read_distribution
 from ops.data_load import TaskPlacement, run_one_off
 from ops.stack_outputs import AwsTarget
 from tests.local.helpers import EnvLocal
@@ -84,6 +86,21 @@ def test_the_published_site_and_its_runtime_config_are_served_by_the_edge(env_lo
     # a deep link of the SPA: the distribution's error responses give index.html with 200
     status, headers, deep = _get(site + "/collections/places?view=3/10/20")
     assert (status, deep) == (200, _get(site + "/")[2])
+
+
+def test_both_behaviours_carry_the_deployed_headers_policy_as_read_back(env_local: EnvLocal):
+    """What the edge serves comes from reading the deployed distribution back: both behaviours
+    (``/api/*`` and the site) carry the one response headers policy, CSP included, each header set
+    to override; the data plane's spec is that read-back and survives its JSON round trip."""
+    running = _running(env_local)
+    distribution = read_distribution(env_local.client, env_local.outputs["cloudfront_distribution_id"])
+    assert [b.path_pattern for b in distribution.behaviours] == ["/api/*", "*"]
+    api, site = ({h.name: h.value for h in b.response_headers} for b in distribution.behaviours)
+    assert api == site and api.items() >= SECURITY_HEADERS.items(), api
+    assert f"https://{env_local.config.auth0.domain}" in api["Content-Security-Policy"]
+    assert all(h.override for b in distribution.behaviours for h in b.response_headers)
+    assert running.spec.distribution == distribution
+    assert DataPlaneSpec.from_json(running.spec.to_json()) == running.spec
 
 
 def test_api_links_point_at_the_site_not_the_internal_origin(env_local: EnvLocal):

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import time
 import urllib.request
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -21,7 +23,15 @@ import localaws
 from environment.outputs import OUTPUT_NAMES
 from localaws.dataplane import plane
 from ops import local
-from tests.local.helpers import EnvLocal, resource_addresses, state_of, tags_of, terraform, write_env_copy
+from tests.local.helpers import (
+    EnvLocal,
+    alongside_the_read_only_tests,
+    resource_addresses,
+    state_of,
+    tags_of,
+    terraform,
+    write_env_copy,
+)
 
 pytestmark = [
     pytest.mark.emulator,
@@ -214,34 +224,58 @@ def _served_environment(env_local: EnvLocal) -> dict[str, str]:
     return _task_environment(env_local, service["taskDefinition"])
 
 
+@dataclass(frozen=True)
+class RestoreBeside:
+    """What the drill's first two steps saw: blue, its snapshot, the state and the served task
+    environment before, and the second operation that raced the restore for the lock."""
+
+    blue: dict[str, Any]
+    snapshot_id: str
+    before: dict[str, Any]
+    served_before: dict[str, str]
+    second: subprocess.CompletedProcess[str]
+
+
+@alongside_the_read_only_tests("test_restore_beside_and_cutover_keep_the_old_cluster_and_one_operation_holds_the_lock")
+def restore_beside(env: EnvLocal) -> RestoreBeside:
+    """Steps 1-2 of the drill, while the read-only tests run: they cannot see green (they read blue
+    by its endpoint, the outputs as deployed first, and the data plane, which moves only at step 5),
+    and the drift checks started before it in the same thread, so no other operation takes the lock."""
+    rds, target = env.client("rds"), env.target
+    (blue,) = [c for c in rds.describe_db_clusters()["DBClusters"] if c["Endpoint"] == env.outputs["db_endpoint"]]
+    snapshot_id = f"{blue['DBClusterIdentifier']}-drill-{int(time.time())}"
+    rds.create_db_cluster_snapshot(DBClusterIdentifier=blue["DBClusterIdentifier"], DBClusterSnapshotIdentifier=snapshot_id)
+    before = state_of(env.stack_dir, env.cmd_env)
+    served_before = _served_environment(env)
+
+    # 2. restore beside, with a second operation racing for the lock
+    write_env_copy(env.env_dir, port=target.port, database_extra={"clusters": ["blue", "green"], "restore": {"green": snapshot_id}})
+    env.figures["drill synth, in process (s)"] = env.synth()
+    started = time.monotonic()
+    with ThreadPoolExecutor(1) as pool:
+        holder = pool.submit(local.deploy_stack, target.stack, env.out, env.cmd_env)
+        _wait_for_lock(env, f"{env.config.state.bucket}/{env.config.state.key}", holder)
+        second = terraform(["plan", "-input=false", "-no-color", "-lock-timeout=0s"], env.stack_dir, env.cmd_env)
+        holder.result()
+    env.figures["restore beside (s)"] = time.monotonic() - started
+    return RestoreBeside(blue, snapshot_id, before, served_before, second)
+
+
 @pytest.mark.mutates_env_local(order=20)
 def test_restore_beside_and_cutover_keep_the_old_cluster_and_one_operation_holds_the_lock(env_local: EnvLocal):
     """The restore drill of docs/runbooks/backup-and-restore.md, and the state lock, in one scenario:
     1. snapshot blue; 2. restore = { green = <snapshot> }: green is built from it beside blue, while a
-    second operation is refused the lock and the state stays whole; 3. serve = "green": the API's task
-    definition points at green, blue is still there; 4. the plan is clean; 5. the data plane follows
-    what was deployed, and a request through the edge is served from green."""
+    second operation is refused the lock and the state stays whole (steps 1-2 run alongside the
+    read-only tests: ``restore_beside``); 3. serve = "green": the API's task definition points at
+    green, blue is still there; 4. the plan is clean; 5. the data plane follows what was deployed,
+    and a request through the edge is served from green."""
     rds, target = env_local.client("rds"), env_local.target
-    (blue,) = [c for c in rds.describe_db_clusters()["DBClusters"] if c["Endpoint"] == env_local.outputs["db_endpoint"]]
-    snapshot_id = f"{blue['DBClusterIdentifier']}-drill-{int(time.time())}"
-    rds.create_db_cluster_snapshot(DBClusterIdentifier=blue["DBClusterIdentifier"], DBClusterSnapshotIdentifier=snapshot_id)
+    run = env_local.alongside(restore_beside)
+    blue, snapshot_id, before, second = run.blue, run.snapshot_id, run.before, run.second
     (snapshot,) = rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=snapshot_id)["DBClusterSnapshots"]
     assert snapshot["Status"] == "available"
     green_id = f"{blue['DBClusterIdentifier']}-green"
-    before = state_of(env_local.stack_dir, env_local.cmd_env)
-    served_before = _served_environment(env_local)
-
-    # 2. restore beside, with a second operation racing for the lock
     restore = {"clusters": ["blue", "green"], "restore": {"green": snapshot_id}}
-    write_env_copy(env_local.env_dir, port=target.port, database_extra=restore)
-    env_local.figures["drill synth, in process (s)"] = env_local.synth()
-    started = time.monotonic()
-    with ThreadPoolExecutor(1) as pool:
-        holder = pool.submit(local.deploy_stack, target.stack, env_local.out, env_local.cmd_env)
-        _wait_for_lock(env_local, f"{env_local.config.state.bucket}/{env_local.config.state.key}", holder)
-        second = terraform(["plan", "-input=false", "-no-color", "-lock-timeout=0s"], env_local.stack_dir, env_local.cmd_env)
-        holder.result()
-    env_local.figures["restore beside (s)"] = time.monotonic() - started
     assert second.returncode != 0 and "Error acquiring the state lock" in second.stderr + second.stdout
     after = state_of(env_local.stack_dir, env_local.cmd_env)
     assert after["lineage"] == before["lineage"] and after["serial"] > before["serial"]
@@ -255,7 +289,7 @@ def test_restore_beside_and_cutover_keep_the_old_cluster_and_one_operation_holds
     assert f"Restored from snapshot {snapshot_id}" in [e["Message"] for e in events]
     assert green["MasterUserSecret"]["SecretArn"], "the restored cluster has its own managed master secret"
     assert _cluster(rds, blue["DBClusterIdentifier"])["DbClusterResourceId"] == blue["DbClusterResourceId"], "blue was replaced"
-    assert _served_environment(env_local) == served_before, "the API moved before the cutover"
+    assert _served_environment(env_local) == run.served_before, "the API moved before the cutover"
 
     # 3. cutover
     write_env_copy(env_local.env_dir, port=target.port, database_extra=restore | {"serve": "green"})
@@ -311,6 +345,8 @@ def test_destroy_leaves_nothing_behind(env_local: EnvLocal):
         "db instances": c("rds").describe_db_instances()["DBInstances"],
         "distributions": c("cloudfront").list_distributions()["DistributionList"].get("Items", []),
         "vpc origins": c("cloudfront").list_vpc_origins()["VpcOriginList"].get("Items") or [],
+        "response headers policies": c("cloudfront").list_response_headers_policies(Type="custom")["ResponseHeadersPolicyList"].get("Items")
+        or [],
         # the seed bucket ([database] seed_source) is the operator's, not the stack's: make local made it
         "buckets": [b for b in c("s3").list_buckets()["Buckets"] if f"s3://{b['Name']}/" != _seed_bucket_url(env_local)],
         "dynamodb tables": c("dynamodb").list_tables()["TableNames"],

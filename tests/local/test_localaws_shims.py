@@ -8,21 +8,13 @@ import uuid
 import botocore.exceptions
 import pytest
 
-from environment.site_headers import SECURITY_HEADERS, content_security_policy
+from environment.site_headers import content_security_policy
 from localaws import LocalAWS
 from localaws.dataplane.readback import (
-    ContainerSpec,
-    DatabaseSpec,
-    DataPlaneSpec,
-    HealthCheckSpec,
-    ServiceSpec,
-    TargetGroupSpec,
     read_distribution,
 )
-from localaws.probe import run_terraform, terraform_env_for
 from localaws.shims import SHIMS
 from localaws.shims._patch import install
-from localaws.terraform import provider_settings
 from tests.local.helpers import client_factory
 
 
@@ -228,137 +220,6 @@ _HTTP_ONLY = {
     "OriginProtocolPolicy": "http-only",
     "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]},
 }
-
-
-def _site_with_headers_policy(endpoint: str, csp: str) -> dict:
-    """Terraform JSON: an S3 origin through OAC and an /api/* origin, both behaviours sending one headers policy."""
-    policy = "${aws_cloudfront_response_headers_policy.site.id}"
-    behaviour = {"viewer_protocol_policy": "redirect-to-https", "cached_methods": ["GET", "HEAD"], "response_headers_policy_id": policy}
-    return {
-        "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": "5.100.0"}}},
-        "provider": {"aws": [provider_settings(endpoint)]},
-        "resource": {
-            "aws_s3_bucket": {"assets": {"bucket": "headers-probe-assets"}},
-            "aws_cloudfront_origin_access_control": {
-                "assets": {
-                    "name": "headers-probe",
-                    "origin_access_control_origin_type": "s3",
-                    "signing_behavior": "always",
-                    "signing_protocol": "sigv4",
-                }
-            },
-            "aws_cloudfront_response_headers_policy": {
-                "site": {
-                    "name": "headers-probe-security-headers",
-                    "security_headers_config": [
-                        {
-                            "strict_transport_security": [
-                                {"access_control_max_age_sec": 63072000, "include_subdomains": True, "preload": True, "override": True}
-                            ],
-                            "content_type_options": [{"override": True}],
-                            "frame_options": [{"frame_option": "DENY", "override": True}],
-                            "referrer_policy": [{"referrer_policy": "strict-origin-when-cross-origin", "override": True}],
-                            "content_security_policy": [{"content_security_policy": csp, "override": True}],
-                        }
-                    ],
-                }
-            },
-            "aws_cloudfront_distribution": {
-                "site": {
-                    "enabled": True,
-                    "wait_for_deployment": False,
-                    "default_root_object": "index.html",
-                    "origin": [
-                        {
-                            "origin_id": "assets",
-                            "domain_name": "${aws_s3_bucket.assets.bucket_regional_domain_name}",
-                            "origin_access_control_id": "${aws_cloudfront_origin_access_control.assets.id}",
-                        },
-                        {
-                            "origin_id": "api",
-                            "domain_name": "api.example.com",
-                            "custom_origin_config": [
-                                {
-                                    "http_port": 80,
-                                    "https_port": 443,
-                                    "origin_protocol_policy": "http-only",
-                                    "origin_ssl_protocols": ["TLSv1.2"],
-                                }
-                            ],
-                        },
-                    ],
-                    "default_cache_behavior": [
-                        {
-                            **behaviour,
-                            "target_origin_id": "assets",
-                            "allowed_methods": ["GET", "HEAD"],
-                            "cache_policy_id": "658327ea-f89d-4fab-a63d-7e88639e58f6",
-                        }
-                    ],
-                    "ordered_cache_behavior": [
-                        {
-                            **behaviour,
-                            "path_pattern": "/api/*",
-                            "target_origin_id": "api",
-                            "allowed_methods": ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"],
-                            "cache_policy_id": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
-                            "origin_request_policy_id": "b689b0a8-53d0-40ab-baf2-68738e2966ac",
-                        }
-                    ],
-                    "restrictions": [{"geo_restriction": [{"restriction_type": "none"}]}],
-                    "viewer_certificate": [{"cloudfront_default_certificate": True}],
-                }
-            },
-        },
-        "output": {"distribution_id": {"value": "${aws_cloudfront_distribution.site.id}"}},
-    }
-
-
-def test_terraform_applies_a_distribution_with_a_headers_policy_and_the_edge_reads_its_headers(tmp_path):
-    # GIVEN a fresh emulator and a Terraform config whose two behaviours send one headers policy
-    csp = content_security_policy("https://tenant.eu.auth0.com")
-    with LocalAWS(port=0, quiet=True) as server:
-        (tmp_path / "main.tf.json").write_text(json.dumps(_site_with_headers_policy(server.endpoint, csp)))
-        env = terraform_env_for(server.endpoint)
-        common = ["-input=false", "-no-color"]
-        # WHEN it is applied, THEN it applies, and a second plan finds nothing to change
-        for args in (["init", *common], ["apply", "-auto-approve", *common]):
-            step = run_terraform(args, tmp_path, env, timeout=300)
-            assert step.returncode == 0, step.output[-4000:]
-        plan = run_terraform(["plan", "-detailed-exitcode", *common], tmp_path, env, timeout=300)
-        assert plan.returncode == 0, "drift after apply:\n" + plan.output[-4000:]
-
-        # AND the local edge's read-back gives both behaviours the policy's headers, CSP included
-        outputs = json.loads(run_terraform(["output", "-json"], tmp_path, env, timeout=60).output)
-        distribution = read_distribution(client_factory(server.endpoint), outputs["distribution_id"]["value"])
-        expected = {"Content-Security-Policy": csp, **SECURITY_HEADERS}
-        assert [b.path_pattern for b in distribution.behaviours] == ["/api/*", "*"]
-        for behaviour in distribution.behaviours:
-            assert {h.name: h.value for h in behaviour.response_headers} == expected, behaviour.path_pattern
-            assert all(h.override for h in behaviour.response_headers)
-        assert DataPlaneSpec.from_json(_spec_with(distribution).to_json()).distribution == distribution
-
-        # AND destroy removes the policy after the distribution that uses it
-        destroyed = run_terraform(["destroy", "-auto-approve", *common], tmp_path, env, timeout=300)
-        assert destroyed.returncode == 0, destroyed.output[-4000:]
-        cf = client_factory(server.endpoint)("cloudfront")
-        # (moto's backends are per process: other tests' policies may be listed too)
-        left = cf.list_response_headers_policies(Type="custom")["ResponseHeadersPolicyList"].get("Items") or []
-        assert "headers-probe-security-headers" not in {p["ResponseHeadersPolicy"]["ResponseHeadersPolicyConfig"]["Name"] for p in left}
-
-
-def _spec_with(distribution) -> DataPlaneSpec:
-    """A DataPlaneSpec around ``distribution`` (the other parts are placeholders): for the JSON round trip."""
-    health = HealthCheckSpec("HTTP", "/api/health/live", "traffic-port", 5, 2, 2, 2, "200")
-    return DataPlaneSpec(
-        endpoint="http://127.0.0.1:1",
-        region="us-east-1",
-        database=DatabaseSpec("db.local", 3306, "geo", "admin", "pw", "arn:secret", {}),
-        service=ServiceSpec("c", "s", 1, "arn:td", 256, ContainerSpec("api", None, {}, {}, 8000)),
-        target_group=TargetGroupSpec("arn:tg", "TCP", 8000, health, ["arn:lb"]),
-        distribution=distribution,
-        assets_bucket="headers-probe-assets",
-    )
 
 
 # ------------------------------------------------------------ CloudFront VPC origins
@@ -713,3 +574,25 @@ def test_fargate_task_with_task_level_memory_only_runs(aws):
     # the stored definition is unchanged: the shim only fills in the arithmetic
     [container] = ecs.describe_task_definition(taskDefinition="migrate")["taskDefinition"]["containerDefinitions"]
     assert "memoryReservation" not in container and "memory" not in container
+
+
+# ------------------------------------------------------------ S3 delete markers
+
+
+def test_a_bucket_with_delete_markers_empties_after_versioning_is_suspended(aws):
+    """What Terraform's destroy does to the assets bucket after a publish removed a stale file:
+    suspend versioning, then delete every version and delete marker, then the bucket."""
+    s3, bucket = aws("s3"), f"markers-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=bucket, Key="index.html", Body=b"one")
+    s3.put_object(Bucket=bucket, Key="index.html", Body=b"two")
+    s3.delete_object(Bucket=bucket, Key="index.html")  # a stale file removed: a delete marker
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+    listed = s3.list_object_versions(Bucket=bucket)
+    assert len(listed["DeleteMarkers"]) == 1
+    everything = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in listed["Versions"] + listed["DeleteMarkers"]]
+    answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": everything, "Quiet": True})
+    assert not answer.get("Errors"), answer
+    assert "Versions" not in s3.list_object_versions(Bucket=bucket)
+    s3.delete_bucket(Bucket=bucket)
