@@ -150,14 +150,14 @@ class _Checker:
             prop = self.prop(node.lhs)
             if prop.type not in _ORDERED[:-1]:
                 raise _fail(f"BETWEEN needs a numeric or temporal property; {prop.name!r} is a {prop.type}")
-            return Between(prop, self.literal(prop, node.low), self.literal(prop, node.high), node.not_)
+            return Between(prop, self.literal(prop, node.low), self.literal(prop, node.high), negate=node.not_)
         if isinstance(node, ast.In):
             prop = self.prop(node.lhs)
             if not node.sub_nodes:
                 raise _fail(f"IN needs at least one value for {prop.name!r}")
-            return InList(prop, tuple(self.literal(prop, v) for v in node.sub_nodes), node.not_)
+            return InList(prop, tuple(self.literal(prop, v) for v in node.sub_nodes), negate=node.not_)
         if isinstance(node, ast.IsNull):
-            return IsNull(self.prop(node.lhs), node.not_)
+            return IsNull(self.prop(node.lhs), negate=node.not_)
         if isinstance(node, ast.GeometryIntersects):
             return self.intersects(node)
         raise _fail(f"{_describe(node)} is not supported; supported: basic CQL2, LIKE, BETWEEN, IN, S_INTERSECTS")
@@ -170,7 +170,7 @@ class _Checker:
             raise _fail(f"LIKE needs a string property; {prop.name!r} is a {prop.type}")
         if not isinstance(node.pattern, str):
             raise _fail(f"the LIKE pattern for {prop.name!r} must be a string")
-        return Like(prop, node.pattern, node.not_)
+        return Like(prop, node.pattern, negate=node.not_)
 
     def literal(self, prop: Queryable, value: Any) -> Any:
         if isinstance(value, ast.Attribute):

@@ -68,33 +68,34 @@ class Compare:
 
 
 @dataclass(frozen=True)
-class Like:
+class PropertyTest:
+    """A test of one property that CQL2 can negate (``NOT LIKE``, ``NOT BETWEEN``, ``NOT IN``, ``IS NOT NULL``)."""
+
+    prop: Queryable
+    negate: bool = field(default=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class Like(PropertyTest):
     """CQL2 LIKE: ``%`` any run, ``_`` one character, ``\\`` escapes (SQL's own LIKE rules)."""
 
-    prop: Queryable
     pattern: str
-    negate: bool = False
 
 
 @dataclass(frozen=True)
-class Between:
-    prop: Queryable
+class Between(PropertyTest):
     low: Literal_
     high: Literal_
-    negate: bool = False
 
 
 @dataclass(frozen=True)
-class InList:
-    prop: Queryable
+class InList(PropertyTest):
     values: tuple[Literal_, ...]
-    negate: bool = False
 
 
 @dataclass(frozen=True)
-class IsNull:
-    prop: Queryable
-    negate: bool = False
+class IsNull(PropertyTest):
+    """``IS NULL`` (``IS NOT NULL`` negated)."""
 
 
 @dataclass(frozen=True)
