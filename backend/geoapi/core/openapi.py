@@ -9,6 +9,7 @@ maximum) is written in the descriptions; such inputs get a 400.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,10 @@ def _ok(description: str, media_type: str, schema: str, headers: dict[str, Any] 
     return response
 
 
+def _one_of_strings(*values: str) -> dict[str, Any]:
+    return {"type": "string", "enum": list(values)}
+
+
 def _geometry_schemas() -> dict[str, Any]:
     coordinate = {"type": "number", "minimum": -180, "maximum": 180}
     position = {
@@ -52,7 +57,7 @@ def _geometry_schemas() -> dict[str, Any]:
         return {
             "type": "object",
             "required": ["type", "coordinates"],
-            "properties": {"type": {"type": "string", "enum": [kind]}, "coordinates": coordinates},
+            "properties": {"type": _one_of_strings(kind), "coordinates": coordinates},
         }
 
     return {
@@ -66,7 +71,7 @@ def _geometry_schemas() -> dict[str, Any]:
             "type": "object",
             "required": ["type", "geometries"],
             "properties": {
-                "type": {"type": "string", "enum": ["GeometryCollection"]},
+                "type": _one_of_strings("GeometryCollection"),
                 "geometries": {"type": "array", "minItems": 1, "items": _ref("Geometry")},
             },
         },
@@ -78,119 +83,71 @@ def _geometry_schemas() -> dict[str, Any]:
     }
 
 
+def _object(properties: dict[str, Any], required: tuple[str, ...] = (), **keywords: Any) -> dict[str, Any]:
+    """A JSON Schema object with ``properties``, of which ``required`` must be present; ``keywords``
+    adds others (``description``)."""
+    required_members = {"required": list(required)} if required else {}
+    return {"type": "object", **keywords, **required_members, "properties": properties}
+
+
+def _strings(*names: str) -> dict[str, Any]:
+    """String-valued ``names``, as ``properties`` of an object."""
+    return {name: {"type": "string"} for name in names}
+
+
+_LINKS = {"type": "array", "items": _ref("Link")}
+
+
 def _discovery_schemas() -> dict[str, Any]:
-    link = {
-        "type": "object",
-        "required": ["href", "rel"],
-        "properties": {
-            "href": {"type": "string"},
-            "rel": {"type": "string"},
-            "type": {"type": "string"},
-            "title": {"type": "string"},
-        },
+    box = {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}}
+    spatial = _object({"bbox": {"type": "array", "minItems": 1, "items": box}, "crs": {"type": "string"}})
+    collection = {
+        **_strings("id", "title", "description", "itemType"),
+        "crs": {"type": "array", "items": {"type": "string"}},
+        "extent": _ref("Extent"),
+        "links": _LINKS,
     }
-    links = {"type": "array", "items": _ref("Link")}
     return {
-        "Exception": {
-            "type": "object",
-            "required": ["code", "description"],
-            "properties": {"code": {"type": "string"}, "description": {"type": "string"}},
-        },
-        "Link": link,
-        "LandingPage": {
-            "type": "object",
-            "required": ["links"],
-            "properties": {"title": {"type": "string"}, "description": {"type": "string"}, "links": links},
-        },
-        "ConfClasses": {
-            "type": "object",
-            "required": ["conformsTo"],
-            "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}},
-        },
-        "Extent": {
-            "type": "object",
-            "properties": {
-                "spatial": {
-                    "type": "object",
-                    "properties": {
-                        "bbox": {
-                            "type": "array",
-                            "minItems": 1,
-                            "items": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
-                        },
-                        "crs": {"type": "string"},
-                    },
-                },
-            },
-        },
-        "Collection": {
-            "type": "object",
-            "required": ["id", "links"],
-            "properties": {
-                "id": {"type": "string"},
-                "title": {"type": "string"},
-                "description": {"type": "string"},
-                "itemType": {"type": "string"},
-                "crs": {"type": "array", "items": {"type": "string"}},
-                "extent": _ref("Extent"),
-                "links": links,
-            },
-        },
-        "Collections": {
-            "type": "object",
-            "required": ["links", "collections"],
-            "properties": {"links": links, "collections": {"type": "array", "items": _ref("Collection")}},
-        },
+        "Exception": _object(_strings("code", "description"), ("code", "description")),
+        "Link": _object(_strings("href", "rel", "type", "title"), ("href", "rel")),
+        "LandingPage": _object({**_strings("title", "description"), "links": _LINKS}, ("links",)),
+        "ConfClasses": _object({"conformsTo": {"type": "array", "items": {"type": "string"}}}, ("conformsTo",)),
+        "Extent": _object({"spatial": spatial}),
+        "Collection": _object(collection, ("id", "links")),
+        "Collections": _object({"links": _LINKS, "collections": {"type": "array", "items": _ref("Collection")}}, ("links", "collections")),
     }
 
 
 def _feature_schemas() -> dict[str, Any]:
-    links = {"type": "array", "items": _ref("Link")}
+    count = {"type": "integer", "minimum": 0}
+    collection = {
+        "type": _one_of_strings("FeatureCollection"),
+        "features": {"type": "array", "items": _ref("Feature")},
+        "links": _LINKS,
+        "timeStamp": {"type": "string", "format": "date-time"},
+        "numberReturned": count,
+        "numberMatched": count,
+    }
     return {
-        "FeatureInput": {
-            "type": "object",
-            "description": "A GeoJSON Feature. Any 'id' member is ignored: the server assigns ids.",
-            "required": ["type", "geometry", "properties"],
-            "properties": {
-                "type": {"type": "string", "enum": ["Feature"]},
-                "geometry": _ref("Geometry"),
-                "properties": {"type": "object", "nullable": True},
-            },
-        },
-        "Feature": {
-            "type": "object",
-            "required": ["type", "id", "geometry", "properties"],
-            "description": "A GeoJSON Feature. Single-feature responses include self and collection links.",
-            "properties": {
-                "type": {"type": "string", "enum": ["Feature"]},
+        "FeatureInput": _object(
+            {"type": _one_of_strings("Feature"), "geometry": _ref("Geometry"), "properties": {"type": "object", "nullable": True}},
+            ("type", "geometry", "properties"),
+            description="A GeoJSON Feature. Any 'id' member is ignored: the server assigns ids.",
+        ),
+        "Feature": _object(
+            {
+                "type": _one_of_strings("Feature"),
                 "id": {"type": "integer", "minimum": 1},
                 "geometry": _ref("Geometry"),
                 "properties": {"type": "object"},
-                "links": links,
+                "links": _LINKS,
             },
-        },
-        "FeatureCollection": {
-            "type": "object",
-            "required": ["type", "features", "links", "numberReturned", "timeStamp"],
-            "properties": {
-                "type": {"type": "string", "enum": ["FeatureCollection"]},
-                "features": {"type": "array", "items": _ref("Feature")},
-                "links": links,
-                "timeStamp": {"type": "string", "format": "date-time"},
-                "numberReturned": {"type": "integer", "minimum": 0},
-                "numberMatched": {"type": "integer", "minimum": 0},
-            },
-        },
-        "Queryables": {
-            "type": "object",
-            "required": ["type", "properties"],
-            "properties": {"type": {"type": "string"}, "properties": {"type": "object"}, "title": {"type": "string"}},
-        },
-        "Health": {
-            "type": "object",
-            "required": ["status"],
-            "properties": {"status": {"type": "string", "enum": ["ok"]}},
-        },
+            ("type", "id", "geometry", "properties"),
+            description="A GeoJSON Feature. Single-feature responses include self and collection links.",
+        ),
+        "FeatureCollection": _object(collection, ("type", "features", "links", "numberReturned", "timeStamp")),
+        "Queryables": _object({**_strings("type"), "properties": {"type": "object"}, **_strings("title")}, ("type", "properties")),
+        "Health": _object({"status": _one_of_strings("ok")}, ("status",)),
     }
 
 
@@ -210,7 +167,7 @@ def _by_name(*params: dict[str, Any]) -> dict[str, Any]:
 
 def _parameters() -> dict[str, Any]:
     return _by_name(
-        _param("f", "query", "Response format; only json is offered.", {"type": "string", "enum": ["json"]}),
+        _param("f", "query", "Response format; only json is offered.", _one_of_strings("json")),
         _param("collectionId", "path", "Collection identifier (see /collections).", {"type": "string"}),
         _param("featureId", "path", "Feature identifier: a positive integer; anything else is a 404.", {"type": "string"}),
         _param(
@@ -253,6 +210,11 @@ def _p(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/parameters/{name}"}
 
 
+def _path_and_query(path: str, query: tuple[str, ...]) -> list[dict[str, str]]:
+    """References to the parameters of ``path`` (``{collectionId}``...), then to the ``query`` ones."""
+    return [_p(name) for name in (*re.findall(r"\{(\w+)\}", path), *query)]
+
+
 @dataclass(frozen=True)
 class _Ops:
     """Builds operations with the responses every one of their kind shares."""
@@ -267,16 +229,19 @@ class _Ops:
     def read_errors(self) -> dict[str, Any]:
         return {} if self.public_reads else {"401": _error("Missing, expired or invalid access token")}
 
-    def read(self, summary: str, op_id: str, params: list[Any], ok: dict[str, Any], *, db: bool = True, missing: bool = False) -> dict:
+    def read(self, path: str, summary: str, op_id: str, ok: dict[str, Any], *, query: tuple[str, ...] = ("f",)) -> dict:
+        """GET ``path``: a 404 when it names a collection or feature that does not exist, a 503 when it
+        reads the database (everything under ``/collections``)."""
         responses: dict[str, Any] = {"200": ok, "400": _error("A query parameter is unknown or invalid"), **self.read_errors}
-        if missing:
+        if "{" in path:
             responses["404"] = _error("No such collection or feature")
-        if db:
+        if path.startswith("/collections"):
             responses["503"] = _error("The database is unreachable")
+        params = _path_and_query(path, query)
         return {"summary": summary, "operationId": op_id, "parameters": params, "responses": responses, **self.read_security}
 
     @staticmethod
-    def write(summary: str, op_id: str, params: list[Any], ok: dict[str, dict], *, body: bool = True) -> dict[str, Any]:
+    def write(path: str, summary: str, op_id: str, ok: dict[str, dict], *, body: bool = True) -> dict[str, Any]:
         responses: dict[str, Any] = {**ok}
         if body:
             responses["400"] = _error("The body is not a valid GeoJSON Feature")
@@ -286,7 +251,7 @@ class _Ops:
         if body:
             responses["415"] = _error("Content-Type is not GeoJSON")
         responses["503"] = _error("The database is unreachable")
-        op: dict[str, Any] = {"summary": summary, "operationId": op_id, "parameters": params, "responses": responses}
+        op: dict[str, Any] = {"summary": summary, "operationId": op_id, "parameters": _path_and_query(path, ()), "responses": responses}
         if body:
             op["requestBody"] = {
                 "required": True,
@@ -297,88 +262,42 @@ class _Ops:
 
 
 def _discovery_paths(ops: _Ops) -> dict[str, Any]:
-    openapi_op = ops.read("This API definition", "getOpenAPI", [_p("f")], {"description": "OpenAPI 3.0 document"}, db=False)
-    openapi_op["responses"]["200"]["content"] = {OPENAPI_MEDIA: {"schema": {"type": "object"}}}
-    return {
-        "/": {
-            "get": ops.read(
-                "Landing page",
-                "getLandingPage",
-                [_p("f")],
-                _ok("Links to the API definition, conformance and collections", JSON, "LandingPage"),
-                db=False,
-            )
-        },
-        "/conformance": {
-            "get": ops.read(
-                "Conformance classes",
-                "getConformance",
-                [_p("f")],
-                _ok("The conformance classes this API implements", JSON, "ConfClasses"),
-                db=False,
-            )
-        },
-        "/openapi": {"get": openapi_op},
-        "/collections": {"get": ops.read("Feature collections", "getCollections", [_p("f")], _ok("The collections", JSON, "Collections"))},
-        "/collections/{collectionId}": {
-            "get": ops.read(
-                "One feature collection",
-                "describeCollection",
-                [_p("collectionId"), _p("f")],
-                _ok("The collection", JSON, "Collection"),
-                missing=True,
-            )
-        },
-        "/collections/{collectionId}/queryables": {
-            "get": ops.read(
-                "The queryable properties of a collection (JSON Schema)",
-                "getQueryables",
-                [_p("collectionId"), _p("f")],
-                _ok("What filter, sortby and ?name=value accept", SCHEMA_JSON, "Queryables"),
-                missing=True,
-            )
-        },
-    }
+    """The read-only resources: path, summary, operationId and the 200 response of each."""
+    openapi = {"description": "OpenAPI 3.0 document", "content": {OPENAPI_MEDIA: {"schema": {"type": "object"}}}}
+    queryables = _ok("What filter, sortby and ?name=value accept", SCHEMA_JSON, "Queryables")
+    reads = [
+        ("/", "Landing page", "getLandingPage", _ok("Links to the API definition, conformance and collections", JSON, "LandingPage")),
+        ("/conformance", "Conformance classes", "getConformance", _ok("The conformance classes this API implements", JSON, "ConfClasses")),
+        ("/openapi", "This API definition", "getOpenAPI", openapi),
+        ("/collections", "Feature collections", "getCollections", _ok("The collections", JSON, "Collections")),
+        ("/collections/{collectionId}", "One feature collection", "describeCollection", _ok("The collection", JSON, "Collection")),
+        ("/collections/{collectionId}/queryables", "The queryable properties of a collection (JSON Schema)", "getQueryables", queryables),
+    ]
+    return {path: {"get": ops.read(path, summary, op_id, ok)} for path, summary, op_id, ok in reads}
 
 
 ITEMS_QUERY = ("bbox", "limit", "offset", "datetime", "filter", "filter-lang", "filter-crs", "sortby", "properties", "f")
 
 
 def _feature_paths(ops: _Ops) -> dict[str, Any]:
+    items, item = "/collections/{collectionId}/items", "/collections/{collectionId}/items/{featureId}"
+    page = _ok("A page of features, with a 'next' link when more exist", GEOJSON, "FeatureCollection")
     created = _ok(
         "Created; Location names the new feature",
         GEOJSON,
         "Feature",
         headers={"Location": {"schema": {"type": "string"}, "description": "URL of the new feature"}},
     )
+    stored = _ok("The feature as stored", GEOJSON, "Feature")
     return {
-        "/collections/{collectionId}/items": {
-            "get": ops.read(
-                "Features of a collection",
-                "getFeatures",
-                [_p("collectionId"), *(_p(name) for name in ITEMS_QUERY)],
-                _ok("A page of features, with a 'next' link when more exist", GEOJSON, "FeatureCollection"),
-                missing=True,
-            ),
-            "post": ops.write("Create a feature", "createFeature", [_p("collectionId")], {"201": created}),
+        items: {
+            "get": ops.read(items, "Features of a collection", "getFeatures", page, query=ITEMS_QUERY),
+            "post": ops.write(items, "Create a feature", "createFeature", {"201": created}),
         },
-        "/collections/{collectionId}/items/{featureId}": {
-            "get": ops.read(
-                "One feature",
-                "getFeature",
-                [_p("collectionId"), _p("featureId"), _p("f")],
-                _ok("The feature", GEOJSON, "Feature"),
-                missing=True,
-            ),
-            "put": ops.write(
-                "Replace a feature",
-                "replaceFeature",
-                [_p("collectionId"), _p("featureId")],
-                {"200": _ok("The feature as stored", GEOJSON, "Feature")},
-            ),
-            "delete": ops.write(
-                "Delete a feature", "deleteFeature", [_p("collectionId"), _p("featureId")], {"204": {"description": "Deleted"}}, body=False
-            ),
+        item: {
+            "get": ops.read(item, "One feature", "getFeature", _ok("The feature", GEOJSON, "Feature")),
+            "put": ops.write(item, "Replace a feature", "replaceFeature", {"200": stored}),
+            "delete": ops.write(item, "Delete a feature", "deleteFeature", {"204": {"description": "Deleted"}}, body=False),
         },
     }
 
@@ -433,10 +352,8 @@ def _filter_parameters() -> dict[str, Any]:
             "A CQL2 filter (see filter-lang) over the collection's queryables; errors name the position or property.",
             {"type": "string"},
         ),
-        _param("filter-lang", "query", "cql2-text (default) or cql2-json.", {"type": "string", "enum": ["cql2-text", "cql2-json"]}),
-        _param(
-            "filter-crs", "query", "Only CRS84 is served.", {"type": "string", "enum": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]}
-        ),
+        _param("filter-lang", "query", "cql2-text (default) or cql2-json.", _one_of_strings("cql2-text", "cql2-json")),
+        _param("filter-crs", "query", "Only CRS84 is served.", _one_of_strings("http://www.opengis.net/def/crs/OGC/1.3/CRS84")),
         _param(
             "sortby",
             "query",
