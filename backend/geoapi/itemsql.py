@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Integer, Text, and_, bindparam, case, func, literal_column, or_, select, union_all
 from sqlalchemy.dialects import mysql
@@ -49,33 +49,34 @@ WIDE_BOX_SHARE = 0.25
 _COMPILER_DIALECT = mysql.dialect(paramstyle="pyformat")
 
 
-class GroupConcat(FunctionElement):
+class _Template(FunctionElement):
+    """A SQL form SQLAlchemy's MySQL compiler has no construct for: ``template`` with the
+    compiled arguments put in, in order."""
+
+    inherit_cache = True
+    template: ClassVar[str]
+
+
+@compiles(_Template)
+def _fill_template(element: _Template, compiler: Any, **kw: Any) -> str:
+    return element.template.format(*(compiler.process(argument, **kw) for argument in element.clauses))
+
+
+class GroupConcat(_Template):
     """``GROUP_CONCAT(expr ORDER BY key SEPARATOR ',')`` (SQLAlchemy has no ordered form for MySQL)."""
 
     type = Text()
     inherit_cache = True
-    name = "group_concat"
+    template = "GROUP_CONCAT({} ORDER BY {} SEPARATOR ',')"
 
 
-@compiles(GroupConcat)
-def _group_concat(element: GroupConcat, compiler: Any, **kw: Any) -> str:
-    expr, key = list(element.clauses)
-    return f"GROUP_CONCAT({compiler.process(expr, **kw)} ORDER BY {compiler.process(key, **kw)} SEPARATOR ',')"
-
-
-class ListIn(FunctionElement):
+class ListIn(_Template):
     """``expr IN %(name)s`` with the list bound as one parameter (PyMySQL writes it as ``(a, b, ...)``),
     so that the statement text does not depend on the list's length."""
 
     type = NullType()  # not Boolean: MySQL's compiler would write "... = 1" after it
     inherit_cache = True
-    name = "list_in"
-
-
-@compiles(ListIn)
-def _list_in(element: ListIn, compiler: Any, **kw: Any) -> str:
-    expr, values = list(element.clauses)
-    return f"{compiler.process(expr, **kw)} IN {compiler.process(values, **kw)}"
+    template = "{} IN {}"
 
 
 @dataclass(frozen=True)
