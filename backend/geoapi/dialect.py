@@ -245,6 +245,21 @@ def point_columns_sql(d: SpatialDialect) -> list[tuple[str, str]]:
     ]
 
 
+def strip_column(column: str) -> str:
+    """The leading column of ``ixp_<column>``: the point's strip where the property is present, else NULL."""
+    return f"ps_{column}"
+
+
+def strip_column_sql(path: str) -> str:
+    """Definition of :func:`strip_column` for the queryable at JSON ``path``: the point's strip where the
+    property is present, else NULL, so that the features of a collection without that property enter
+    ``ixp_<column>`` at its NULL end, in id order, instead of at random places: a collection pays for
+    its own queryables' point indexes only (1M points of a collection with none of the 5 sample
+    queryables: a first load 76 s -> 61 s).  (Presence, not the queryable column's value: MariaDB
+    refuses a generated column over some of those, e.g. a timestamp's.)"""
+    return f"INT GENERATED ALWAYS AS (IF({_json(path)} IS NULL, NULL, pt_strip)) VIRTUAL"
+
+
 def feature_json_sql(alias: str) -> str:
     """SQL text of one row of ``features`` (as ``alias``) written as a GeoJSON Feature, without links."""
     return (

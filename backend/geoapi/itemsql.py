@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import Integer, Text, and_, bindparam, case, func, literal_column, or_, select, union_all
+from sqlalchemy import Integer, Text, and_, bindparam, case, column, func, literal_column, or_, select, union_all
 from sqlalchemy.dialects import mysql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement, Select
@@ -39,7 +39,7 @@ from geoapi.core.params import BBox
 from geoapi.core.query import Between, Compare, InList, IsNull, ItemsQuery, SortKey, uses_geometry
 from geoapi.schema import features
 from geoapi.settings import IndexHint
-from geoapi.sqlfilter import FilterSQL, filter_shape, ordered, referenced_columns, sort_keys
+from geoapi.sqlfilter import FilterSQL, filter_shape, ordered, referenced_columns, rejects_null, sort_keys
 
 #: numberMatched is counted (index-only) up to this many matches, and omitted above it
 COUNT_CAP = 10_000
@@ -129,23 +129,27 @@ class _Builder:
             conds.append(FilterSQL(self.d).condition(self.where))
         return conds
 
-    def point_index(self) -> str | None:
-        """The index a bbox page reads its points from, or None (the SPATIAL index alone).
+    def point_index(self) -> tuple[str, ColumnElement[Any]] | None:
+        """The index a bbox page reads its points from, and its strip column; or None (the SPATIAL index alone).
 
-        ``ix_features_point`` when the query reads no queryable (ids only), ``ixp_<column>``
-        (the same entries plus that column, see :func:`geoapi.schema.declare_queryables`) when its
-        filter and sort keys read one: the page is then answered from index entries alone.
-        Through the point index alone, a filter costs a random row read per point in the box:
-        measured about 25% dearer than the R-tree path on 1M points (2°x2°, ``cat = 'c3'``),
-        against 0.7 ms for ``ixp_qs_cat`` vs 3.8 ms for the R-tree on 300k points.  A spatial
-        filter, or two queryables, go through the SPATIAL index.
+        ``ix_features_point`` (strip ``pt_strip``) when the query reads no queryable (ids only),
+        ``ixp_<column>`` (strip ``ps_<column>``, see :func:`geoapi.schema.point_index_sql`) when its
+        filter reads one and cannot hold where that column is NULL (the index holds only the points
+        with a value): the page is then answered from index entries alone.  Through the point index
+        alone, a filter costs a random row read per point in the box: measured about 25% dearer than
+        the R-tree path on 1M points (2°x2°, ``cat = 'c3'``), against 0.7 ms for ``ixp_qs_cat`` vs
+        3.8 ms for the R-tree on 300k points.  A spatial filter, two queryables, a ``sortby`` on a
+        queryable or a filter a NULL can pass go through the SPATIAL index.
         """
         if not self.shape.bbox or self.shape.index_hint != "force" or uses_geometry(self.where):
             return None
         columns = set(self.shape.columns) | {col.name for col, _ in self.keys if col is not features.c.id}
-        if len(columns) > 1:
+        if not columns:
+            return spatial.POINT_INDEX, features.c.pt_strip
+        (name,) = columns if len(columns) == 1 else (None,)
+        if name is None or not rejects_null(self.where, name):
             return None
-        return f"ixp_{columns.pop()}" if columns else spatial.POINT_INDEX
+        return f"ixp_{name}", column(spatial.strip_column(name))
 
     def in_box(self, box: ColumnElement[Any]) -> ColumnElement[bool]:
         """``ST_Intersects(geom, box)``, with its answer, at a lower cost on MariaDB.
@@ -186,19 +190,19 @@ class _Builder:
     def page_ids(self) -> Select:
         index = self.point_index()
         if index is not None:
-            return self.box_page_ids(index)
+            return self.box_page_ids(*index)
         columns = [features.c.id.label("fid"), *(col.label(f"k{i}") for i, (col, _) in enumerate(self.keys))]
         stmt = select(*columns).where(*self.conditions()).order_by(*(ordered(c, asc) for c, asc in self.keys))
         return self.hinted(stmt.limit(bindparam("page_rows")).offset(bindparam("page_offset")))
 
-    def box_page_ids(self, index: str) -> Select:
+    def box_page_ids(self, index: str, strip: ColumnElement[Any]) -> Select:
         """The page of a bbox query: points from the point index, other geometries from the SPATIAL index.
 
         The SPATIAL index hands out every candidate in R-tree order, and each one costs a
         random primary-key lookup (its geometry and collection are in the row): about 4,000
         of them for a 2°x2° box over 1M points, most of a request's database CPU.  Points
         are read instead from ``(collection_id, pt_strip, pt_y, pt_x, id)`` (migration 0003; or
-        ``index``, the same with a queryable, see :meth:`point_index`):
+        ``index``, the same with a queryable and ``strip`` its leading column, see :meth:`point_index`):
         one latitude range per 0.25° longitude strip the box overlaps, tested on the index
         entry alone (``pt_x``, ``pt_y`` inclusive: a point on an edge is in the box, as with
         ``ST_Intersects``).  Any other geometry type (NULL strip) still goes through the
@@ -211,7 +215,7 @@ class _Builder:
         order = [ordered(c, asc) for c, asc in self.keys]
         c = features.c
         in_box = [
-            ListIn(c.pt_strip, bindparam("strips")),
+            ListIn(strip, bindparam("strips")),
             c.pt_y.between(bindparam("py0"), bindparam("py1")),
             c.pt_x.between(bindparam("px0"), bindparam("px1")),
         ]

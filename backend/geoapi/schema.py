@@ -6,8 +6,9 @@ A queryable is a property of a collection's features that filters, ``sortby`` an
 has an indexed generated column holding it: one column per (property name, storage kind),
 shared by every collection that declares that name with that kind, and one index
 ``(collection_id, column, id)`` per column, so an equality filter or a ``sortby`` on it
-reads the index in id order, and one ``ixp_<column>`` ``(collection_id, pt_strip, pt_y, pt_x,
-column)`` so a bbox over points filtered or sorted on it reads index entries only.  MySQL
+reads the index in id order, and one ``ixp_<column>`` ``(collection_id, ps_<column>, pt_y, pt_x,
+column)`` so a bbox over points filtered on it reads index entries only (``ps_<column>``: the
+strip where the property is present, see :func:`point_index_sql`).  MySQL
 allows 64 indexes per table, 5 of them taken: about 29 distinct queryable columns.
 """
 
@@ -133,9 +134,19 @@ def declare_queryables(conn: Connection, collection_id: str, specs: list[Queryab
 
 
 def point_index_sql(column: str) -> str:
-    """``ADD INDEX ixp_<column>``: the point index with a queryable, so a bbox page filtered or sorted on
-    that one queryable is answered from index entries alone (:meth:`geoapi.itemsql._Builder.point_index`)."""
-    return f"ADD INDEX ixp_{column} (collection_id, pt_strip, pt_y, pt_x, {column})"
+    """``ADD COLUMN ps_<column>, ADD INDEX ixp_<column>``: the point index with a queryable, so a bbox page
+    filtered on that one queryable is answered from index entries alone
+    (:meth:`geoapi.itemsql._Builder.point_index`).  Its leading column is the strip where the property
+    is present, NULL elsewhere (:func:`geoapi.dialect.strip_column_sql`): it holds every feature a
+    filter on the queryable can match."""
+    strip = spatial.strip_column(column)
+    path = "$." + column.split("_", 1)[1]  # QueryableSpec.column: q<kind>_<name>
+    return f"ADD COLUMN {strip} {spatial.strip_column_sql(path)}, ADD INDEX ixp_{column} (collection_id, {strip}, pt_y, pt_x, {column})"
+
+
+def queryable_columns(conn: Connection) -> list[str]:
+    """The generated columns of every declared queryable, sorted."""
+    return sorted({r[0] for r in conn.execute(text("SELECT DISTINCT column_name FROM queryables"))})
 
 
 def queryable_from_row(row) -> Queryable:  # noqa: ANN001 - a Row of the queryables table

@@ -8,9 +8,9 @@ whole: the largest unit in memory is one statement, about 1 MB with mysqldump's
 defaults), with comments dropped and version comments (``/*!40101 ... */``) unwrapped,
 since the server would run their content.
 
-Only these statements are accepted (:func:`check`); anything else refuses the whole dump
-before anything is written (the first pass checks every statement; the second checks
-them again as it executes them):
+Only these statements are accepted (:func:`check`); anything else refuses the whole dump:
+each statement is checked before it runs, and a refusal rolls back the one transaction
+the load runs in, so nothing is written:
 
 * ``INSERT`` / ``REPLACE ... INTO collections|features [(columns)] VALUES (...)`` with
   literal values only (numbers, strings, hex, NULL, ``_binary``/charset introducers);

@@ -154,3 +154,21 @@ def referenced_columns(node: Node | None) -> set[str]:
     if isinstance(node, Not):
         return referenced_columns(node.item)
     return {node.prop.column} if node.prop.name != ID else set()
+
+
+def rejects_null(node: Node | None, column: str) -> bool:
+    """True when ``node`` cannot hold for a row whose ``column`` is NULL (so an index of the rows with a
+    value there is enough).  A comparison, LIKE, BETWEEN or IN on the column is UNKNOWN on a NULL, and
+    so is its negation; ``IS NOT NULL`` is false.  Conservative for the rest: an AND needs one such
+    term, an OR all of them, a NOT only over a comparison."""
+    if isinstance(node, And):
+        return any(rejects_null(n, column) for n in node.items)
+    if isinstance(node, Or):
+        return all(rejects_null(n, column) for n in node.items)
+    if isinstance(node, Not):
+        return isinstance(node.item, (Compare, Like, Between, InList)) and rejects_null(node.item, column)
+    if isinstance(node, IsNull):
+        return node.negate and node.prop.column == column
+    if isinstance(node, (Compare, Like, Between, InList)):
+        return node.prop.name != ID and node.prop.column == column
+    return False

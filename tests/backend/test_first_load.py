@@ -71,7 +71,7 @@ GOOD_INSERT = b"INSERT INTO collections (id, title) VALUES ('x', 'X');\n"
         (b"/*!40101 SET PASSWORD = 'x' */;", "SET"),
     ],
 )
-def test_a_dump_that_leaves_the_application_schema_is_refused_before_anything_runs(empty_db, engine, tmp_path, statement, message):
+def test_a_dump_that_leaves_the_application_schema_is_refused_and_nothing_is_written(empty_db, engine, tmp_path, statement, message):
     path = checked(tmp_path / "evil.sql", GOOD_INSERT + statement + b"\n" + GOOD_INSERT.replace(b"'x'", b"'y'"))
     with pytest.raises(SeedError, match=message):
         seed(engine, str(path))

@@ -44,7 +44,7 @@ def engine(empty_db):
 def test_migrate_creates_the_schema_and_is_repeatable(empty_db, engine):
     migrate.upgrade(engine)
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == migrate.head_revision(engine) == "0004"
+    assert migrate.current_revision(engine) == migrate.head_revision(engine) == "0005"
     tables = set(inspect(engine).get_table_names())
     assert {"collections", "features", "seed_log", "queryables", "alembic_version"} <= tables
     index = empty_db.rows(
@@ -60,8 +60,8 @@ def test_migrate_creates_the_schema_and_is_repeatable(empty_db, engine):
 def test_migrate_cli(empty_db):
     result = _cli(["migrate"], {"DATABASE_URL": empty_db.url})
     assert result.returncode == 0, result.stderr
-    assert "database at revision 0004" in result.stderr
-    assert empty_db.rows("SELECT version_num FROM alembic_version") == [("0004",)]
+    assert "database at revision 0005" in result.stderr
+    assert empty_db.rows("SELECT version_num FROM alembic_version") == [("0005",)]
 
 
 def test_a_source_loaded_before_is_not_loaded_again(fresh_db):

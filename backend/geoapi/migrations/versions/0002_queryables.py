@@ -9,9 +9,8 @@ Create Date: 2026-12-02
 """
 
 from alembic import op
-from sqlalchemy import text
 
-from geoapi.schema import QueryableSpec, declare_queryables
+from geoapi.schema import QueryableSpec, declare_queryables, queryable_columns
 
 revision = "0002"
 down_revision = "0001"
@@ -50,8 +49,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    conn = op.get_bind()
-    columns = sorted({r[0] for r in conn.execute(text("SELECT DISTINCT column_name FROM queryables"))})
+    columns = queryable_columns(op.get_bind())
     if columns:
         op.execute("ALTER TABLE features " + ", ".join(f"DROP INDEX ix_{c}, DROP COLUMN {c}" for c in columns))
     op.execute("DROP TABLE queryables")

@@ -12,9 +12,8 @@ Create Date: 2026-12-06
 """
 
 from alembic import op
-from sqlalchemy import text
 
-from geoapi.schema import point_index_sql
+from geoapi.schema import queryable_columns
 
 revision = "0004"
 down_revision = "0003"
@@ -22,17 +21,18 @@ branch_labels = None
 depends_on = None
 
 
-def _columns() -> list[str]:
-    return sorted({r[0] for r in op.get_bind().execute(text("SELECT DISTINCT column_name FROM queryables"))})
+def point_index_0004(column: str) -> str:
+    """This revision's form of ``ixp_<column>`` (0005 replaces it; kept here so that history stays as it ran)."""
+    return f"ADD INDEX ixp_{column} (collection_id, pt_strip, pt_y, pt_x, {column})"
 
 
 def upgrade() -> None:
-    columns = _columns()
+    columns = queryable_columns(op.get_bind())
     if columns:
-        op.execute("ALTER TABLE features " + ", ".join(point_index_sql(c) for c in columns))
+        op.execute("ALTER TABLE features " + ", ".join(point_index_0004(c) for c in columns))
 
 
 def downgrade() -> None:
-    columns = _columns()
+    columns = queryable_columns(op.get_bind())
     if columns:
         op.execute("ALTER TABLE features " + ", ".join(f"DROP INDEX ixp_{c}" for c in columns))
