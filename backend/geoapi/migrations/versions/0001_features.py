@@ -1,6 +1,5 @@
 """Collections, features (SRID 4326 geometry with a SPATIAL index) and the seed log.
 
-Revision ID: 0001
 Revises:
 Create Date: 2026-11-26
 """
@@ -11,8 +10,6 @@ from geoapi import dialect as spatial
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 TABLE_OPTIONS = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
 

@@ -3,8 +3,6 @@
 Each declared property gets an indexed generated column in ``features``
 (see :func:`geoapi.schema.declare_queryables`); a later migration declares more the same way.
 
-Revision ID: 0002
-Revises: 0001
 Create Date: 2026-12-02
 """
 
@@ -14,8 +12,6 @@ from geoapi.schema import QueryableSpec, declare_queryables, queryable_columns
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 TABLE_OPTIONS = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
 

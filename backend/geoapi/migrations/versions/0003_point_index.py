@@ -6,8 +6,6 @@ lookup.  Measured on 1M uniformly random points, 2°x2° boxes (about 4,000 cand
 page of 100 in id order: 10.2 ms of MariaDB CPU through the SPATIAL index, 1.45 ms through
 this one.  Other geometry types have NULL there and keep the SPATIAL index.
 
-Revision ID: 0003
-Revises: 0002
 Create Date: 2026-12-06
 """
 
@@ -17,8 +15,6 @@ from geoapi import dialect as spatial
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

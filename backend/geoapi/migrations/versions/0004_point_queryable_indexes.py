@@ -6,8 +6,6 @@ primary-key lookup per point in the box).  Measured on 300k random points, 2°x2
 ``cat = 'c3'``: 0.7 ms of MariaDB CPU per page of ids against 3.8 ms through the SPATIAL index.
 Columns declared from now on get theirs in :func:`geoapi.schema.declare_queryables`.
 
-Revision ID: 0004
-Revises: 0003
 Create Date: 2026-12-06
 """
 
@@ -17,8 +15,6 @@ from geoapi.schema import queryable_columns
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def point_index_0004(column: str) -> str:

@@ -9,8 +9,6 @@ queryables: 76 s -> 61 s, the same MariaDB CPU, less waiting on pages.  A bbox p
 on the queryable reads the same entries as before (a filter that can hold where the queryable
 is NULL does not use the index, :meth:`geoapi.itemsql._Builder.point_index`).
 
-Revision ID: 0005
-Revises: 0004
 Create Date: 2026-12-06
 """
 
@@ -21,8 +19,6 @@ from geoapi.schema import point_index_sql, queryable_columns
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
