@@ -103,21 +103,9 @@ class SpatialDialect:
         return f"{insert} ON DUPLICATE KEY UPDATE {updates}"
 
 
-MYSQL8 = SpatialDialect(
-    name="mysql8",
-    geometry_column=f"GEOMETRY NOT NULL SRID {SRID}",
-    axis_option=", 'axis-order=long-lat'",
-    geographic=True,
-    upsert_row_alias="incoming",
-)
-
-MARIADB = SpatialDialect(
-    name="mariadb",
-    geometry_column=f"GEOMETRY REF_SYSTEM_ID={SRID} NOT NULL",
-    axis_option="",
-    geographic=False,
-    upsert_row_alias="",
-)
+# the two servers side by side (fields in SpatialDialect's order: name, geometry_column, axis_option, geographic, upsert_row_alias)
+MYSQL8 = SpatialDialect("mysql8",   f"GEOMETRY NOT NULL SRID {SRID}",          ", 'axis-order=long-lat'", True,  "incoming")  # fmt: skip
+MARIADB = SpatialDialect("mariadb", f"GEOMETRY REF_SYSTEM_ID={SRID} NOT NULL", "",                        False, "")  # fmt: skip
 
 
 def for_server(is_mariadb: bool) -> SpatialDialect:
