@@ -49,8 +49,9 @@ log = logging.getLogger("geoapi.seed")
 
 @dataclass(frozen=True)
 class SeedResult:
-    source: str
-    kind: str
+    """What one source's seed did: the statements (a dump) or features (GeoJSON) it loaded, or
+    those of the earlier load it found in ``seed_log`` (``skipped``)."""
+
     items: int
     skipped: bool = False
 
@@ -154,7 +155,7 @@ def seed(
         database = conn.execute(text("SELECT DATABASE()")).scalar_one()
     if done is not None:
         log.info("%s was loaded before (same SHA-256 %s); skipped", source, expected[:12])
-        return SeedResult(source, kind, int(done.items), skipped=True)
+        return SeedResult(int(done.items), skipped=True)
     size = verify(src, expected)
     progress = Progress(f"load {src.name}", size)
     with engine.begin() as conn:
@@ -166,4 +167,4 @@ def seed(
         _record(conn, expected, source, kind, items)
     progress.report(done=True)
     log.info("loaded %s: %d %s", source, items, "statements" if kind == "sql" else "features")
-    return SeedResult(source, kind, items)
+    return SeedResult(items)
