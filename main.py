@@ -7,6 +7,7 @@ fails with a list of problems and nothing is written.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -25,12 +26,32 @@ def main() -> int:
             print(f"  - {problem}", file=sys.stderr)
         return 1
 
-    from cdktf import App  # jsii start-up is slow: only after the files are known to be good
+    load_bindings()  # jsii start-up is slow: only after the files are known to be good
+    from cdktf import App
 
     app = App()
     compose(app, envs)
     app.synth()
     return 0
+
+
+def load_bindings() -> None:
+    """Import cdktf and the stacks (with them the AWS provider bindings) with the cyclic GC paused, then freeze them.
+
+    The bindings import ~1,500 modules and leave ~1.1 million long-lived Python objects; the collector
+    would scan them ~2,600 times while they load (~2 s of CPU) and again in the collections at
+    interpreter exit (~3 s). They are never garbage, so they go to the permanent generation
+    (``gc.freeze``) and are left out of every later collection. The collector is on again for the rest.
+    """
+    gc.disable()
+    try:
+        import cdktf  # noqa: F401
+
+        import stacks.bootstrap  # noqa: F401
+        import stacks.env  # noqa: F401
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def compose(app, envs) -> None:
