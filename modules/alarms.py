@@ -85,6 +85,7 @@ class OperationsAlarms(Construct):
             raise ValueError("targets.distribution_id and edge_provider go together: CloudFront's alarm lives in us-east-1")
         self._prefix, self._settings, self._targets = name_prefix, settings, targets
         self._account, self._partition = account_and_partition(self)
+        self._topic_arns: dict[SnsTopic, str] = {}  # read once each: every read is a jsii round trip
         self.key, self.topic = self._topic("", emails)
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
         self._service_alarms()
@@ -101,10 +102,11 @@ class OperationsAlarms(Construct):
         at, suffix = (f"{kind}-", f"-{kind}") if kind else ("", "")
         key = self._key(at, suffix, provider)
         topic = SnsTopic(self, f"{at}topic", name=f"{self._prefix}-alarms{suffix}", kms_master_key_id=key.arn, provider=provider)
+        topic_arn = self._topic_arns[topic] = topic.arn
         SnsTopicPolicy(
             self,
             f"{at}topic-policy",
-            arn=topic.arn,
+            arn=topic_arn,
             provider=provider,
             policy=policy_document(
                 {
@@ -112,13 +114,13 @@ class OperationsAlarms(Construct):
                     "Effect": "Allow",
                     "Principal": {"Service": list(PUBLISHERS)},
                     "Action": "sns:Publish",
-                    "Resource": topic.arn,
+                    "Resource": topic_arn,
                     "Condition": {"StringEquals": {"aws:SourceAccount": self._account}},
                 }
             ),
         )
         for n, email in enumerate(emails):
-            SnsTopicSubscription(self, f"{at}email-{n}", topic_arn=topic.arn, protocol="email", endpoint=email, provider=provider)
+            SnsTopicSubscription(self, f"{at}email-{n}", topic_arn=topic_arn, protocol="email", endpoint=email, provider=provider)
         return key, topic
 
     def _key(self, at: str, suffix: str, provider: TerraformProvider | None) -> KmsKey:
@@ -167,8 +169,8 @@ class OperationsAlarms(Construct):
             alarm_description=description,
             evaluation_periods=minutes,
             datapoints_to_alarm=minutes,
-            alarm_actions=[topic.arn],
-            ok_actions=[topic.arn],
+            alarm_actions=[self._topic_arns[topic]],
+            ok_actions=[self._topic_arns[topic]],
             **kwargs,
         )
         self.alarms[name] = alarm
@@ -299,7 +301,7 @@ class OperationsAlarms(Construct):
                 }
             ),
         )
-        CloudwatchEventTarget(self, "deployment-failed-target", rule=rule.name, arn=self.topic.arn, target_id="alarm-topic")
+        CloudwatchEventTarget(self, "deployment-failed-target", rule=rule.name, arn=self._topic_arns[self.topic], target_id="alarm-topic")
         return rule
 
 

@@ -16,6 +16,7 @@ Nothing in IAM, STS or any other service: no role under it can make, change or a
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Sequence
 
 from cdktf import TerraformStack
@@ -37,6 +38,9 @@ BOUNDARY_PARTITION_ID = "permissions-boundary-partition"
 BOUNDARY_ACCOUNT_ID = "permissions-boundary-account"
 """Ids of the two data sources (one each per env stack) the boundary ARN is built from."""
 
+_BOUNDARY_ARNS: weakref.WeakKeyDictionary[TerraformStack, str] = weakref.WeakKeyDictionary()
+"""The boundary ARN per stack, built once: each build is ~9 jsii round trips, and a stack has several roles."""
+
 
 def environment_boundary_arn(scope: Construct) -> str:
     """The ARN every role of the env stack that ``scope`` belongs to carries as ``permissions_boundary``.
@@ -47,10 +51,12 @@ def environment_boundary_arn(scope: Construct) -> str:
     (:class:`PermissionsBoundaries`). A construct outside an env stack gets a ``ValueError``.
     """
     stack = TerraformStack.of(scope)
-    env = environment_of_stack(stack.node.id)
-    partition = stack.node.try_find_child(BOUNDARY_PARTITION_ID) or DataAwsPartition(stack, BOUNDARY_PARTITION_ID)
-    account = stack.node.try_find_child(BOUNDARY_ACCOUNT_ID) or DataAwsCallerIdentity(stack, BOUNDARY_ACCOUNT_ID)
-    return boundary_policy_arn(env, account=account.account_id, partition=partition.partition)
+    if stack not in _BOUNDARY_ARNS:
+        env = environment_of_stack(stack.node.id)
+        partition = stack.node.try_find_child(BOUNDARY_PARTITION_ID) or DataAwsPartition(stack, BOUNDARY_PARTITION_ID)
+        account = stack.node.try_find_child(BOUNDARY_ACCOUNT_ID) or DataAwsCallerIdentity(stack, BOUNDARY_ACCOUNT_ID)
+        _BOUNDARY_ARNS[stack] = boundary_policy_arn(env, account=account.account_id, partition=partition.partition)
+    return _BOUNDARY_ARNS[stack]
 
 
 def boundary_policy(env: CiEnvironment, *, partition: str, account: str) -> dict:
