@@ -12,8 +12,19 @@ os.environ.setdefault("JSII_RUNTIME_PACKAGE_CACHE", "enabled")
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
+def _load_bindings_once() -> None:
+    """The first synth of this process imports the AWS bindings as ``main.py`` does (GC paused, then frozen)."""
+    import sys
+
+    if "stacks.env" not in sys.modules:
+        from main import load_bindings
+
+        load_bindings()
+
+
 def synth_envs(outdir: Path, env_dir: Path) -> dict[str, dict]:
     """Synthesize every env file of ``env_dir`` like ``cdktf synth``; return {stack: cdk.tf.json}."""
+    _load_bindings_once()
     from cdktf import App
 
     from environment.config import load_environments
