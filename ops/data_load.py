@@ -34,10 +34,10 @@ import re
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from environment.names import awslogs_stream
-from ops.stack_outputs import AwsTarget, OpsError, aws_target, env_command_parser, read_outputs, run_cli
+from ops.stack_outputs import AwsTarget, OpsError, StackOutputs, aws_target, env_command_parser, read_outputs, run_cli
 
 STARTED_BY = "ops.data_load"
 """``startedBy`` on every task this runs (find them with ``aws ecs list-tasks --started-by``)."""
@@ -50,12 +50,16 @@ _SOURCE = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S+|/\S+")
 
 @dataclass(frozen=True)
 class TaskPlacement:
-    """Where and what to run: from the stack outputs."""
+    """Where a one-off task runs: the cluster and the tasks' network."""
 
     cluster: str
-    task_definition_family: str
     subnet_ids: list[str]
     security_group_id: str
+
+    @classmethod
+    def from_outputs(cls, outputs: StackOutputs) -> TaskPlacement:
+        """From the environment stack's outputs (``environment.outputs``)."""
+        return cls(outputs.string("ecs_cluster_name"), outputs.strings("task_subnet_ids"), outputs.string("task_security_group_id"))
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,10 @@ class TaskFamilies:
     """``db_admin_task_definition_family``: ``users ensure`` (reads the master secret)."""
     loader: str
     """``db_loader_task_definition_family``: ``migrate`` and ``seed`` (as the loader user)."""
+
+    @classmethod
+    def from_outputs(cls, outputs: StackOutputs) -> TaskFamilies:
+        return cls(outputs.string("db_admin_task_definition_family"), outputs.string("db_loader_task_definition_family"))
 
 
 @dataclass(frozen=True)
@@ -116,6 +124,7 @@ def _container(task_definition: dict) -> dict:
 def run_one_off(
     target: AwsTarget,
     placement: TaskPlacement,
+    family: str,
     step: str,
     command: list[str],
     *,
@@ -123,9 +132,9 @@ def run_one_off(
     timeout_seconds: float = TIMEOUT_SECONDS,
     log: Callable[[str], None] = print,
 ) -> TaskResult:
-    """Run ``command`` as a one-off Fargate task of the service's task definition; wait; report."""
+    """Run ``command`` as a one-off Fargate task of task definition ``family`` (its latest revision); wait; report."""
     ecs = target.client("ecs")
-    task_definition = _task_definition(ecs, placement.task_definition_family)
+    task_definition = _task_definition(ecs, family)
     container = _container(task_definition)
     response = ecs.run_task(
         cluster=placement.cluster,
@@ -205,12 +214,12 @@ def load_data(
     timeout_seconds: float = TIMEOUT_SECONDS,
     log: Callable[[str], None] = print,
 ) -> list[TaskResult]:
-    """Run the steps in order, each with its family (``placement``'s own family is not used); stop at
-    the first failure. Returns the results of the steps run."""
+    """Run the steps in order, each with its task definition family; stop at the first failure.
+    Returns the results of the steps run."""
     results = []
     for step, runs_as, command in commands(seed_sources, migrate=migrate, users=users, rotate=rotate):
-        where = replace(placement, task_definition_family=getattr(families, runs_as))
-        result = run_one_off(target, where, step, command, poll_seconds=poll_seconds, timeout_seconds=timeout_seconds, log=log)
+        family = getattr(families, runs_as)
+        result = run_one_off(target, placement, family, step, command, poll_seconds=poll_seconds, timeout_seconds=timeout_seconds, log=log)
         results.append(result)
         if not result.ok:
             break
@@ -220,19 +229,10 @@ def load_data(
 def _main(args: argparse.Namespace) -> int:
     commands(args.seed or [], migrate=not args.skip_migrate, users=not args.skip_users, rotate=args.rotate_users)  # validate first
     outputs = read_outputs(args.env, outputs_file=args.outputs_file)
-    families = TaskFamilies(
-        admin=outputs.string("db_admin_task_definition_family"), loader=outputs.string("db_loader_task_definition_family")
-    )
-    placement = TaskPlacement(
-        cluster=outputs.string("ecs_cluster_name"),
-        task_definition_family=families.loader,
-        subnet_ids=outputs.strings("task_subnet_ids"),
-        security_group_id=outputs.string("task_security_group_id"),
-    )
     results = load_data(
         aws_target(args.env, args.envs_dir),
-        placement,
-        families,
+        TaskPlacement.from_outputs(outputs),
+        TaskFamilies.from_outputs(outputs),
         args.seed or [],
         migrate=not args.skip_migrate,
         users=not args.skip_users,

@@ -368,18 +368,13 @@ def load_sample(target: Target, outputs: Mapping[str, Any]) -> float:
     as one-off tasks (``ops.data_load``, as on AWS); a dump loaded before (same SHA-256) is skipped
     by the seed, so data is kept across runs, and the users keep the passwords in their secrets."""
     from ops.data_load import TaskFamilies, TaskPlacement, load_data
-    from ops.stack_outputs import AwsTarget
+    from ops.stack_outputs import AwsTarget, StackOutputs
 
     started = time.monotonic()
     source = upload_sample(target)
-    placement = TaskPlacement(
-        cluster=outputs["ecs_cluster_name"],
-        task_definition_family=outputs["db_loader_task_definition_family"],
-        subnet_ids=list(outputs["task_subnet_ids"]),
-        security_group_id=outputs["task_security_group_id"],
-    )
-    families = TaskFamilies(admin=outputs["db_admin_task_definition_family"], loader=outputs["db_loader_task_definition_family"])
     target_aws = AwsTarget(target.region, target.endpoint)
+    read = StackOutputs(target.stack, outputs)
+    placement, families = TaskPlacement.from_outputs(read), TaskFamilies.from_outputs(read)
     results = load_data(target_aws, placement, families, [source], poll_seconds=0.5, timeout_seconds=300)
     failed = [r for r in results if not r.ok]
     if failed:

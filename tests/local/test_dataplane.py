@@ -30,7 +30,7 @@ from localaws.dataplane.issuer import LocalIssuer
 from localaws.dataplane.overrides import OVERRIDDEN, local_csp
 from localaws.dataplane.readback import DataPlaneSpec, read_distribution
 from ops.data_load import TaskPlacement, run_one_off
-from ops.stack_outputs import AwsTarget
+from ops.stack_outputs import AwsTarget, StackOutputs
 from tests.local.helpers import EnvLocal
 
 pytestmark = [
@@ -267,14 +267,8 @@ def test_with_the_database_stopped_the_api_answers_503_keeps_its_tasks_and_serve
     assert sorted(t["pid"] for t in after["tasks"]) == pids and after.get("replaced", 0) == replaced, "a task was replaced"
 
 
-def _placement(env_local: EnvLocal, family_output: str) -> TaskPlacement:
-    outputs = env_local.outputs
-    return TaskPlacement(
-        cluster=outputs["ecs_cluster_name"],
-        task_definition_family=outputs[family_output],
-        subnet_ids=list(outputs["task_subnet_ids"]),
-        security_group_id=outputs["task_security_group_id"],
-    )
+def _placement(env_local: EnvLocal) -> TaskPlacement:
+    return TaskPlacement.from_outputs(StackOutputs(env_local.target.stack, env_local.outputs))
 
 
 def test_the_api_serves_as_the_application_user_which_cannot_drop_tables_or_read_other_schemas(env_local: EnvLocal):
@@ -322,7 +316,8 @@ def test_the_admin_task_rotates_the_app_user_and_the_api_follows_without_a_resta
     target = AwsTarget(env_local.target.region, env_local.target.endpoint)
     result = run_one_off(
         target,
-        _placement(env_local, "db_admin_task_definition_family"),
+        _placement(env_local),
+        env_local.outputs["db_admin_task_definition_family"],
         "rotate",
         ["python", "-m", "geoapi", "users", "rotate"],
         poll_seconds=0.5,
@@ -442,10 +437,16 @@ def test_a_new_task_that_never_answers_is_kept_through_the_services_grace_period
 
 
 def test_a_one_off_task_reports_its_exit_code_through_ecs(env_local: EnvLocal):
-    placement = _placement(env_local, "db_loader_task_definition_family")
+    placement, family = _placement(env_local), env_local.outputs["db_loader_task_definition_family"]
     target = AwsTarget(env_local.target.region, env_local.target.endpoint)
     failed = run_one_off(
-        target, placement, "seed", ["python", "-m", "geoapi", "seed", "/app/sample/missing.sql"], poll_seconds=0.5, timeout_seconds=120
+        target,
+        placement,
+        family,
+        "seed",
+        ["python", "-m", "geoapi", "seed", "/app/sample/missing.sql"],
+        poll_seconds=0.5,
+        timeout_seconds=120,
     )
     assert failed.exit_code not in (0, None), failed
     ok = run_one_off(target, placement, "migrate", ["python", "-m", "geoapi", "migrate"], poll_seconds=0.5, timeout_seconds=120)

@@ -90,12 +90,12 @@ async def _through_edge(distribution, balancers_for) -> tuple[int, str]:
         await runner.cleanup()
 
 
-
 def _run(coroutine):
     """``asyncio.run`` in a thread of its own: a test before this one on the same worker may hold
     an event loop in this thread (Playwright's sync API does), and asyncio.run refuses to nest."""
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
 
 def test_the_edge_proxies_the_api_to_the_balancer_of_the_nlb_the_vpc_origin_names(deployed):
     aws, distribution_id, cluster, service = deployed

@@ -125,7 +125,7 @@ def test_run_task_request_is_private_and_names_the_container(service):
         return c
 
     object.__setattr__(target, "client", client)
-    placement = data_load.TaskPlacement(CLUSTER, FAMILY, service["subnets"], service["sg"])
+    placement = data_load.TaskPlacement(CLUSTER, service["subnets"], service["sg"])
 
     data_load.load_data(target, placement, FAMILIES, poll_seconds=0, log=lambda _: None)
 
@@ -180,11 +180,18 @@ def test_failed_migration_reports_exit_code_and_log_and_skips_seed(service, envs
 
 
 def test_task_that_never_stops_times_out_and_is_left_running(service, capsys):
-    placement = data_load.TaskPlacement(CLUSTER, FAMILY, service["subnets"], service["sg"])
+    placement = data_load.TaskPlacement(CLUSTER, service["subnets"], service["sg"])
     lines = []
     with pytest.raises(data_load.OpsError, match=r"is still \w+ after 0 s; it was left running"):
         data_load.run_one_off(
-            AwsTarget(REGION, service["endpoint"]), placement, "migrate", ["true"], poll_seconds=0, timeout_seconds=0, log=lines.append
+            AwsTarget(REGION, service["endpoint"]),
+            placement,
+            FAMILY,
+            "migrate",
+            ["true"],
+            poll_seconds=0,
+            timeout_seconds=0,
+            log=lines.append,
         )
     (task,) = started_tasks(service["ecs"])
     assert task["desiredStatus"] == "RUNNING"
