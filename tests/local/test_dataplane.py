@@ -449,7 +449,7 @@ def test_a_one_off_task_reports_its_exit_code_through_ecs(env_local: EnvLocal):
         timeout_seconds=120,
     )
     assert failed.exit_code not in (0, None), failed
-    ok = run_one_off(target, placement, "migrate", ["python", "-m", "geoapi", "migrate"], poll_seconds=0.5, timeout_seconds=120)
+    ok = run_one_off(target, placement, family, "migrate", ["python", "-m", "geoapi", "migrate"], poll_seconds=0.5, timeout_seconds=120)
     assert ok.exit_code == 0, ok
 
 
