@@ -113,7 +113,7 @@ def declare_queryables(conn: Connection, collection_id: str, specs: list[Queryab
             parts.append(f"ADD COLUMN {column} {spatial.queryable_column_sql(spec.column[1], '$.' + spec.name)}")
             parts.append(f"ADD INDEX ix_{column} (collection_id, {column}, id)")
             if "pt_strip" in existing:  # from migration 0003 on (0004 adds these for the columns made before)
-                parts.append(point_index_sql(column))
+                parts.append(point_index_sql(column, spec.name))
         conn.execute(text("ALTER TABLE features " + ", ".join(parts)))
     conn.execute(queryables.delete().where(queryables.c.collection_id == collection_id))
     if specs:
@@ -133,20 +133,21 @@ def declare_queryables(conn: Connection, collection_id: str, specs: list[Queryab
         )
 
 
-def point_index_sql(column: str) -> str:
+def point_index_sql(column: str, name: str) -> str:
     """``ADD COLUMN ps_<column>, ADD INDEX ixp_<column>``: the point index with a queryable, so a bbox page
     filtered on that one queryable is answered from index entries alone
     (:meth:`geoapi.itemsql._Builder.point_index`).  Its leading column is the strip where the property
     is present, NULL elsewhere (:func:`geoapi.dialect.strip_column_sql`): it holds every feature a
     filter on the queryable can match."""
     strip = spatial.strip_column(column)
-    path = "$." + column.split("_", 1)[1]  # QueryableSpec.column: q<kind>_<name>
-    return f"ADD COLUMN {strip} {spatial.strip_column_sql(path)}, ADD INDEX ixp_{column} (collection_id, {strip}, pt_y, pt_x, {column})"
+    return (
+        f"ADD COLUMN {strip} {spatial.strip_column_sql('$.' + name)}, ADD INDEX ixp_{column} (collection_id, {strip}, pt_y, pt_x, {column})"
+    )
 
 
-def queryable_columns(conn: Connection) -> list[str]:
-    """The generated columns of every declared queryable, sorted."""
-    return sorted({r[0] for r in conn.execute(text("SELECT DISTINCT column_name FROM queryables"))})
+def queryable_columns(conn: Connection) -> dict[str, str]:
+    """``{generated column: property name}`` of every declared queryable, in column order."""
+    return dict(sorted((r.column_name, r.name) for r in conn.execute(text("SELECT DISTINCT column_name, name FROM queryables"))))
 
 
 def queryable_from_row(row) -> Queryable:  # noqa: ANN001 - a Row of the queryables table

@@ -24,7 +24,10 @@ down_revision = "0004"
 def upgrade() -> None:
     columns = queryable_columns(op.get_bind())
     if columns:
-        op.execute("ALTER TABLE features " + ", ".join([*(f"DROP INDEX ixp_{c}" for c in columns), *map(point_index_sql, columns)]))
+        op.execute(
+            "ALTER TABLE features "
+            + ", ".join([*(f"DROP INDEX ixp_{c}" for c in columns), *(point_index_sql(c, name) for c, name in columns.items())])
+        )
 
 
 def downgrade() -> None:
